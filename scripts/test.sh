@@ -1,0 +1,12 @@
+#!/bin/sh
+# The whole test suite: installs what it needs, builds kiln with
+# ASan+UBSan into build-asan/, runs every test with CTest.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+cmake -S . -B build-asan -G Ninja -DKILN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+ninja -C build-asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+cd build-asan
+ctest --output-on-failure -j2 "$@"

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_BASE_DIAG_H
+#define KILN_BASE_DIAG_H
+
+/*
+ * One error convention for all of kiln: functions return 0 or a negative
+ * errno; the human detail (file, line, key, path, value) goes into an
+ * optional struct diag. Library code never prints: warnings go through
+ * the diag's callback, which only the CLI installs.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct diag {
+	char msg[2048];     /* first error recorded; "" if none */
+	int err;            /* its negative errno */
+	/* Optional sink for warnings and progress notes; NULL drops them. */
+	void (*warn)(void *userdata, const char *msg);
+	void *userdata;
+};
+
+/*
+ * diag_fail - record an error (if none recorded yet) and return err.
+ * @d may be NULL. @err must be negative. Always returns @err, so callers
+ * write: return diag_fail(d, -EINVAL, "size \"%s\": unknown suffix", s);
+ */
+int diag_fail(struct diag *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* diag_prefix - prepend "<prefix>: " to the recorded message (context). */
+void diag_prefix(struct diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* diag_warn - pass a warning to the diag's callback, if any. */
+void diag_warn(struct diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* diag_clear - forget a recorded error (keeps the callback). */
+void diag_clear(struct diag *d);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_BASE_SIZE_H
+#define KILN_BASE_SIZE_H
+
+/*
+ * Sizes as genimage writes them: a decimal or 0x-hex integer, optionally
+ * followed by one suffix: s (512-byte sectors), k/K, M, G, T (powers of
+ * 1024), or % (of the enclosing image, resolved by the caller).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct diag;
+
+struct size_spec {
+	uint64_t bytes;   /* value in bytes (when !percent) */
+	unsigned percent; /* 0..100 when percent */
+	bool percent_set;
+	bool sloppy_b;    /* had genimage's tolerated trailing 'B' ("1MB") */
+};
+
+#define SIZE_ALLOW_PERCENT 1u
+#define SIZE_ALLOW_SLOPPY_B 1u << 1 /* genimage mode: "1MB" == 1 MiB */
+
+/*
+ * size_parse - parse @s into @ret.
+ * Returns 0, or -EINVAL (malformed; diag names the value and why),
+ * -ERANGE (does not fit 64 bits).
+ */
+int size_parse(const char *s, unsigned flags, struct size_spec *ret, struct diag *d);
+
+/* Format @v compactly for humans ("4 GiB", "1536 KiB", "4097 B"). */
+void size_format(uint64_t v, char *out, unsigned outlen);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_CLI_COMMANDS_H
+#define KILN_CLI_COMMANDS_H
+
+/* Subcommands. Only cli/ prints, reads the environment and exits. */
+
+/* Exit codes. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
+};
+
+/* NULL-terminated table (commands.c). */
+extern const struct command commands[];
+
+int cmd_build(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+/* genimage drop-in mode: same options as build, no subcommand. */
+int cmd_genimage(int argc, char **argv);
+
+#endif

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: MIT */
+#include "fs/tree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+
+#define TREE_MAX_DEPTH 4096
+#define TREE_MAX_PATH 65536
+
+static struct tree_node *node_new(const char *name, size_t len)
+{
+	struct tree_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->name = malloc(len + 1);
+	if (!n->name) {
+		free(n);
+		return NULL;
+	}
+	memcpy(n->name, name, len);
+	n->name[len] = 0;
+	return n;
+}
+
+static void node_free(struct tree_node *n)
+{
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	for (uint32_t i = 0; i < n->nxattrs; i++) {
+		free(n->xattrs[i].name);
+		free(n->xattrs[i].value);
+	}
+	free(n->xattrs);
+	free(n->kids);
+	free(n->name);
+	free(n->link);
+	free(n->src_path);
+	free(n);
+}
+
+int tree_new(struct tree **ret, int64_t epoch)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->root = node_new("", 0);
+	if (!t->root) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->root->mode = 0040755;
+	t->root->mtime = epoch;
+	t->epoch = epoch;
+	*ret = t;
+	return 0;
+}
+
+void tree_free(struct tree *t)
+{
+	if (!t)
+		return;
+	node_free(t->root);
+	for (uint32_t i = 0; i < t->nlayers; i++)
+		free(t->layer_names[i]);
+	free(t->layer_names);
+	free(t);
+}
+
+int tree_add_layer(struct tree *t, const char *name)
+{
+	char **nl = realloc(t->layer_names, (t->nlayers + 1) * sizeof(*nl));
+
+	if (!nl)
+		return -ENOMEM;
+	t->layer_names = nl;
+	nl[t->nlayers] = strdup(name);
+	if (!nl[t->nlayers])
+		return -ENOMEM;
+	return (int)t->nlayers++;
+}
+
+static const char *layer_name(const struct tree *t, uint32_t l)
+{
+	return l < t->nlayers ? t->layer_names[l] : "(built-in)";
+}
+
+/* Binary search among sorted kids: index of @name, or -(insert pos)-1. */
+static long kid_find(const struct tree_node *dir, const char *name, size_t len)
+{
+	long lo = 0, hi = (long)dir->nkids - 1;
+
+	while (lo <= hi) {
+		long mid = (lo + hi) / 2;
+		const char *k = dir->kids[mid]->name;
+		int c = strncmp(k, name, len);
+		if (!c && k[len])
+			c = 1;
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -lo - 1;
+}
+
+static int kid_insert(struct tree *t, struct tree_node *dir, long pos, struct tree_node *n)
+{
+	if (dir->nkids == dir->capkids) {
+		uint32_t nc = dir->capkids ? dir->capkids * 2 : 4;
+		struct tree_node **nk = realloc(dir->kids, nc * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		dir->kids = nk;
+		dir->capkids = nc;
+	}
+	memmove(dir->kids + pos + 1, dir->kids + pos, (dir->nkids - (uint32_t)pos) * sizeof(*dir->kids));
+	dir->kids[pos] = n;
+	dir->nkids++;
+	n->parent = dir;
+	t->nnodes++;
+	return 0;
+}
+
+/* Walk @path, creating directories when @create. On success *ret is the
+ * parent directory and (*ret_name, *ret_len) the last component. */
+static int walk_parent(struct tree *t, const char *path, bool create, uint32_t layer,
+		       struct tree_node **ret, const char **ret_name, size_t *ret_len,
+		       struct diag *d)
+{
+	struct tree_node *cur = t->root;
+	const char *p = path;
+	unsigned depth = 0;
+
+	if (strlen(path) > TREE_MAX_PATH)
+		return diag_fail(d, -ENAMETOOLONG, "path too long: %.64s...", path);
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return diag_fail(d, -EINVAL, "path \"%s\": names the root", path);
+	for (;;) {
+		const char *e = strchr(p, '/');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return diag_fail(d, -EINVAL, "path \"%s\": '.' or '..' component", path);
+		if (len > 255)
+			return diag_fail(d, -ENAMETOOLONG, "path \"%s\": component longer than 255 bytes", path);
+		const char *rest = e;
+		while (rest && *rest == '/')
+			rest++;
+		if (!rest || !*rest) {
+			*ret = cur;
+			*ret_name = p;
+			*ret_len = len;
+			return 0;
+		}
+		if (++depth > TREE_MAX_DEPTH)
+			return diag_fail(d, -ELOOP, "path \"%s\": too deep", path);
+		long i = kid_find(cur, p, len);
+		if (i >= 0) {
+			cur = cur->kids[i];
+			if (!tree_is_dir(cur))
+				return diag_fail(d, -ENOTDIR, "path \"%s\": \"%.*s\" is not a directory",
+						 path, (int)(rest - path - 1), path);
+		} else {
+			if (!create)
+				return -ENOENT;
+			struct tree_node *n = node_new(p, len);
+			if (!n)
+				return diag_fail(d, -ENOMEM, "out of memory");
+			n->mode = 0040755;
+			n->mtime = t->epoch;
+			n->layer = layer;
+			int r = kid_insert(t, cur, -i - 1, n);
+			if (r) {
+				node_free(n);
+				return diag_fail(d, r, "out of memory");
+			}
+			cur = n;
+		}
+		p = rest;
+	}
+}
+
+static void node_clear_content(struct tree_node *n)
+{
+	free(n->link);
+	n->link = NULL;
+	free(n->src_path);
+	n->src_path = NULL;
+	for (uint32_t i = 0; i < n->nxattrs; i++) {
+		free(n->xattrs[i].name);
+		free(n->xattrs[i].value);
+	}
+	free(n->xattrs);
+	n->xattrs = NULL;
+	n->nxattrs = 0;
+	n->hardlink = NULL;
+}
+
+static int node_set(struct tree *t, struct tree_node *n, const struct tree_attr *a, uint32_t layer)
+{
+	node_clear_content(n);
+	n->mode = a->mode;
+	n->uid = a->uid;
+	n->gid = a->gid;
+	n->mtime = a->mtime > t->epoch ? t->epoch : a->mtime;
+	n->size = tree_is_reg(n) ? a->size : 0;
+	n->rdev_major = a->rdev_major;
+	n->rdev_minor = a->rdev_minor;
+	n->layer = layer;
+	if (a->link) {
+		n->link = strdup(a->link);
+		if (!n->link)
+			return -ENOMEM;
+		n->size = strlen(a->link);
+	}
+	if (a->src_path) {
+		n->src_path = strdup(a->src_path);
+		if (!n->src_path)
+			return -ENOMEM;
+		n->src_off = a->src_off;
+	}
+	return 0;
+}
+
+/* Drop hard links that point into a subtree about to be freed. */
+static void unlink_refs(struct tree_node *scan, struct tree_node *victim);
+
+static bool is_under(const struct tree_node *n, const struct tree_node *top)
+{
+	for (; n; n = n->parent)
+		if (n == top)
+			return true;
+	return false;
+}
+
+static void unlink_refs(struct tree_node *scan, struct tree_node *victim)
+{
+	if (scan->hardlink && is_under(scan->hardlink, victim)) {
+		/* The link outlives its target: it becomes the data holder. */
+		struct tree_node *tgt = scan->hardlink;
+		scan->hardlink = NULL;
+		scan->size = tgt->size;
+		free(scan->src_path);
+		scan->src_path = tgt->src_path ? strdup(tgt->src_path) : NULL;
+		scan->src_off = tgt->src_off;
+		for (uint32_t i = 0; i < tgt->nxattrs; i++)
+			tree_set_xattr(scan, tgt->xattrs[i].name, tgt->xattrs[i].value, tgt->xattrs[i].len);
+	}
+	for (uint32_t i = 0; i < scan->nkids; i++)
+		unlink_refs(scan->kids[i], victim);
+}
+
+int tree_add(struct tree *t, const char *path, const struct tree_attr *a,
+	     enum tree_conflict policy, uint32_t layer, struct tree_node **ret, struct diag *d)
+{
+	struct tree_node *dir = NULL, *n;
+	const char *name = NULL;
+	size_t len = 0;
+	int r = walk_parent(t, path, true, layer, &dir, &name, &len, d);
+
+	if (r)
+		return r;
+	long i = kid_find(dir, name, len);
+	if (i < 0) {
+		n = node_new(name, len);
+		if (!n)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		r = node_set(t, n, a, layer);
+		if (!r)
+			r = kid_insert(t, dir, -i - 1, n);
+		if (r) {
+			node_free(n);
+			return diag_fail(d, r, "out of memory");
+		}
+		if (ret)
+			*ret = n;
+		return 0;
+	}
+	n = dir->kids[i];
+	bool both_dirs = tree_is_dir(n) && (a->mode & 0170000) == 0040000;
+	if (both_dirs) {
+		/* Directories merge; attributes follow the policy. */
+		if (policy == TREE_CONFLICT_KEEP_FIRST) {
+			if (ret)
+				*ret = NULL;
+			return 0;
+		}
+		n->mode = a->mode;
+		n->uid = a->uid;
+		n->gid = a->gid;
+		n->mtime = a->mtime > t->epoch ? t->epoch : a->mtime;
+		n->layer = layer;
+		if (ret)
+			*ret = n;
+		return 0;
+	}
+	switch (policy) {
+	case TREE_CONFLICT_ERROR:
+		return diag_fail(d, -EEXIST, "\"/%s\": provided by both %s and %s (set conflicts = keep-first or replace)",
+				 path[0] == '/' ? path + 1 : path, layer_name(t, n->layer),
+				 layer_name(t, layer));
+	case TREE_CONFLICT_KEEP_FIRST:
+		if (ret)
+			*ret = NULL;
+		return 0;
+	case TREE_CONFLICT_REPLACE:
+		break;
+	}
+	/* Replace: a directory replaced by a non-directory loses its subtree. */
+	unlink_refs(t->root, n);
+	for (uint32_t k = 0; k < n->nkids; k++)
+		node_free(n->kids[k]);
+	free(n->kids);
+	n->kids = NULL;
+	n->nkids = n->capkids = 0;
+	r = node_set(t, n, a, layer);
+	if (r)
+		return diag_fail(d, r, "out of memory");
+	if (ret)
+		*ret = n;
+	return 0;
+}
+
+static struct tree_node *lookup(struct tree *t, const char *path)
+{
+	struct tree_node *cur = t->root;
+	const char *p = path;
+
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return cur;
+		const char *e = strchr(p, '/');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (!tree_is_dir(cur))
+			return NULL;
+		long i = kid_find(cur, p, len);
+		if (i < 0)
+			return NULL;
+		cur = cur->kids[i];
+		p += len;
+	}
+}
+
+struct tree_node *tree_lookup(struct tree *t, const char *path)
+{
+	return lookup(t, path);
+}
+
+int tree_add_hardlink(struct tree *t, const char *path, const char *target,
+		      enum tree_conflict policy, uint32_t layer, struct diag *d)
+{
+	struct tree_node *tgt = lookup(t, target), *n;
+	int r;
+
+	if (!tgt)
+		return diag_fail(d, -ENOENT, "hard link \"%s\": target \"%s\" does not exist", path,
+				 target);
+	while (tgt->hardlink)
+		tgt = tgt->hardlink;
+	if (tree_is_dir(tgt))
+		return diag_fail(d, -EPERM, "hard link \"%s\": target \"%s\" is a directory", path,
+				 target);
+	struct tree_attr a = { .mode = tgt->mode, .uid = tgt->uid, .gid = tgt->gid,
+			       .mtime = tgt->mtime };
+	r = tree_add(t, path, &a, policy, layer, &n, d);
+	if (r || !n)
+		return r;
+	if (n == tgt)
+		return 0;
+	n->hardlink = tgt;
+	return 0;
+}
+
+int tree_remove(struct tree *t, const char *path)
+{
+	struct tree_node *n = lookup(t, path);
+
+	if (!n || n == t->root)
+		return -ENOENT;
+	struct tree_node *dir = n->parent;
+	long i = kid_find(dir, n->name, strlen(n->name));
+	if (i < 0)
+		return -ENOENT;
+	unlink_refs(t->root, n);
+	memmove(dir->kids + i, dir->kids + i + 1, (dir->nkids - (uint32_t)i - 1) * sizeof(*dir->kids));
+	dir->nkids--;
+	node_free(n);
+	return 0;
+}
+
+int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uint32_t len)
+{
+	uint8_t *v = malloc(len ? len : 1);
+
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, value, len);
+	for (uint32_t i = 0; i < n->nxattrs; i++) {
+		if (!strcmp(n->xattrs[i].name, name)) {
+			free(n->xattrs[i].value);
+			n->xattrs[i].value = v;
+			n->xattrs[i].len = len;
+			return 0;
+		}
+	}
+	struct tree_xattr *nx = realloc(n->xattrs, (n->nxattrs + 1) * sizeof(*nx));
+	if (!nx) {
+		free(v);
+		return -ENOMEM;
+	}
+	n->xattrs = nx;
+	nx[n->nxattrs].name = strdup(name);
+	if (!nx[n->nxattrs].name) {
+		free(v);
+		return -ENOMEM;
+	}
+	nx[n->nxattrs].value = v;
+	nx[n->nxattrs].len = len;
+	n->nxattrs++;
+	return 0;
+}
+
+/* ---- host directory import ---- */
+
+struct ino_map {
+	struct ino_ent {
+		dev_t dev;
+		ino_t ino;
+		struct tree_node *node;
+	} *v;
+	size_t n, cap;
+};
+
+static struct tree_node *ino_find(struct ino_map *m, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].dev == dev && m->v[i].ino == ino)
+			return m->v[i].node;
+	return NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct import {
+	struct tree *t;
+	bool keep_owner;
+	const char *const *exclude;
+	enum tree_conflict policy;
+	uint32_t layer;
+	struct ino_map links;
+	struct diag *d;
+	const char *hostroot;
+};
+
+static bool excluded(const struct import *im, const char *rel)
+{
+	if (!im->exclude)
+		return false;
+	for (const char *const *e = im->exclude; *e; e++) {
+		const char *x = *e;
+		while (*x == '/')
+			x++;
+		size_t l = strlen(x);
+		while (l && x[l - 1] == '/')
+			l--;
+		if (l && strlen(rel) == l && !strncmp(rel, x, l))
+			return true;
+	}
+	return false;
+}
+
+static int import_dir(struct import *im, const char *host, const char *rel, const char *dest,
+		      unsigned depth)
+{
+	DIR *dir;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	if (depth > TREE_MAX_DEPTH)
+		return diag_fail(im->d, -ELOOP, "%s: directory nesting too deep", host);
+	dir = opendir(host);
+	if (!dir)
+		return diag_fail(im->d, -errno, "%s: cannot open directory: %s", host, strerror(errno));
+	while ((errno = 0, de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				r = diag_fail(im->d, -ENOMEM, "out of memory");
+				goto out;
+			}
+			names = nn;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			r = diag_fail(im->d, -ENOMEM, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	if (errno) {
+		r = diag_fail(im->d, -errno, "%s: cannot read directory: %s", host, strerror(errno));
+		goto out;
+	}
+	/* readdir order is an ambient input: sort. */
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n && !r; i++) {
+		size_t hl = strlen(host) + strlen(names[i]) + 2;
+		size_t rl = strlen(rel) + strlen(names[i]) + 2;
+		size_t dl = strlen(dest) + strlen(names[i]) + 2;
+		char *hp = malloc(hl), *rp = malloc(rl), *dp = malloc(dl);
+		struct stat st;
+		struct tree_node *node = NULL;
+
+		if (!hp || !rp || !dp) {
+			r = diag_fail(im->d, -ENOMEM, "out of memory");
+			goto next;
+		}
+		snprintf(hp, hl, "%s/%s", host, names[i]);
+		snprintf(rp, rl, "%s%s%s", rel, *rel ? "/" : "", names[i]);
+		snprintf(dp, dl, "%s%s%s", dest, *dest ? "/" : "", names[i]);
+		if (lstat(hp, &st)) {
+			r = diag_fail(im->d, -errno, "%s: %s", hp, strerror(errno));
+			goto next;
+		}
+		struct tree_attr a = {
+			.mode = st.st_mode & 0177777,
+			.uid = im->keep_owner ? st.st_uid : 0,
+			.gid = im->keep_owner ? st.st_gid : 0,
+			.mtime = st.st_mtime,
+		};
+		if (S_ISDIR(st.st_mode) && excluded(im, rp)) {
+			r = tree_add(im->t, dp, &a, im->policy, im->layer, &node, im->d);
+			goto next;
+		}
+		if (S_ISREG(st.st_mode)) {
+			if (st.st_nlink > 1) {
+				struct tree_node *first = ino_find(&im->links, st.st_dev, st.st_ino);
+				if (first) {
+					char *fp = tree_path(first);
+					r = fp ? tree_add_hardlink(im->t, dp, fp, im->policy, im->layer, im->d)
+					       : -ENOMEM;
+					free(fp);
+					goto next;
+				}
+			}
+			if (access(hp, R_OK)) {
+				r = diag_fail(im->d, -errno, "%s: cannot read: %s", hp, strerror(errno));
+				goto next;
+			}
+			a.size = (uint64_t)st.st_size;
+			a.src_path = hp;
+		} else if (S_ISLNK(st.st_mode)) {
+			char *buf = malloc((size_t)st.st_size + 2);
+			ssize_t l = buf ? readlink(hp, buf, (size_t)st.st_size + 1) : -1;
+			if (l < 0 || l > st.st_size) {
+				free(buf);
+				r = diag_fail(im->d, -EIO, "%s: cannot read symlink", hp);
+				goto next;
+			}
+			buf[l] = 0;
+			a.link = buf;
+			r = tree_add(im->t, dp, &a, im->policy, im->layer, &node, im->d);
+			free(buf);
+			goto next;
+		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			a.rdev_major = major(st.st_rdev);
+			a.rdev_minor = minor(st.st_rdev);
+		}
+		r = tree_add(im->t, dp, &a, im->policy, im->layer, &node, im->d);
+		if (r)
+			goto next;
+		if (node && S_ISREG(st.st_mode) && st.st_nlink > 1) {
+			if (im->links.n == im->links.cap) {
+				size_t nc = im->links.cap ? im->links.cap * 2 : 16;
+				struct ino_ent *nv = realloc(im->links.v, nc * sizeof(*nv));
+				if (!nv) {
+					r = diag_fail(im->d, -ENOMEM, "out of memory");
+					goto next;
+				}
+				im->links.v = nv;
+				im->links.cap = nc;
+			}
+			im->links.v[im->links.n++] = (struct ino_ent){ st.st_dev, st.st_ino, node };
+		}
+		if (S_ISDIR(st.st_mode))
+			r = import_dir(im, hp, rp, dp, depth + 1);
+next:
+		free(hp);
+		free(rp);
+		free(dp);
+	}
+out:
+	if (dir)
+		closedir(dir);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+int tree_add_dir(struct tree *t, const char *hostdir, const char *dest, bool keep_owner,
+		 const char *const *exclude, enum tree_conflict policy, uint32_t layer,
+		 struct diag *d)
+{
+	struct import im = { .t = t, .keep_owner = keep_owner, .exclude = exclude,
+			     .policy = policy, .layer = layer, .d = d, .hostroot = hostdir };
+	struct stat st;
+	int r;
+
+	if (stat(hostdir, &st))
+		return diag_fail(d, -errno, "%s: %s", hostdir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return diag_fail(d, -ENOTDIR, "%s: not a directory", hostdir);
+	while (*dest == '/')
+		dest++;
+	if (*dest) {
+		struct tree_attr a = { .mode = st.st_mode & 0177777, .mtime = st.st_mtime,
+				       .uid = keep_owner ? st.st_uid : 0,
+				       .gid = keep_owner ? st.st_gid : 0 };
+		r = tree_add(t, dest, &a, policy == TREE_CONFLICT_ERROR ? TREE_CONFLICT_REPLACE : policy,
+			     layer, NULL, d);
+		if (r)
+			return r;
+	}
+	r = import_dir(&im, hostdir, "", dest, 0);
+	free(im.links.v);
+	return r;
+}
+
+/* ---- finishing and walking ---- */
+
+static int cmp_node(const void *a, const void *b)
+{
+	return strcmp((*(struct tree_node *const *)a)->name, (*(struct tree_node *const *)b)->name);
+}
+
+static void finish(struct tree_node *n)
+{
+	n->nlink = tree_is_dir(n) ? 2 : 1;
+	if (n->nkids > 1)
+		qsort(n->kids, n->nkids, sizeof(*n->kids), cmp_node);
+	for (uint32_t i = 0; i < n->nkids; i++)
+		finish(n->kids[i]);
+}
+
+static void count_links(struct tree_node *n)
+{
+	for (uint32_t i = 0; i < n->nkids; i++) {
+		struct tree_node *k = n->kids[i];
+		if (tree_is_dir(k))
+			n->nlink++;
+		if (k->hardlink)
+			k->hardlink->nlink++;
+		count_links(k);
+	}
+}
+
+void tree_finish(struct tree *t)
+{
+	finish(t->root);
+	count_links(t->root);
+}
+
+char *tree_path(const struct tree_node *n)
+{
+	size_t len = 0, pos;
+	const struct tree_node *p;
+	char *s;
+
+	/* Length with a leading '/', then fill from the end and drop it. */
+	for (p = n; p && p->parent; p = p->parent)
+		len += strlen(p->name) + 1;
+	s = malloc(len + 1);
+	if (!s)
+		return NULL;
+	pos = len;
+	s[pos] = 0;
+	for (p = n; p && p->parent; p = p->parent) {
+		size_t l = strlen(p->name);
+		pos -= l;
+		memcpy(s + pos, p->name, l);
+		s[--pos] = '/';
+	}
+	if (len)
+		memmove(s, s + 1, len);
+	return s;
+}
+
+static int walk(struct tree_node *n, int (*cb)(struct tree_node *, void *), void *ud)
+{
+	int r = cb(n, ud);
+
+	for (uint32_t i = 0; !r && i < n->nkids; i++)
+		r = walk(n->kids[i], cb, ud);
+	return r;
+}
+
+int tree_walk(struct tree *t, int (*cb)(struct tree_node *n, void *ud), void *ud)
+{
+	return walk(t->root, cb, ud);
+}

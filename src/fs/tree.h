@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_FS_TREE_H
+#define KILN_FS_TREE_H
+
+/*
+ * The input tree: what a filesystem writer puts into an image. It is
+ * composed from layers (host directories, archives, packages, inline
+ * files) before any writer runs; writers only read it.
+ *
+ * Nodes hold metadata and *where* the bytes are (a host path and an
+ * offset: the source tree itself, or kiln's spill file for archive
+ * members), never the bytes, so memory stays at ~150 bytes per entry.
+ *
+ * Invariants: names are single components (no '/', not "." or ".."),
+ * unique among siblings; after tree_finish() every directory's children
+ * are sorted bytewise by name and nlink is computed.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct diag;
+
+struct tree_xattr {
+	char *name;
+	uint8_t *value;
+	uint32_t len;
+};
+
+struct tree_node {
+	char *name;               /* "" for the root */
+	struct tree_node *parent;
+	struct tree_node **kids;  /* directories */
+	uint32_t nkids, capkids;
+	uint32_t mode;            /* st_mode: type bits and permissions */
+	uint32_t uid, gid;
+	uint64_t size;            /* regular files: bytes */
+	int64_t mtime;            /* seconds; already clamped to the epoch */
+	uint32_t rdev_major, rdev_minor;
+	char *link;               /* symlink target */
+	struct tree_xattr *xattrs;
+	uint32_t nxattrs;
+	char *src_path;           /* regular files: where to read the data */
+	uint64_t src_off;         /* ... from this offset */
+	struct tree_node *hardlink; /* non-NULL: another name for that node */
+	uint32_t nlink;           /* computed by tree_finish() */
+	uint32_t layer;           /* index of the layer that provided it */
+	uint64_t priv;            /* for writers (e.g. inode number) */
+};
+
+enum tree_conflict {
+	TREE_CONFLICT_ERROR,      /* two layers provide a path: error */
+	TREE_CONFLICT_KEEP_FIRST, /* rsync --ignore-existing */
+	TREE_CONFLICT_REPLACE,    /* the later layer wins */
+};
+
+struct tree {
+	struct tree_node *root;
+	char **layer_names;       /* for messages: "dir:/path", "archive:x.tar" */
+	uint32_t nlayers;
+	int64_t epoch;            /* SOURCE_DATE_EPOCH: times are clamped to it */
+	uint64_t nnodes;
+};
+
+int tree_new(struct tree **ret, int64_t epoch);
+void tree_free(struct tree *t);
+
+/* Register a layer name; returns its index (≥ 0) or -ENOMEM. */
+int tree_add_layer(struct tree *t, const char *name);
+
+/* Attributes for tree_add(). Type comes from mode's S_IFMT bits. */
+struct tree_attr {
+	uint32_t mode, uid, gid;
+	int64_t mtime;
+	uint64_t size;
+	uint32_t rdev_major, rdev_minor;
+	const char *link;       /* symlink target */
+	const char *src_path;   /* regular file data */
+	uint64_t src_off;
+};
+
+/*
+ * tree_add - add (or with the policy, replace) the entry at @path
+ * ("a/b/c", leading '/' ignored). Missing parents are created as
+ * 0755 root:root directories. An existing directory met by a directory
+ * merges (attributes updated by REPLACE only).
+ * Returns 0 (with *ret the node, or NULL when KEEP_FIRST kept the old
+ * one), -EEXIST on a conflict under TREE_CONFLICT_ERROR (diag names the
+ * path and both layers), -EINVAL for a bad path (".." or empty
+ * component), -ENOTDIR when a parent is not a directory.
+ */
+int tree_add(struct tree *t, const char *path, const struct tree_attr *a,
+	     enum tree_conflict policy, uint32_t layer, struct tree_node **ret, struct diag *d);
+
+/* Make @path a hard link to the existing node at @target. */
+int tree_add_hardlink(struct tree *t, const char *path, const char *target,
+		      enum tree_conflict policy, uint32_t layer, struct diag *d);
+
+/* Find a node; NULL if absent. Does not follow symlinks. */
+struct tree_node *tree_lookup(struct tree *t, const char *path);
+
+/* Remove a node and everything below it. 0 or -ENOENT. */
+int tree_remove(struct tree *t, const char *path);
+
+/* Set an extended attribute on a node (replaces one of the same name). */
+int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uint32_t len);
+
+/*
+ * tree_add_dir - import host directory @hostdir under @dest, without
+ * following symlinks. Modes and times come from the source (times
+ * clamped to the epoch); uid/gid are 0:0 unless @keep_owner. Hard links
+ * within the directory stay hard links. @exclude (may be NULL) is a
+ * NULL-terminated list of paths relative to @hostdir that are imported
+ * as empty directories (genimage: other images' mountpoints).
+ */
+int tree_add_dir(struct tree *t, const char *hostdir, const char *dest, bool keep_owner,
+		 const char *const *exclude, enum tree_conflict policy, uint32_t layer,
+		 struct diag *d);
+
+/* Sort every directory and compute link counts. Call once before a
+ * writer walks the tree; idempotent. */
+void tree_finish(struct tree *t);
+
+/* Path of @n relative to the root, without a leading '/' ("" for the
+ * root). Returns a malloc'd string or NULL. */
+char *tree_path(const struct tree_node *n);
+
+/* Pre-order walk in sorted order; stops when @cb returns non-zero and
+ * returns that value. */
+int tree_walk(struct tree *t, int (*cb)(struct tree_node *n, void *ud), void *ud);
+
+static inline bool tree_is_dir(const struct tree_node *n)
+{
+	return (n->mode & 0170000) == 0040000;
+}
+static inline bool tree_is_reg(const struct tree_node *n)
+{
+	return (n->mode & 0170000) == 0100000;
+}
+static inline bool tree_is_symlink(const struct tree_node *n)
+{
+	return (n->mode & 0170000) == 0120000;
+}
+
+#endif

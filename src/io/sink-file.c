@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "io/sink.h"
+
+struct file_sink {
+	struct sink s;
+	int fd;
+	bool own_fd;
+	char *tmp_path;   /* NULL once committed, or for existing files */
+	char *final_path;
+	bool punch_ok;
+};
+
+static int file_pwrite(struct sink *s, const void *buf, size_t len, uint64_t off)
+{
+	struct file_sink *f = s->priv;
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(f->fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int file_pread(struct sink *s, void *buf, size_t len, uint64_t off)
+{
+	struct file_sink *f = s->priv;
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pread(f->fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			/* Past EOF of a sparse file reads as zeros. */
+			memset(p, 0, len);
+			return 0;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* A fresh output file is all hole, so zeroing is punching a hole; on a
+ * filesystem that cannot punch, write real zeros. */
+static int file_zero(struct sink *s, uint64_t off, uint64_t len)
+{
+	struct file_sink *f = s->priv;
+	static const uint8_t zeros[65536];
+
+	if (f->punch_ok) {
+		if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+			      (off_t)len) == 0)
+			return 0;
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			return -errno;
+		f->punch_ok = false;
+	}
+	while (len) {
+		size_t n = len > sizeof(zeros) ? sizeof(zeros) : (size_t)len;
+		int r = file_pwrite(s, zeros, n, off);
+		if (r)
+			return r;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int file_sync(struct sink *s)
+{
+	struct file_sink *f = s->priv;
+
+	return fsync(f->fd) ? -errno : 0;
+}
+
+static void file_release(struct sink *s)
+{
+	struct file_sink *f = s->priv;
+
+	if (f->own_fd && f->fd >= 0)
+		close(f->fd);
+	if (f->tmp_path)
+		unlink(f->tmp_path);
+	free(f->tmp_path);
+	free(f->final_path);
+	free(f);
+}
+
+static const struct sink_ops file_ops = {
+	.pwrite = file_pwrite,
+	.pread = file_pread,
+	.zero = file_zero,
+	.sync = file_sync,
+	.release = file_release,
+};
+
+int sink_file_new(struct sink **ret, const char *final_path, uint64_t size, struct diag *d)
+{
+	struct file_sink *f = calloc(1, sizeof(*f));
+	const char *slash = strrchr(final_path, '/');
+	size_t dlen = slash ? (size_t)(slash - final_path) + 1 : 0;
+	const char *base = slash ? slash + 1 : final_path;
+	int r;
+
+	if (!f)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	f->fd = -1;
+	f->final_path = strdup(final_path);
+	f->tmp_path = malloc(dlen + strlen(base) + 32);
+	if (!f->final_path || !f->tmp_path) {
+		r = diag_fail(d, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	memcpy(f->tmp_path, final_path, dlen);
+	sprintf(f->tmp_path + dlen, ".%s.kiln-XXXXXX", base);
+	f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
+	if (f->fd < 0) {
+		r = diag_fail(d, -errno, "%s: cannot create temporary output: %s", final_path,
+			      strerror(errno));
+		free(f->tmp_path);
+		f->tmp_path = NULL;
+		goto fail;
+	}
+	/* mkostemp makes 0600; outputs are ordinary files (0644 less umask). */
+	{
+		mode_t um = umask(0);
+		umask(um);
+		fchmod(f->fd, 0666 & ~um);
+	}
+	if (size != UINT64_MAX && ftruncate(f->fd, (off_t)size)) {
+		r = diag_fail(d, -errno, "%s: cannot size output to %llu bytes: %s", final_path,
+			      (unsigned long long)size, strerror(errno));
+		goto fail;
+	}
+	f->own_fd = true;
+	f->punch_ok = true;
+	f->s.ops = &file_ops;
+	f->s.priv = f;
+	f->s.size = size;
+	*ret = &f->s;
+	return 0;
+fail:
+	f->own_fd = true;
+	file_release(&f->s);
+	return r;
+}
+
+int sink_file_commit(struct sink *s, struct diag *d)
+{
+	struct file_sink *f = s->priv;
+
+	if (fsync(f->fd))
+		return diag_fail(d, -errno, "%s: fsync failed: %s", f->final_path, strerror(errno));
+	if (rename(f->tmp_path, f->final_path))
+		return diag_fail(d, -errno, "%s: cannot rename temporary output into place: %s",
+				 f->final_path, strerror(errno));
+	free(f->tmp_path);
+	f->tmp_path = NULL;
+	return 0;
+}
+
+int sink_file_open_existing(struct sink **ret, int fd, uint64_t size)
+{
+	struct file_sink *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->fd = fd;
+	f->own_fd = false;
+	f->punch_ok = false; /* never punch a device or someone's file */
+	f->s.ops = &file_ops;
+	f->s.priv = f;
+	f->s.size = size;
+	*ret = &f->s;
+	return 0;
+}

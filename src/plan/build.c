@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The planner: resolve image references, order images children first
+ * (rejecting cycles), let each handler fix its layout, then generate.
+ */
+#include "plan/build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/diag.h"
+#include "fs/tree.h"
+#include "io/sink.h"
+#include "plan/exec.h"
+#include "plan/trees.h"
+
+void build_init(struct build *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->epoch = KILN_DEFAULT_EPOCH;
+	b->bmap = true;
+	b->loglevel = 1;
+}
+
+static void partition_release(struct partition *p)
+{
+	free(p->name);
+	free(p->type_uuid_str);
+	free(p->image);
+	free(p->holes);
+}
+
+static void image_free(struct image *img)
+{
+	if (!img)
+		return;
+	if (img->handler && img->handler->release)
+		img->handler->release(img);
+	for (unsigned i = 0; i < img->nparts; i++)
+		partition_release(&img->parts[i]);
+	free(img->parts);
+	free(img->holes);
+	for (unsigned i = 0; i < img->ndeps; i++)
+		free(img->deps[i].name);
+	free(img->deps);
+	for (unsigned i = 0; i < img->ntrees; i++)
+		free(img->trees[i]);
+	free(img->trees);
+	free(img->name);
+	free(img->mountpoint);
+	free(img->srcpath);
+	free(img->exec_pre);
+	free(img->exec_post);
+	free(img->name_opt);
+	free(img->flashtype);
+	free(img->outfile);
+	free(img);
+}
+
+void build_release(struct build *b)
+{
+	for (unsigned i = 0; i < b->nimages; i++)
+		image_free(b->images[i]);
+	free(b->images);
+	trees_release(b);
+	if (b->cfg)
+		cfg_free(b->cfg);
+	schema_release(&b->schema);
+	free(b->paths.rootpath);
+	free(b->paths.tmppath);
+	free(b->paths.inputpath);
+	free(b->paths.outputpath);
+	free(b->paths.includepath);
+	free(b->paths.config);
+	free(b->seed_str);
+	memset(b, 0, sizeof(*b));
+}
+
+int image_depend(struct image *img, const char *name)
+{
+	for (unsigned i = 0; i < img->ndeps; i++)
+		if (!strcmp(img->deps[i].name, name))
+			return 0;
+	struct image_dep *nd = realloc(img->deps, (img->ndeps + 1) * sizeof(*nd));
+	if (!nd)
+		return -ENOMEM;
+	img->deps = nd;
+	nd[img->ndeps].name = strdup(name);
+	nd[img->ndeps].img = NULL;
+	if (!nd[img->ndeps].name)
+		return -ENOMEM;
+	img->ndeps++;
+	return 0;
+}
+
+struct image *image_dep(const struct image *img, const char *name)
+{
+	for (unsigned i = 0; i < img->ndeps; i++)
+		if (!strcmp(img->deps[i].name, name))
+			return img->deps[i].img;
+	return NULL;
+}
+
+void image_diag_prefix(const struct image *img, struct diag *d)
+{
+	if (!d || !d->err)
+		return;
+	/* Messages that already carry FILE:LINE keep it; add the image. */
+	if (img->cfgfile && strncmp(d->msg, img->cfgfile, strlen(img->cfgfile)))
+		diag_prefix(d, "%s:%u: image '%s'", img->cfgfile, img->line, img->name);
+	else
+		diag_prefix(d, "image '%s'", img->name);
+}
+
+struct image *build_find_image(struct build *b, const char *name)
+{
+	for (unsigned i = 0; i < b->nimages; i++)
+		if (!b->images[i]->implicit && !strcmp(b->images[i]->name, name))
+			return b->images[i];
+	return NULL;
+}
+
+static struct image *find_any(struct build *b, const char *name)
+{
+	for (unsigned i = 0; i < b->nimages; i++)
+		if (!strcmp(b->images[i]->name, name))
+			return b->images[i];
+	return NULL;
+}
+
+/* An input that names no image section: genimage's implicit file image. */
+static int implicit_file(struct build *b, const char *name, struct image **ret, struct diag *d)
+{
+	const struct image_handler *fh = image_handler_find("file");
+	struct image *img;
+
+	if (b->nimages >= b->images_cap || !fh)
+		return diag_fail(d, -E2BIG, "too many images");
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	img->name = strdup(name);
+	img->implicit = true;
+	img->input_only = true;
+	img->handler = fh;
+	if (name[0] == '/') {
+		img->outfile = strdup(name);
+	} else {
+		size_t n = strlen(b->paths.inputpath) + strlen(name) + 2;
+		img->outfile = malloc(n);
+		if (img->outfile)
+			snprintf(img->outfile, n, "%s/%s", b->paths.inputpath, name);
+	}
+	if (!img->name || !img->outfile) {
+		image_free(img);
+		return diag_fail(d, -ENOMEM, "out of memory");
+	}
+	seed_from_image_name(&img->seed, name);
+	b->images[b->nimages++] = img;
+	*ret = img;
+	return 0;
+}
+
+static int visit(struct build *b, struct image *img, struct image **order, unsigned *n,
+		 struct diag *d)
+{
+	int r;
+
+	if (img->mark == 2)
+		return 0;
+	if (img->mark == 1)
+		return diag_fail(d, -ELOOP, "image '%s' depends on itself (cyclic image references)",
+				 img->name);
+	img->mark = 1;
+	for (unsigned i = 0; i < img->ndeps; i++) {
+		struct image *c = img->deps[i].img;
+		if (!c) {
+			c = find_any(b, img->deps[i].name);
+			if (!c && (r = implicit_file(b, img->deps[i].name, &c, d)))
+				return r;
+			img->deps[i].img = c;
+		}
+		r = visit(b, c, order, n, d);
+		if (r) {
+			if (d && d->err == -ELOOP && !strstr(d->msg, "via"))
+				diag_prefix(d, "via '%s'", img->name);
+			return r;
+		}
+	}
+	for (unsigned i = 0; i < img->nparts; i++)
+		if (img->parts[i].image)
+			img->parts[i].child = image_dep(img, img->parts[i].image);
+	img->mark = 2;
+	order[(*n)++] = img;
+	return 0;
+}
+
+int build_plan(struct build *b, struct diag *d)
+{
+	unsigned n0 = b->nimages, n = 0;
+	struct image **order;
+	int r;
+
+	if (!n0)
+		return diag_fail(d, -EINVAL, "%s: no images defined", b->paths.config);
+	order = calloc(b->images_cap, sizeof(*order));
+	if (!order)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n0; i++) {
+		r = visit(b, b->images[i], order, &n, d);
+		if (r)
+			goto out;
+	}
+	memcpy(b->images, order, n * sizeof(*order));
+	b->nimages = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct image *img = b->images[i];
+		if (!img->handler->setup)
+			continue;
+		r = img->handler->setup(b, img, d);
+		if (r) {
+			image_diag_prefix(img, d);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(order);
+	return r;
+}
+
+struct progress_ctx {
+	struct build *b;
+	const struct image *img;
+	uint64_t done;
+};
+
+static void on_progress(void *ud, uint64_t bytes)
+{
+	struct progress_ctx *p = ud;
+
+	p->done += bytes;
+	if (p->b->progress)
+		p->b->progress(p->b->progress_ud, p->img, p->done, p->img->size);
+}
+
+static int generate_one(struct build *b, struct image *img, struct diag *d)
+{
+	struct sink *out = NULL;
+	struct progress_ctx pc = { b, img, 0 };
+	int r;
+
+	r = run_exec_hook(b, img, img->exec_pre, "exec-pre", d);
+	if (r)
+		return r;
+	r = sink_file_new(&out, img->outfile, img->size, d);
+	if (r)
+		return r;
+	out->progress = on_progress;
+	out->progress_userdata = &pc;
+	r = img->handler->generate(b, img, out, d);
+	if (r) {
+		if (d && !d->err)
+			diag_fail(d, r, "%s", strerror(-r));
+		image_diag_prefix(img, d);
+		goto out;
+	}
+	r = sink_file_commit(out, d);
+	if (r)
+		goto out;
+	r = run_exec_hook(b, img, img->exec_post, "exec-post", d);
+out:
+	sink_release(out);
+	return r;
+}
+
+int build_generate(struct build *b, struct diag *d)
+{
+	int r;
+
+	for (unsigned i = 0; i < b->nimages; i++) {
+		struct image *img = b->images[i];
+		if (!img->handler->generate || img->input_only)
+			continue; /* an input, not an output */
+		const char *dir = img->temporary ? b->paths.tmppath : b->paths.outputpath;
+		if ((r = mkdir_p(dir, d)))
+			return r;
+		r = generate_one(b, img, d);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- image contents ---- */
+
+static int collect_mountpoints(struct build *b, struct image *self, const char *base,
+			       const char ***ret)
+{
+	size_t n = 0, bl = strlen(base);
+	const char **v = calloc(b->nimages + 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (unsigned i = 0; i < b->nimages; i++) {
+		struct image *o = b->images[i];
+		const char *m = o->mountpoint;
+		if (o == self || !m)
+			continue;
+		while (*m == '/')
+			m++;
+		if (!*m)
+			continue;
+		if (bl && (strncmp(m, base, bl) || m[bl] != '/'))
+			continue;
+		v[n++] = bl ? m + bl + 1 : m;
+	}
+	*ret = v;
+	return 0;
+}
+
+int image_content_tree(struct build *b, struct image *img, struct tree **ret, struct diag *d)
+{
+	struct tree *t = NULL;
+	const char **excl = NULL;
+	int r;
+
+	r = tree_new(&t, b->epoch);
+	if (r)
+		return diag_fail(d, r, "out of memory");
+	if (img->ntrees) {
+		r = trees_compose(b, img, t, d);
+	} else if (img->empty) {
+		r = 0;
+	} else if (img->srcpath) {
+		int l = tree_add_layer(t, img->srcpath);
+		r = l < 0 ? l : tree_add_dir(t, img->srcpath, "", false, NULL, TREE_CONFLICT_ERROR,
+					     (uint32_t)l, d);
+	} else {
+		const char *mp = img->mountpoint ? img->mountpoint : "";
+		while (*mp == '/')
+			mp++;
+		size_t n = strlen(b->paths.rootpath) + strlen(mp) + 2;
+		char *src = malloc(n);
+		char base[4096];
+		snprintf(base, sizeof(base), "%s", mp);
+		size_t bl = strlen(base);
+		while (bl && base[bl - 1] == '/')
+			base[--bl] = 0;
+		r = src ? collect_mountpoints(b, img, base, &excl) : -ENOMEM;
+		if (!r) {
+			snprintf(src, n, "%s%s%s", b->paths.rootpath, *mp ? "/" : "", mp);
+			int l = tree_add_layer(t, src);
+			r = l < 0 ? l : tree_add_dir(t, src, "", false, excl, TREE_CONFLICT_ERROR,
+						     (uint32_t)l, d);
+		}
+		free(src);
+		free(excl);
+	}
+	if (r) {
+		if (d && !d->err)
+			diag_fail(d, r, "%s", strerror(-r));
+		tree_free(t);
+		return r;
+	}
+	tree_finish(t);
+	*ret = t;
+	return 0;
+}

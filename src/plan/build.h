@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_PLAN_BUILD_H
+#define KILN_PLAN_BUILD_H
+
+/* A whole build: settings, the parsed config and its images. */
+
+#include <confuse.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/ids.h"
+#include "config/schema.h"
+#include "plan/image.h"
+
+struct diag;
+struct sink;
+
+/* Settings with genimage's precedence: default < GENIMAGE_* env <
+ * config {} < command line. The CLI fills them; NULL = not given. */
+struct build_paths {
+	char *rootpath, *tmppath, *inputpath, *outputpath, *includepath, *config;
+};
+
+struct build {
+	bool genimage_mode;       /* invoked as `genimage`: exact genimage layout */
+	struct build_paths paths; /* resolved */
+	char *seed_str;           /* --seed / `seed` */
+	bool seed_set;
+	struct seed seed;
+	int64_t epoch;            /* SOURCE_DATE_EPOCH */
+	bool bmap;                /* write .bmap next to disk images */
+	unsigned loglevel;
+
+	struct schema_set schema;
+	cfg_t *cfg;
+	struct image **images;    /* all images; after planning, children first */
+	unsigned nimages;
+	unsigned images_cap;       /* allocated slots (implicit images too) */
+	void *trees;              /* tree definitions (plan/trees.c) */
+
+	/* Progress of generate (optional, set by the CLI). */
+	void (*progress)(void *ud, const struct image *img, uint64_t done, uint64_t total);
+	void *progress_ud;
+};
+
+/* Built-in default epoch when SOURCE_DATE_EPOCH is unset: 2020-01-01. */
+#define KILN_DEFAULT_EPOCH 1577836800
+
+void build_init(struct build *b);
+void build_release(struct build *b);
+
+/*
+ * build_load - parse @path (genimage syntax + kiln extensions) into @b.
+ * Applies the config's `config {}` section to paths still unset, then the
+ * built-in defaults. Errors name file:line, key and value.
+ */
+int build_load(struct build *b, const char *path, const struct build_paths *cmdline,
+	       const struct build_paths *env, struct diag *d);
+
+/* build_plan - resolve dependencies, order, and set up every image. */
+int build_plan(struct build *b, struct diag *d);
+
+/* build_generate - write every image (children first), each through a
+ * temporary file renamed on success; run exec-pre/exec-post. */
+int build_generate(struct build *b, struct diag *d);
+
+/* Look up an image by name (NULL if none). */
+struct image *build_find_image(struct build *b, const char *name);
+
+#endif

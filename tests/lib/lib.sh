@@ -1,0 +1,30 @@
+# Shared helpers for kiln's shell tests. Source it: . "$KILN_TESTLIB"
+set -euo pipefail
+: "${KILN:?run through ctest (KILN unset)}"
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip "$t not installed"; done; }
+
+# expect_fail EXITCODE REGEX CMD... : CMD must exit EXITCODE, print a
+# message matching REGEX on stderr, and not die of a signal.
+expect_fail() {
+	local code=$1 re=$2 rc=0
+	shift 2
+	"$@" >"$T/.out" 2>"$T/.err" || rc=$?
+	[ "$rc" = "$code" ] || { cat "$T/.err" >&2; fail "'$*' exited $rc, expected $code"; }
+	grep -Eq -- "$re" "$T/.err" || { cat "$T/.err" >&2; fail "'$*': message does not match /$re/"; }
+}
+
+# No file in DIR except those listed (glob-free names).
+expect_no_output() {
+	local dir=$1
+	[ ! -d "$dir" ] && return 0
+	local left
+	left=$(find "$dir" -mindepth 1 | head -5)
+	[ -z "$left" ] || fail "output left behind after failure: $left"
+}
