@@ -108,7 +108,8 @@ int schema_build(struct schema_set *ret)
 		return -ENOMEM;
 	memcpy(img, image_common_opts, sizeof(image_common_opts));
 	for (k = 0; k < nh; k++) {
-		cfg_opt_t sec = CFG_SEC(image_handlers[k]->type, image_handlers[k]->opts, CFGF_NONE);
+		/* MULTI, so cfg_size() says whether the section was given at all. */
+		cfg_opt_t sec = CFG_SEC(image_handlers[k]->type, image_handlers[k]->opts, CFGF_MULTI);
 		img[nc + k] = sec;
 	}
 	img[nc + nh] = (cfg_opt_t)CFG_END();
@@ -276,12 +277,13 @@ static int parse_image(struct build *b, cfg_t *is, struct diag *d)
 	if (!img->name)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	for (unsigned k = 0; image_handlers[k]; k++) {
-		if (!cfg_size(is, image_handlers[k]->type))
+		unsigned cnt = cfg_size(is, image_handlers[k]->type);
+		if (!cnt)
 			continue;
-		if (h)
+		if (h || cnt > 1)
 			return diag_fail(d, -EINVAL, "%s:%d: image '%s': both '%s' and '%s' given; an image has exactly one type",
-					 is->filename, is->line, img->name, h->type,
-					 image_handlers[k]->type);
+					 is->filename, is->line, img->name,
+					 h ? h->type : image_handlers[k]->type, image_handlers[k]->type);
 		h = image_handlers[k];
 		hsec = cfg_getsec(is, h->type);
 	}
