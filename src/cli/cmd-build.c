@@ -134,8 +134,8 @@ static void print_plan(struct build *b)
 		       img->implicit || img->input_only ? ", input" : "", img->size, sz);
 		printf("  file: %s\n", img->outfile);
 		if (img->nparts) {
-			printf("  %-16s %12s %12s %12s  %-36s  %-36s  %s\n", "partition", "start",
-			       "end", "size", "type", "uuid", "table");
+			printf("  %3s %-16s %12s %12s %12s  %-36s  %-36s  %s\n", "#", "partition",
+			       "start", "end", "size", "type", "uuid", "table");
 			for (unsigned k = 0; k < img->nparts; k++) {
 				const struct partition *p = &img->parts[k];
 				char type[48] = "-", uuid[48] = "-";
@@ -146,11 +146,16 @@ static void print_plan(struct build *b)
 					uuid_format(&p->type_uuid, t);
 					snprintf(type, sizeof(type), "%s", t);
 				}
+				char num[12] = "-";
+				if (p->index)
+					snprintf(num, sizeof(num), "%u", p->index);
 				if (!uuid_is_null(&p->uuid))
 					uuid_format(&p->uuid, uuid);
-				printf("  %-16s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %-36s  %-36s  %s\n",
-				       p->name, p->offset, p->offset + p->size, p->size, type, uuid,
-				       p->in_partition_table ? (p->logical ? "logical" : p->is_extended ? "extended" : "in-table")
+				printf("  %3s %-16s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %-36s  %-36s  %s\n",
+				       num, p->name, p->offset, p->offset + p->size, p->size, type, uuid,
+				       p->in_partition_table ? (p->logical ? (p->bootable ? "logical,boot" : "logical")
+									   : p->is_extended ? "extended"
+									   : p->bootable ? "in-table,boot" : "in-table")
 							     : "raw");
 			}
 		}
@@ -255,6 +260,7 @@ static int run(int argc, char **argv, enum mode mode)
 	}
 	b.bmap = !no_bmap && !b.genimage_mode;
 	b.loglevel = log_level;
+	b.envp = environ; /* ${NAME} in tree files */
 	const char *config = cmd.config ? cmd.config
 			     : env.config ? env.config
 			     : mode == MODE_GENIMAGE ? "genimage.cfg" : "kiln.cfg";

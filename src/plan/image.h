@@ -90,6 +90,9 @@ struct image {
 	struct size_spec size_spec;
 	bool size_set;
 	uint64_t size;            /* fixed by setup */
+	/* Length of the output file when shorter than size (genimage mode:
+	 * genimage ends a disk file after its last data); 0 = size. */
+	uint64_t file_size;
 	char *mountpoint, *srcpath, *exec_pre, *exec_post;
 	char *name_opt;           /* `name` (volume names, flash) */
 	char *flashtype;          /* `flashtype` for flash images */
