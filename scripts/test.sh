@@ -4,6 +4,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
+# The optimised build too: -O2 finds warnings (-Werror) that -O0 does not.
+cmake -S . -B build -G Ninja >/dev/null
+ninja -C build
 cmake -S . -B build-asan -G Ninja -DKILN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 ninja -C build-asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

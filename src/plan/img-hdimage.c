@@ -625,7 +625,10 @@ static int hd_setup(struct build *b, struct image *img, struct diag *d)
 			boff -= boff % SECTOR;
 		} else {
 			/* genimage: the backup, hence the disk, ends on 4 KiB */
-			u64_roundup(now + bsize, 4096, &boff);
+			if (u64_roundup(now + bsize, 4096, &boff)) {
+				r = diag_fail(d, -EOVERFLOW, "disk size overflows");
+				goto out;
+			}
 			boff -= bsize;
 		}
 		hd->backup_offset = boff;
