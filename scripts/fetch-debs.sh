@@ -21,9 +21,10 @@ have() { ls $1 >/dev/null 2>&1; }
 if have 'u-boot-rpi_*_arm64.deb' && have 'u-boot-qemu_*_all.deb' && have 'busybox-static_*_arm64.deb' &&
    have 'linux-image-[0-9]*-arm64_*_arm64.deb' && have 'raspi-firmware_*.deb'; then
 	echo "fetch-debs: cached in $CACHE" >&2
-	exit 0
+	SKIP_DOWNLOAD=1
 fi
 
+if [ -z "${SKIP_DOWNLOAD:-}" ]; then
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	[ "$(id -u)" = 0 ] || { echo "fetch-debs: run 'dpkg --add-architecture arm64 && apt-get update' as root first" >&2; exit 1; }
 	dpkg --add-architecture arm64
@@ -67,4 +68,15 @@ SRC
 	apt-get $APT update -qq
 	apt-get $APT download -q raspi-firmware >/dev/null
 fi
-ls -1 "$CACHE"/*.deb >&2
+fi
+link() { # link STABLE-NAME GLOB: a version-free name for the config
+	f=$(ls $2 2>/dev/null | sort | tail -n 1)
+	[ -n "$f" ] || { echo "fetch-debs: no $2 in $CACHE" >&2; exit 1; }
+	ln -sfn "$f" "$1"
+}
+link linux-image.deb 'linux-image-[0-9]*-arm64_*_arm64.deb'
+link busybox-static.deb 'busybox-static_*_arm64.deb'
+link u-boot-rpi.deb 'u-boot-rpi_*_arm64.deb'
+link u-boot-qemu.deb 'u-boot-qemu_*_all.deb'
+link raspi-firmware.deb 'raspi-firmware_*.deb'
+ls -l "$CACHE" >&2
