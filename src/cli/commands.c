@@ -6,5 +6,9 @@
 const struct command commands[] = {
 	{ "build", "build every image in the config", cmd_build },
 	{ "plan", "print what would be built, write nothing", cmd_plan },
+	{ "ls", "list the files an image would hold (composed tree)", cmd_ls },
+	{ "bmap", "write the block map (.bmap) of an image", cmd_bmap },
+	{ "flash", "write an image to a card or file, verified", cmd_flash },
+	{ "inspect", "check a FIT, U-Boot env, legacy image or cpio archive", cmd_inspect },
 	{ NULL, NULL, NULL },
 };

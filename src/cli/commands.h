@@ -20,6 +20,10 @@ extern const struct command commands[];
 
 int cmd_build(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_bmap(int argc, char **argv);  /* cmd-bmap.c */
+int cmd_flash(int argc, char **argv); /* cmd-flash.c */
 /* genimage drop-in mode: same options as build, no subcommand. */
 int cmd_genimage(int argc, char **argv);
 

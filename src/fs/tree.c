@@ -378,6 +378,11 @@ int tree_add_hardlink(struct tree *t, const char *path, const char *target,
 	if (tree_is_dir(tgt))
 		return diag_fail(d, -EPERM, "hard link \"%s\": target \"%s\" is a directory", path,
 				 target);
+	/* Replacing a directory that holds the target would free it. */
+	struct tree_node *old = lookup(t, path);
+	if (old && old != tgt && is_under(tgt, old))
+		return diag_fail(d, -EINVAL, "hard link \"%s\": would replace the directory "
+				 "holding its target \"%s\"", path, target);
 	struct tree_attr a = { .mode = tgt->mode, .uid = tgt->uid, .gid = tgt->gid,
 			       .mtime = tgt->mtime };
 	r = tree_add(t, path, &a, policy, layer, &n, d);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "base/diag.h"
+#include "flash/bmap-io.h"
 #include "fs/tree.h"
 #include "io/sink.h"
 #include "plan/exec.h"
@@ -256,7 +257,7 @@ static int generate_one(struct build *b, struct image *img, struct diag *d)
 	r = run_exec_hook(b, img, img->exec_pre, "exec-pre", d);
 	if (r)
 		return r;
-	r = sink_file_new(&out, img->outfile, img->size, d);
+	r = sink_file_new(&out, img->outfile, img->file_size ? img->file_size : img->size, d);
 	if (r)
 		return r;
 	out->progress = on_progress;
@@ -272,6 +273,9 @@ static int generate_one(struct build *b, struct image *img, struct diag *d)
 	if (r)
 		goto out;
 	r = run_exec_hook(b, img, img->exec_post, "exec-post", d);
+	/* After exec-post, so the map describes the final bytes (flash/bmap-io.h). */
+	if (!r && b->bmap && img->handler->is_disk)
+		r = bmap_write_file(img->outfile, NULL, d);
 out:
 	sink_release(out);
 	return r;
@@ -337,7 +341,7 @@ int image_content_tree(struct build *b, struct image *img, struct tree **ret, st
 		r = 0;
 	} else if (img->srcpath) {
 		int l = tree_add_layer(t, img->srcpath);
-		r = l < 0 ? l : tree_add_dir(t, img->srcpath, "", false, NULL, TREE_CONFLICT_ERROR,
+		r = l < 0 ? l : tree_add_dir(t, img->srcpath, "", img->keep_owner, NULL, TREE_CONFLICT_ERROR,
 					     (uint32_t)l, d);
 	} else {
 		const char *mp = img->mountpoint ? img->mountpoint : "";
@@ -354,7 +358,7 @@ int image_content_tree(struct build *b, struct image *img, struct tree **ret, st
 		if (!r) {
 			snprintf(src, n, "%s%s%s", b->paths.rootpath, *mp ? "/" : "", mp);
 			int l = tree_add_layer(t, src);
-			r = l < 0 ? l : tree_add_dir(t, src, "", false, excl, TREE_CONFLICT_ERROR,
+			r = l < 0 ? l : tree_add_dir(t, src, "", img->keep_owner, excl, TREE_CONFLICT_ERROR,
 						     (uint32_t)l, d);
 		}
 		free(src);

@@ -37,6 +37,7 @@ struct build {
 	unsigned nimages;
 	unsigned images_cap;       /* allocated slots (implicit images too) */
 	void *trees;              /* tree definitions (plan/trees.c) */
+	char **envp;              /* environment for ${NAME} in trees (set by the CLI; NULL: none) */
 
 	/* Progress of generate (optional, set by the CLI). */
 	void (*progress)(void *ud, const struct image *img, uint64_t done, uint64_t total);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_FS_TREE_ARCHIVE_H
+#define KILN_FS_TREE_ARCHIVE_H
+
+/*
+ * Archive layers: tar (any compression libarchive reads natively: gzip,
+ * bzip2, xz, lzma, zstd), cpio, and Debian packages (the data.tar.* of
+ * an ar container), imported into a tree with their owners, modes,
+ * device numbers, xattrs and hard links. Member data goes to the spill
+ * file; nothing is ever extracted on the host.
+ *
+ * Safety, like GNU tar's safe extraction, but stricter because there is
+ * no reason to be lenient in a build:
+ *   - a leading '/' is stripped (contained; one warning per archive);
+ *   - a ".." component anywhere (in a name or a hard link target) is
+ *     refused;
+ *   - a member whose parent path is a symlink in the tree (planted by
+ *     this archive or an earlier layer) is refused, unless the layer asks
+ *     to follow symlinks: then the path is resolved inside the tree only
+ *     (never on the host);
+ *   - hard links must name a member already in the tree;
+ *   - at most TREE_ARCHIVE_MAX_ENTRIES entries in the whole tree, names
+ *     at most 4095 bytes.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs/tree.h"
+
+struct diag;
+struct spill;
+struct spill_region;
+
+#define TREE_ARCHIVE_MAX_ENTRIES 10000000u
+#define TREE_ARCHIVE_MAX_NAME 4095
+
+enum tree_archive_kind {
+	TREE_ARCHIVE_AUTO, /* tar or cpio, compressed or not */
+	TREE_ARCHIVE_DEB,  /* Debian binary package: its data.tar.* */
+};
+
+struct tree_archive_opts {
+	enum tree_archive_kind kind;
+	const char *dest;          /* prefix inside the tree ("" = root) */
+	enum tree_conflict policy;
+	uint32_t layer;
+	struct spill *spill;
+	struct spill_region *region; /* where this layer's data lives */
+	const char *name;          /* for messages (the archive's path) */
+	/* Resolve parent directories through symlink nodes inside the tree
+	 * (chroot-like: absolute targets start at the tree root, ".." stops
+	 * there, at most 40 links) instead of refusing such members. */
+	bool follow_symlinks;
+};
+
+/*
+ * tree_add_archive - import the archive at host path @path.
+ * Returns 0, or a negative errno with the diag naming the archive and
+ * the member: -EINVAL (unsafe or malformed member, corrupt archive),
+ * -EIO (read error, truncated), -E2BIG (too many entries),
+ * -ENAMETOOLONG, -EEXIST (conflict under conflicts = error), -ENOTDIR,
+ * -ENOMEM, or a spill write error.
+ */
+int tree_add_archive(struct tree *t, const char *path, const struct tree_archive_opts *o,
+		     struct diag *d);
+
+/* Same, from memory (tests and fuzzing). */
+int tree_add_archive_mem(struct tree *t, const void *buf, size_t len,
+			 const struct tree_archive_opts *o, struct diag *d);
+
+/*
+ * tree_archive_clean_path - normalise member name @in into @out (size
+ * @outsz): no leading '/', no "." or empty components. *ret_abs tells
+ * whether a leading '/' was dropped. "" means the root.
+ * Returns 0, -EINVAL for a ".." component, -ENAMETOOLONG.
+ */
+int tree_archive_clean_path(const char *in, char *out, size_t outsz, int *ret_abs);
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_PLAN_TREES_DEF_H
+#define KILN_PLAN_TREES_DEF_H
+
+/*
+ * Tree definitions as read from the config (trees.c), before any I/O.
+ * Internal to plan/trees*.c.
+ */
+
+#include <confuse.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/ids.h"
+#include "fs/spill.h"
+#include "fs/tree.h"
+
+struct build;
+struct diag;
+
+/* Inline items of a layer, applied in this order of kinds. */
+enum item_kind {
+	ITEM_MKDIR,
+	ITEM_FILE,
+	ITEM_SYMLINK,
+	ITEM_HARDLINK,
+	ITEM_NODE,
+	ITEM_KIND_MAX,
+};
+
+struct tree_item {
+	enum item_kind kind;
+	char *path;
+	const char *cfgfile;
+	unsigned line;
+	uint32_t mode, uid, gid;    /* mode: permissions (defaults per kind) */
+	char *content;              /* file: literal text (vars expanded) */
+	char *source;               /* file: host path */
+	bool expand;                /* file source: expand ${vars} */
+	char *target;               /* symlink / hardlink */
+	uint32_t type;              /* node: S_IF* bits */
+	uint32_t major, minor;
+	struct spill_region region; /* file content once written */
+};
+
+enum layer_src { LAYER_NONE, LAYER_DIR, LAYER_ARCHIVE, LAYER_DEB };
+
+struct tree_layer {
+	const char *cfgfile;
+	unsigned line;
+	enum layer_src src;
+	char *src_path;             /* as written */
+	char *subdir, *dest;
+	bool keep_owner;
+	bool follow_symlinks;       /* archive members through tree symlinks */
+	int policy;                 /* -1: the tree's */
+	char **remove;
+	unsigned nremove;
+	struct tree_item *items;    /* sorted by kind, config order within */
+	unsigned nitems;
+	struct spill_region region; /* archive data */
+	char *label;                /* layer name in messages */
+};
+
+struct tree_attrdef {
+	char *glob;
+	unsigned line;
+	bool mode_set, uid_set, gid_set, caps_set;
+	uint32_t mode, uid, gid;
+	uint64_t caps;
+};
+
+struct tree_user {
+	char *name;
+	unsigned line;
+	bool uid_set, gid_set, locked, create_home;
+	uint32_t uid, gid, home_mode;
+	char *home, *shell, *gecos;
+	char *password, *hash;
+	unsigned rounds;            /* 0: libcrypt's default (5000, not written) */
+	char **groups;              /* supplementary groups */
+	unsigned ngroups;
+};
+
+struct tree_group {
+	char *name;
+	unsigned line;
+	bool gid_set;
+	uint32_t gid;
+	char **members;
+	unsigned nmembers;
+};
+
+struct tree_def {
+	char *name;
+	const char *cfgfile;
+	unsigned line;
+	enum tree_conflict policy;
+	struct tree_layer *layers;  /* `layer { }` sections, then the body */
+	unsigned nlayers;
+	char **devtables, **fsconfigs;
+	unsigned ndevtables, nfsconfigs;
+	struct tree_attrdef *attrs;
+	unsigned nattrs;
+	struct tree_user *users;
+	unsigned nusers;
+	struct tree_group *groups;
+	unsigned ngroups;
+};
+
+/* Generated files already in the spill file, by content (their bytes
+ * depend on the tree they were made for, so they cannot replay by
+ * position like archive data). */
+struct spill_blob {
+	uint8_t sha[32];
+	uint64_t off, len;
+};
+
+struct trees_state {
+	struct tree_def *defs;
+	unsigned ndefs;
+	char **vars;                /* "NAME=value" */
+	unsigned nvars;
+	struct spill spill;
+	bool spill_ready;
+	struct spill_blob *blobs;
+	unsigned nblobs, capblobs;
+};
+
+/* Parse every `tree` section and `vars` into b->trees (config time). */
+int trees_load(struct build *b, cfg_t *cfg, struct diag *d);
+
+/*
+ * trees_apply_users - create or update /etc/passwd, /etc/group and
+ * /etc/shadow in @t from @def's users and groups; home directories.
+ * Generated files go to the spill file (region def->users_region).
+ */
+int trees_apply_users(struct build *b, struct trees_state *st, struct tree_def *def,
+		      struct tree *t, uint32_t layer, struct diag *d);
+
+/* sha512crypt of @password with a salt derived from @seed and @user. */
+int trees_hash_password(const struct seed *seed, const char *user, const char *password,
+			unsigned rounds, char *out, size_t outsz);
+
+/* Read a regular node's bytes (at most @max). Caller frees *ret. */
+int trees_read_node(struct tree_node *n, uint64_t max, char **ret, uint64_t *ret_len,
+		    struct diag *d);
+
+/* Store @len bytes as the content of regular file @path (replacing it);
+ * identical content is stored once. */
+int trees_store_file(struct trees_state *st, struct tree *t, const char *path, const char *data,
+		     uint64_t len, uint32_t mode, uint32_t uid, uint32_t gid, uint32_t layer,
+		     struct diag *d);
+
+#endif
