@@ -70,6 +70,7 @@ static cfg_opt_t layer_opts[] = {
 	CFG_STR("archive", NULL, CFGF_NONE),
 	CFG_STR("deb", NULL, CFGF_NONE),
 	CFG_STR("subdir", NULL, CFGF_NONE),
+	CFG_STR_LIST("include", NULL, CFGF_NONE),
 	CFG_STR("dest", NULL, CFGF_NONE),
 	CFG_BOOL("keep-owner", cfg_false, CFGF_NONE),
 	CFG_BOOL("follow-symlinks", cfg_false, CFGF_NONE),

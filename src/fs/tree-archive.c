@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,9 +57,46 @@ struct imp {
 	char target[TREE_ARCHIVE_MAX_NAME * 2 + 2];
 };
 
-/* Member name (or hard link target) → tree path under the destination. */
+/*
+ * Layer filters on a cleaned member path: `include` globs (on the whole
+ * member path; an archive as large as a kernel package then costs only
+ * what it keeps) and `subdir` (only members below it, relative to it).
+ * Returns true when the member is kept; @clean is rewritten in place.
+ */
+static bool member_filter(const struct imp *im, char *clean, bool check_include)
+{
+	if (check_include && im->o->ninclude) {
+		bool hit = false;
+		for (unsigned i = 0; i < im->o->ninclude && !hit; i++) {
+			const char *g = im->o->include[i];
+			while (*g == '/')
+				g++;
+			hit = !fnmatch(g, clean, FNM_PATHNAME);
+		}
+		if (!hit)
+			return false;
+	}
+	if (im->o->subdir && *im->o->subdir) {
+		const char *sd = im->o->subdir;
+		while (*sd == '/')
+			sd++;
+		size_t l = strlen(sd);
+		while (l && sd[l - 1] == '/')
+			l--;
+		if (strncmp(clean, sd, l) || (clean[l] && clean[l] != '/'))
+			return false;
+		const char *rest = clean + l;
+		while (*rest == '/')
+			rest++;
+		memmove(clean, rest, strlen(rest) + 1);
+	}
+	return true;
+}
+
+/* Member name (or hard link target) → tree path under the destination.
+ * *ret_skip (when not NULL) says the layer's filters drop the member. */
 static int member_path(struct imp *im, const char *name, char *out, size_t outsz,
-		       const char *what)
+		       const char *what, bool *ret_skip)
 {
 	char clean[TREE_ARCHIVE_MAX_NAME + 1];
 	int abs = 0, r;
@@ -77,6 +115,14 @@ static int member_path(struct imp *im, const char *name, char *out, size_t outsz
 		diag_warn(im->d, "%s: removing leading '/' from member names (first: \"%s\")",
 			  im->o->name, name);
 		im->warned_abs = true;
+	}
+	if (!member_filter(im, clean, ret_skip != NULL)) {
+		if (ret_skip) {
+			*ret_skip = true;
+			return 0;
+		}
+		return diag_fail(im->d, -EINVAL, "%s: %s \"%s\": outside the layer's subdir",
+				 im->o->name, what, name);
 	}
 	const char *dest = im->o->dest ? im->o->dest : "";
 	while (*dest == '/')
@@ -262,8 +308,9 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 
 	if (!name)
 		return diag_fail(im->d, -EINVAL, "%s: member without a name", im->o->name);
-	r = member_path(im, name, im->path, sizeof(im->path), "member");
-	if (r)
+	bool skip = false;
+	r = member_path(im, name, im->path, sizeof(im->path), "member", &skip);
+	if (r || skip)
 		return r;
 	struct tree_attr at = {
 		.mode = (uint32_t)archive_entry_mode(e) & 0177777,
@@ -293,7 +340,7 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 	if (r)
 		return r;
 	if (hl) {
-		r = member_path(im, hl, im->target, sizeof(im->target), "hard link target");
+		r = member_path(im, hl, im->target, sizeof(im->target), "hard link target", NULL);
 		if (!r && im->o->follow_symlinks && im->target[0])
 			r = resolve_parents(im, im->target, sizeof(im->target), hl);
 		if (r)

@@ -53,6 +53,13 @@ struct tree_archive_opts {
 	 * (chroot-like: absolute targets start at the tree root, ".." stops
 	 * there, at most 40 links) instead of refusing such members. */
 	bool follow_symlinks;
+	/* Keep only members whose path (as in the archive, without "./")
+	 * matches one of these fnmatch(FNM_PATHNAME) globs; none: all. */
+	const char *const *include;
+	unsigned ninclude;
+	/* Keep only members below this directory of the archive, placed
+	 * relative to it under dest. NULL: the whole archive. */
+	const char *subdir;
 };
 
 /*

@@ -56,6 +56,8 @@ struct tree_layer {
 	int policy;                 /* -1: the tree's */
 	char **remove;
 	unsigned nremove;
+	char **include;             /* archive/deb: member globs to keep */
+	unsigned ninclude;
 	struct tree_item *items;    /* sorted by kind, config order within */
 	unsigned nitems;
 	struct spill_region region; /* archive data */

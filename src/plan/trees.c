@@ -65,6 +65,7 @@ static void def_free(struct tree_def *def)
 		free(l->dest);
 		free(l->label);
 		strv_free(l->remove, l->nremove);
+		strv_free(l->include, l->ninclude);
 	}
 	free(def->layers);
 	strv_free(def->devtables, def->ndevtables);
@@ -399,8 +400,14 @@ static int load_layer(struct build *b, struct trees_state *st, struct tree_def *
 		}
 		if ((r = dup_opt(sec, "subdir", &l->subdir, d)) || (r = dup_opt(sec, "dest", &l->dest, d)))
 			return r;
-		if (l->subdir && l->src != LAYER_DIR)
-			return cfg_fail(sec, "subdir", l->subdir, -EINVAL, d, "only for dir layers");
+		if (l->subdir && !l->src)
+			return cfg_fail(sec, "subdir", l->subdir, -EINVAL, d,
+					"only for dir, archive and deb layers");
+		if ((r = strv_dup(sec, "include", &l->include, &l->ninclude, d)))
+			return r;
+		if (l->ninclude && l->src != LAYER_ARCHIVE && l->src != LAYER_DEB)
+			return cfg_fail(sec, "include", l->include[0], -EINVAL, d,
+					"only for archive and deb layers");
 		if (l->subdir && (strstr(l->subdir, "..") || l->subdir[0] == '/'))
 			return cfg_fail(sec, "subdir", l->subdir, -EINVAL, d,
 					"expected a relative path without \"..\"");
@@ -981,7 +988,8 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 		char *host = NULL;
 		if (li < 0)
 			return diag_fail(d, -ENOMEM, "out of memory");
-		if (l->src && !(host = resolve(b, l->src_path, l->subdir)))
+		/* A dir layer's subdir is a host path; an archive's filters members. */
+		if (l->src && !(host = resolve(b, l->src_path, l->src == LAYER_DIR ? l->subdir : NULL)))
 			return diag_fail(d, -ENOMEM, "out of memory");
 		if (l->src == LAYER_DIR) {
 			r = tree_add_dir(t, host, l->dest ? l->dest : "", l->keep_owner, NULL, pol,
@@ -992,6 +1000,8 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 				.dest = l->dest ? l->dest : "", .policy = pol, .layer = (uint32_t)li,
 				.spill = &st->spill, .region = &l->region, .name = host,
 				.follow_symlinks = l->follow_symlinks,
+				.include = (const char *const *)l->include, .ninclude = l->ninclude,
+				.subdir = l->subdir,
 			};
 			r = tree_add_archive(t, host, &o, d);
 		}
