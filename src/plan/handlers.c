@@ -5,9 +5,19 @@
 #include "plan/image.h"
 
 extern const struct image_handler file_handler;
+extern const struct image_handler ext2_handler, ext3_handler, ext4_handler;
+extern const struct image_handler vfat_handler;
+extern const struct image_handler hdimage_handler;
+extern const struct image_handler flash_image_handler;
+extern const struct image_handler ubootenv_handler, bootscript_handler, cpio_handler, fit_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
+	&ext2_handler, &ext3_handler, &ext4_handler,
+	&vfat_handler,
+	&hdimage_handler,
+	&flash_image_handler,
+	&ubootenv_handler, &bootscript_handler, &cpio_handler, &fit_handler,
 	NULL,
 };
 

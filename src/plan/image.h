@@ -99,6 +99,7 @@ struct image {
 	char **trees;             /* kiln: `tree = NAME | { ... }` */
 	unsigned ntrees;
 	bool empty, temporary;
+	bool keep_owner;          /* srcpath/rootpath: keep the source's uid/gid */
 
 	char *outfile;            /* where it is written (or read, if implicit) */
 	struct seed seed;         /* id derivation key for this image */

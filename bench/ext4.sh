@@ -1,0 +1,95 @@
+#!/bin/bash
+# ext4 benchmark (issue 4): kiln vs `mke2fs -t ext4 -d` vs the floor
+# (reading every input once and writing the data once, with fsync), on
+# the same trees, one run each after a cache-warming read.
+#
+# usage: bench/ext4.sh [TREE...]
+#   default trees: a minbase-sized one (/usr/include, ~130 MB, ~9,000
+#   entries) and a large one (/usr/share, ~1.4 GB, ~67,000 entries).
+#   BENCH_DEBOOTSTRAP=1 builds a real Debian minbase with debootstrap
+#   first (needs root and the Debian mirror).
+# Prints time per tool, the ratios, and kiln's peak memory per entry.
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+B=${BENCH_BUILD:-$SRC/build-bench}
+W=${BENCH_WORK:-$(mktemp -d /tmp/kiln-bench.XXXXXX)}
+trap 'rm -rf "$W"' EXIT
+
+if [ ! -x "$B/kiln" ]; then
+	cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_SANITIZE=OFF \
+		-DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized >/dev/null
+fi
+ninja -C "$B" kiln >/dev/null
+
+trees=("$@")
+if [ ${#trees[@]} = 0 ]; then
+	if [ "${BENCH_DEBOOTSTRAP:-0}" = 1 ] && command -v debootstrap >/dev/null; then
+		debootstrap --variant=minbase bookworm "$W/minbase" >/dev/null
+		trees=("$W/minbase" /usr/share)
+	else
+		trees=(/usr/include /usr/share)
+	fi
+fi
+
+export SOURCE_DATE_EPOCH=1700000000
+now() { date +%s.%N; }
+# peak RSS in KiB of a command (GNU time)
+run_timed() { # OUT_RSS_FILE CMD...
+	local rss=$1
+	shift
+	/usr/bin/time -f %M -o "$rss" "$@"
+}
+
+# kiln's constant memory: a tree of one 32 MiB file (binary, libraries,
+# and the write buffers, which only data touches).
+mkdir -p "$W/empty" "$W/out" "$W/tmp"
+head -c $((32 << 20)) /dev/urandom >"$W/empty/blob"
+printf 'image e.ext4 {\n\text4 {}\n\tsrcpath = "%s"\n\tsize = 1G\n}\n' "$W/empty" >"$W/e.cfg"
+run_timed "$W/rss0" "$B/kiln" build --outputpath "$W/out" --tmppath "$W/tmp" "$W/e.cfg" >/dev/null
+rm -f "$W/out/e.ext4"
+rss0=$(cat "$W/rss0")
+echo "kiln constant (one-file tree): $rss0 KiB peak RSS"
+
+printf '%-22s %8s %9s %8s %8s %8s %9s %9s %12s\n' tree entries MB floor_s mke2fs_s kiln_s mke2fs/fl kiln/fl kiln_B/entry
+for t in "${trees[@]}"; do
+	entries=$(find "$t" -xdev | wc -l)
+	kb=$(du -sk --apparent-size "$t" | cut -f1)
+	# Room for the data and the metadata of many small files.
+	size_mb=$(( (kb / 1024) * 13 / 10 + entries * 6 / 1024 + 64 ))
+
+	find "$t" -xdev -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
+
+	# Floor: read every file once, write the bytes once, fsync.
+	rm -f "$W/floor.img"
+	s=$(now)
+	find "$t" -xdev -type f -print0 | xargs -0 cat >"$W/floor.img" 2>/dev/null || true
+	sync "$W/floor.img"
+	e=$(now)
+	floor=$(echo "$e - $s" | bc)
+	rm -f "$W/floor.img"
+
+	# mke2fs -d (root_owner so it does not take the caller's ids for /).
+	rm -f "$W/m.img"
+	s=$(now)
+	mke2fs -q -F -t ext4 -d "$t" -E root_owner=0:0 "$W/m.img" "${size_mb}M" >/dev/null 2>&1
+	sync "$W/m.img"
+	e=$(now)
+	mk=$(echo "$e - $s" | bc)
+	rm -f "$W/m.img"
+
+	# kiln (fsyncs before the rename).
+	mkdir -p "$W/out" "$W/tmp"
+	printf 'image k.ext4 {\n\text4 {}\n\tsrcpath = "%s"\n\tsize = %sM\n}\n' "$t" "$size_mb" >"$W/k.cfg"
+	s=$(now)
+	run_timed "$W/rss" "$B/kiln" build --outputpath "$W/out" --tmppath "$W/tmp" "$W/k.cfg" >/dev/null
+	e=$(now)
+	ki=$(echo "$e - $s" | bc)
+	e2fsck -fn "$W/out/k.ext4" >/dev/null 2>&1 || echo "WARNING: e2fsck reports problems on kiln's image of $t"
+	rm -f "$W/out/k.ext4"
+	rss=$(cat "$W/rss")
+
+	printf '%-22s %8d %9d %8.2f %8.2f %8.2f %9.2f %9.2f %12d\n' "$t" "$entries" $((kb / 1024)) \
+		"$floor" "$mk" "$ki" "$(echo "$mk / $floor" | bc -l)" "$(echo "$ki / $floor" | bc -l)" \
+		$(((rss - rss0) * 1024 / entries))
+done
+echo "(kiln_B/entry = (kiln's peak RSS - the one-file constant) / entries; input tree included)"
