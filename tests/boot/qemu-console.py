@@ -88,6 +88,12 @@ def main():
     def send(text):
         s.sendall(text.encode())
 
+    ansi = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+    dsr_seen = 0
+
+    def clean(b):
+        return ansi.sub(b"", b)
+
     while True:
         now = time.monotonic() - t0
         try:
@@ -103,6 +109,11 @@ def main():
             result = f"console error {e}"
         if result:
             break
+        # busybox's line editor asks for the cursor position (ESC[6n) and
+        # waits for the answer a terminal would send.
+        while buf.count(b"\x1b[6n") > dsr_seen:
+            dsr_seen += 1
+            send("\x1b[24;80R")
         if "kernel" not in times and b"Starting kernel" in buf:
             times["kernel"] = now
         if state == "boot":
@@ -120,7 +131,7 @@ def main():
                     mark = len(buf)
         if state == "wait-login":
             tail = buf[mark:]
-            if re.search(rb"login: ?$", tail.rstrip(b"\r\n ") + b" ") or tail.rstrip().endswith(b"login:"):
+            if clean(tail).rstrip().endswith(b"login:"):
                 send(user + "\r")
                 state = "wait-password"
                 mark = len(buf)
@@ -128,7 +139,7 @@ def main():
                 send("\r")  # wake the getty up
                 sent_at = now
         elif state == "wait-password":
-            if buf[mark:].rstrip().endswith(b"Password:"):
+            if clean(buf[mark:]).rstrip().endswith(b"Password:"):
                 send(password + "\r")
                 state = "wait-shell"
                 mark = len(buf)
@@ -136,13 +147,14 @@ def main():
             if b"Login incorrect" in buf[mark:]:
                 result = "login refused: Login incorrect (shadow hash?)"
                 break
-            if re.search(rb"[$#] ?$", buf[mark:].rstrip(b"\r\n") + b" "):
+            if clean(buf[mark:]).rstrip().endswith((b"$", b"#")):
                 send("id; echo ID-DONE\r")
                 state = "wait-id"
                 mark = len(buf)
         elif state == "wait-id":
-            m = re.search(rb"(uid=\d+[^\r\n]*)\r?\n", buf[mark:])
-            if m and b"ID-DONE" in buf[mark:]:
+            out = clean(buf[mark:])
+            m = re.search(rb"(uid=\d+[^\r\n]*)\r?\n", out)
+            if m and re.search(rb"(?m)^ID-DONE", out):
                 idline = m.group(1).decode(errors="replace")
                 times["login"] = now
                 print(f"qemu-console: id printed: {idline}", file=sys.stderr)
