@@ -14,6 +14,9 @@ set -eu
 CACHE=${1:-$(cd "$(dirname "$0")/.." && pwd)/.cache/debs}
 mkdir -p "$CACHE"
 cd "$CACHE"
+# Parallel callers (the boot tests) share one cache: one fetch at a time.
+exec 9>"$CACHE/.lock"
+flock 9
 
 PKGS="u-boot-rpi:arm64 u-boot-qemu busybox-static:arm64"
 
