@@ -14,7 +14,7 @@
 
 #include "boot/bout.h"
 
-#define GZIP_LEVEL 9
+#define GZIP_LEVEL 6
 
 struct gzip_out {
 	struct bout in;     /* write uncompressed bytes here */
