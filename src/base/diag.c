@@ -55,6 +55,19 @@ void diag_warn(struct diag *d, const char *fmt, ...)
 	d->warn(d->userdata, buf);
 }
 
+void diag_note(struct diag *d, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (!d || !d->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	d->note(d->userdata, buf);
+}
+
 void diag_clear(struct diag *d)
 {
 	if (!d)

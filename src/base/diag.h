@@ -18,6 +18,9 @@ struct diag {
 	/* Optional sink for warnings and progress notes; NULL drops them. */
 	void (*warn)(void *userdata, const char *msg);
 	void *userdata;
+	/* Optional sink for verbose notes (the CLI prints them at loglevel
+	 * 2 and above); NULL drops them. Uses the same userdata. */
+	void (*note)(void *userdata, const char *msg);
 };
 
 /*
@@ -34,6 +37,10 @@ void diag_prefix(struct diag *d, const char *fmt, ...)
 
 /* diag_warn - pass a warning to the diag's callback, if any. */
 void diag_warn(struct diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* diag_note - pass a verbose note to the diag's note callback, if any. */
+void diag_note(struct diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* diag_clear - forget a recorded error (keeps the callback). */

@@ -71,21 +71,23 @@ static int copy_data(struct wctx *w, const struct tree_node *src, uint64_t len)
 		return (r = bout_emit(w->o, NULL, len)) ? r : bout_emit(w->o, zeros, pad4(len));
 	if (src->link) /* symlink: the target is the data */
 		return (r = bout_emit(w->o, src->link, len)) ? r : bout_emit(w->o, zeros, pad4(len));
-	if (!src->src_path)
+	char pb[TREE_SRC_PATH_MAX];
+	const char *sp = tree_node_src_path(src, pb, sizeof(pb));
+	if (!sp)
 		return diag_fail(w->d, -EINVAL, "%s: a file of %llu bytes without a data source",
 				 src->name, (unsigned long long)len);
-	fd = open(src->src_path, O_RDONLY | O_CLOEXEC);
+	fd = open(sp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return diag_fail(w->d, -errno, "%s: %s", src->src_path, strerror(errno));
+		return diag_fail(w->d, -errno, "%s: %s", sp, strerror(errno));
 	while (done < len) {
 		size_t want = len - done > 65536 ? 65536 : (size_t)(len - done);
 		ssize_t n = pread(fd, w->buf, want, (off_t)(src->src_off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r = n < 0 ? diag_fail(w->d, -errno, "%s: %s", src->src_path, strerror(errno))
+			r = n < 0 ? diag_fail(w->d, -errno, "%s: %s", sp, strerror(errno))
 				  : diag_fail(w->d, -EIO, "%s: shorter than planned (changed while reading?)",
-					      src->src_path);
+					      sp);
 			break;
 		}
 		if ((r = bout_emit(w->o, w->buf, (size_t)n)))

@@ -13,6 +13,7 @@
 #include "base/size.h"
 #include "cli/commands.h"
 #include "cli/log.h"
+#include "cli/settings.h"
 #include "plan/build.h"
 
 enum {
@@ -68,13 +69,6 @@ static void help(enum mode m)
 	       "Environment: GENIMAGE_ROOTPATH, ..._TMPPATH, ..._INPUTPATH, ..._OUTPUTPATH,\n"
 	       "..._INCLUDEPATH, ..._CONFIG; SOURCE_DATE_EPOCH fixes every timestamp.\n",
 	       what, m == MODE_GENIMAGE ? "genimage.cfg" : "kiln.cfg");
-}
-
-static char *env_dup(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strdup(v) : NULL;
 }
 
 static void paths_free(struct build_paths *p)
@@ -235,32 +229,13 @@ static int run(int argc, char **argv, enum mode mode)
 
 	ret = EXIT_FAIL;
 	b.genimage_mode = mode == MODE_GENIMAGE;
-	env.rootpath = env_dup("GENIMAGE_ROOTPATH");
-	env.tmppath = env_dup("GENIMAGE_TMPPATH");
-	env.inputpath = env_dup("GENIMAGE_INPUTPATH");
-	env.outputpath = env_dup("GENIMAGE_OUTPUTPATH");
-	env.includepath = env_dup("GENIMAGE_INCLUDEPATH");
-	env.config = env_dup("GENIMAGE_CONFIG");
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	if (sde && *sde) {
-		char *e;
-		errno = 0;
-		long long v = strtoll(sde, &e, 10);
-		if (*e || errno || v < 0) {
-			log_error("SOURCE_DATE_EPOCH=\"%s\": expected seconds since 1970", sde);
-			goto out;
-		}
-		b.epoch = v;
-	}
-	if (seed) {
-		b.seed_str = seed;
-		seed = NULL;
-		seed_from_string(&b.seed, b.seed_str);
-		b.seed_set = true;
-	}
+	if (cli_settings_apply(&b, &env, &seed))
+		goto out;
 	b.bmap = !no_bmap && !b.genimage_mode;
 	b.loglevel = log_level;
-	b.envp = environ; /* ${NAME} in tree files */
+	/* Tests compare archive layers read once with re-read ones. */
+	const char *nocache = getenv("KILN_ARCHIVE_NOCACHE");
+	b.archive_nocache = nocache && *nocache && strcmp(nocache, "0");
 	const char *config = cmd.config ? cmd.config
 			     : env.config ? env.config
 			     : mode == MODE_GENIMAGE ? "genimage.cfg" : "kiln.cfg";

@@ -20,6 +20,7 @@
 #include "base/diag.h"
 #include "cli/commands.h"
 #include "cli/log.h"
+#include "cli/settings.h"
 #include "fs/tree.h"
 #include "plan/build.h"
 #include "plan/trees.h"
@@ -161,27 +162,8 @@ int cmd_ls(int argc, char **argv)
 		config = cmd.config ? cmd.config : getenv("GENIMAGE_CONFIG") ? getenv("GENIMAGE_CONFIG")
 									   : "kiln.cfg";
 	ret = EXIT_FAIL;
-	env.rootpath = getenv("GENIMAGE_ROOTPATH") ? strdup(getenv("GENIMAGE_ROOTPATH")) : NULL;
-	env.tmppath = getenv("GENIMAGE_TMPPATH") ? strdup(getenv("GENIMAGE_TMPPATH")) : NULL;
-	env.inputpath = getenv("GENIMAGE_INPUTPATH") ? strdup(getenv("GENIMAGE_INPUTPATH")) : NULL;
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	if (sde && *sde) {
-		char *e;
-		errno = 0;
-		long long v = strtoll(sde, &e, 10);
-		if (*e || errno || v < 0) {
-			log_error("SOURCE_DATE_EPOCH=\"%s\": expected seconds since 1970", sde);
-			goto out;
-		}
-		b.epoch = v;
-	}
-	if (seed) {
-		seed_from_string(&b.seed, seed);
-		b.seed_str = seed;
-		seed = NULL;
-		b.seed_set = true;
-	}
-	b.envp = environ;
+	if (cli_settings_apply(&b, &env, &seed))
+		goto out;
 	if ((r = build_load(&b, config, &cmd, &env, &d)))
 		goto fail;
 	if (tree_name) {

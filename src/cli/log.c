@@ -40,9 +40,17 @@ static void on_warn(void *ud, const char *msg)
 	fprintf(stderr, "%s: warning: %s\n", log_prog, msg);
 }
 
+static void on_note(void *ud, const char *msg)
+{
+	(void)ud;
+	if (log_level >= 2)
+		fprintf(stderr, "%s: %s\n", log_prog, msg);
+}
+
 void log_attach(struct diag *d)
 {
 	d->warn = on_warn;
+	d->note = on_note;
 	d->userdata = NULL;
 }
 

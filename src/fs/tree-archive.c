@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,57 @@ int tree_archive_clean_path(const char *in, char *out, size_t outsz, int *ret_ab
 	return 0;
 }
 
+/* One kept member, as recorded in a replay log: this fixed part, then
+ * the name, the hard link target and the symlink target (each with its
+ * NUL, when present), then the xattrs (u32 name length, u32 value
+ * length, name, NUL, value). */
+struct rec {
+	int64_t uid, gid, mtime, size;
+	uint64_t data_off;
+	uint32_t type, mode, rdev_major, rdev_minor;
+	uint32_t name_len, hl_len, link_len, nxattrs;
+	uint32_t flags;
+};
+
+enum { REC_MTIME = 1, REC_SIZE = 2, REC_HL = 4, REC_LINK = 8, REC_DATA = 16 };
+
+/* A recorded xattr value longer than this is kept as a marker without
+ * its bytes: it is refused again whenever it would be applied. */
+#define XATTR_MAX 65536u
+
+struct tree_archive_log {
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t nmembers;
+	char *abs_name;   /* member that triggered the leading-'/' warning */
+	bool have_stat;
+	struct stat st;   /* the archive file when it was read */
+};
+
+void tree_archive_log_free(struct tree_archive_log *log)
+{
+	if (!log)
+		return;
+	free(log->buf);
+	free(log->abs_name);
+	free(log);
+}
+
+/* An archive member, from libarchive (a, e) or from a replay log. */
+struct member {
+	const char *name, *hl, *link;
+	unsigned type;
+	uint32_t mode, rdev_major, rdev_minor;
+	int64_t uid, gid, mtime, size;
+	bool mtime_set, size_set;
+	struct archive *a;         /* reading: data and xattrs come from here */
+	struct archive_entry *e;
+	const uint8_t *xattrs;     /* replaying: packed as in the log */
+	uint32_t nxattrs;
+	bool has_data;             /* replaying: the data is already at data_off */
+	uint64_t data_off;
+};
+
 struct imp {
 	struct tree *t;
 	const struct tree_archive_opts *o;
@@ -53,6 +105,12 @@ struct imp {
 	struct diag *d;
 	bool warned_abs;
 	uint64_t count;
+	struct tree_archive_log *rec; /* reading: log being recorded (or NULL) */
+	struct tree_archive_log **sib; /* ... and those of o->siblings */
+	unsigned nsib;                 /* 0 when sibling recording was dropped */
+	bool kept;                    /* the current member passed the filters */
+	bool has_data;                /* ... and its data went to data_off */
+	uint64_t data_off;
 	char path[TREE_ARCHIVE_MAX_NAME * 2 + 2];
 	char target[TREE_ARCHIVE_MAX_NAME * 2 + 2];
 };
@@ -63,12 +121,13 @@ struct imp {
  * what it keeps) and `subdir` (only members below it, relative to it).
  * Returns true when the member is kept; @clean is rewritten in place.
  */
-static bool member_filter(const struct imp *im, char *clean, bool check_include)
+static bool member_filter(const char *const *include, unsigned ninclude, const char *subdir,
+			  char *clean, bool check_include)
 {
-	if (check_include && im->o->ninclude) {
+	if (check_include && ninclude) {
 		bool hit = false;
-		for (unsigned i = 0; i < im->o->ninclude && !hit; i++) {
-			const char *g = im->o->include[i];
+		for (unsigned i = 0; i < ninclude && !hit; i++) {
+			const char *g = include[i];
 			while (*g == '/')
 				g++;
 			hit = !fnmatch(g, clean, FNM_PATHNAME);
@@ -76,8 +135,8 @@ static bool member_filter(const struct imp *im, char *clean, bool check_include)
 		if (!hit)
 			return false;
 	}
-	if (im->o->subdir && *im->o->subdir) {
-		const char *sd = im->o->subdir;
+	if (subdir && *subdir) {
+		const char *sd = subdir;
 		while (*sd == '/')
 			sd++;
 		size_t l = strlen(sd);
@@ -115,8 +174,11 @@ static int member_path(struct imp *im, const char *name, char *out, size_t outsz
 		diag_warn(im->d, "%s: removing leading '/' from member names (first: \"%s\")",
 			  im->o->name, name);
 		im->warned_abs = true;
+		if (im->rec && !(im->rec->abs_name = strdup(name)))
+			return diag_fail(im->d, -ENOMEM, "out of memory");
 	}
-	if (!member_filter(im, clean, ret_skip != NULL)) {
+	if (!member_filter(im->o->include, im->o->ninclude, im->o->subdir, clean,
+			   ret_skip != NULL)) {
 		if (ret_skip) {
 			*ret_skip = true;
 			return 0;
@@ -279,52 +341,98 @@ static int read_data(struct imp *im, struct archive *a, const char *member, uint
 	return 0;
 }
 
-static int add_xattrs(struct imp *im, struct archive_entry *e, struct tree_node *n)
+/* A member's data: copied from the archive, or already in the spill
+ * file when replaying. */
+static int member_data(struct imp *im, const struct member *m, uint64_t size, uint64_t *ret_off)
+{
+	int r;
+
+	if (m->a) {
+		r = read_data(im, m->a, m->name, size, ret_off);
+		if (r)
+			return r;
+	} else if (m->has_data) {
+		*ret_off = m->data_off;
+	} else {
+		return diag_fail(im->d, -EINVAL, "%s: member \"%s\": replay log without its data",
+				 im->o->name, m->name);
+	}
+	im->has_data = true;
+	im->data_off = *ret_off;
+	return 0;
+}
+
+static int set_xattr(struct imp *im, struct tree_node *n, const char *name, const void *val,
+		     size_t len)
+{
+	if (!name || !*name || len > XATTR_MAX)
+		return diag_fail(im->d, -EINVAL, "%s: member \"/%s\": bad xattr", im->o->name,
+				 im->path);
+	if (tree_set_xattr(n, name, val, (uint32_t)len))
+		return diag_fail(im->d, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int add_xattrs(struct imp *im, const struct member *m, struct tree_node *n)
 {
 	const char *name;
 	const void *val;
 	size_t len;
+	int r;
 
 	if (!n)
 		return 0;
-	archive_entry_xattr_reset(e);
-	while (archive_entry_xattr_next(e, &name, &val, &len) == ARCHIVE_OK) {
-		if (!name || !*name || len > 65536)
-			return diag_fail(im->d, -EINVAL, "%s: member \"/%s\": bad xattr", im->o->name,
-					 im->path);
-		if (tree_set_xattr(n, name, val, (uint32_t)len))
-			return diag_fail(im->d, -ENOMEM, "out of memory");
+	if (m->e) {
+		archive_entry_xattr_reset(m->e);
+		while (archive_entry_xattr_next(m->e, &name, &val, &len) == ARCHIVE_OK)
+			if ((r = set_xattr(im, n, name, val, len)))
+				return r;
+		return 0;
+	}
+	const uint8_t *p = m->xattrs;
+	for (uint32_t i = 0; i < m->nxattrs; i++) {
+		uint32_t nl, vl;
+		memcpy(&nl, p, 4);
+		memcpy(&vl, p + 4, 4);
+		name = (const char *)p + 8;
+		p += 8 + nl + 1;
+		if ((r = set_xattr(im, n, name, p, vl)))
+			return r;
+		if (vl <= XATTR_MAX)
+			p += vl;
 	}
 	return 0;
 }
 
-static int import_entry(struct imp *im, struct archive *a, struct archive_entry *e)
+/* Everything after the layer's filters: the tree-dependent checks and
+ * the tree update. The same for a member read and a member replayed. */
+static int import_member(struct imp *im, const struct member *m)
 {
-	const char *name = archive_entry_pathname(e);
-	const char *hl = archive_entry_hardlink(e);
-	unsigned type = archive_entry_filetype(e);
+	const char *name = m->name;
 	struct tree_node *n = NULL;
 	int r;
 
+	im->kept = false;
+	im->has_data = false;
 	if (!name)
 		return diag_fail(im->d, -EINVAL, "%s: member without a name", im->o->name);
 	bool skip = false;
 	r = member_path(im, name, im->path, sizeof(im->path), "member", &skip);
 	if (r || skip)
 		return r;
+	im->kept = true;
 	struct tree_attr at = {
-		.mode = (uint32_t)archive_entry_mode(e) & 0177777,
-		.uid = (uint32_t)archive_entry_uid(e),
-		.gid = (uint32_t)archive_entry_gid(e),
-		.mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : im->t->epoch,
+		.mode = m->mode & 0177777,
+		.uid = (uint32_t)m->uid,
+		.gid = (uint32_t)m->gid,
+		.mtime = m->mtime_set ? m->mtime : im->t->epoch,
 	};
-	if (archive_entry_uid(e) < 0 || archive_entry_uid(e) > UINT32_MAX - 1 ||
-	    archive_entry_gid(e) < 0 || archive_entry_gid(e) > UINT32_MAX - 1)
+	if (m->uid < 0 || m->uid > UINT32_MAX - 1 || m->gid < 0 || m->gid > UINT32_MAX - 1)
 		return diag_fail(im->d, -EINVAL, "%s: member \"%s\": uid/gid out of range",
 				 im->o->name, name);
 	if (!im->path[0]) {
 		/* The archive's "./": attributes of the destination root. */
-		if (type != AE_IFDIR)
+		if (m->type != AE_IFDIR)
 			return diag_fail(im->d, -EINVAL, "%s: member \"%s\": names the root but is "
 					 "not a directory", im->o->name, name);
 		if (im->o->policy != TREE_CONFLICT_KEEP_FIRST) {
@@ -339,7 +447,8 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 	r = check_parents(im, im->path, name);
 	if (r)
 		return r;
-	if (hl) {
+	if (m->hl) {
+		const char *hl = m->hl;
 		r = member_path(im, hl, im->target, sizeof(im->target), "hard link target", NULL);
 		if (!r && im->o->follow_symlinks && im->target[0])
 			r = resolve_parents(im, im->target, sizeof(im->target), hl);
@@ -352,36 +461,33 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 		if (r)
 			return r;
 		/* cpio puts a link set's data on its last member. */
-		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
+		if (m->size_set && m->size > 0) {
 			struct tree_node *tgt = tree_lookup(im->t, im->target);
 			uint64_t off;
 			while (tgt && tgt->hardlink)
 				tgt = tgt->hardlink;
-			r = read_data(im, a, name, (uint64_t)archive_entry_size(e), &off);
+			r = member_data(im, m, (uint64_t)m->size, &off);
 			if (r)
 				return r;
 			if (tgt && tree_is_reg(tgt) && *spill_path(im->o->spill)) {
-				free(tgt->src_path);
-				tgt->src_path = strdup(spill_path(im->o->spill));
-				if (!tgt->src_path)
+				if (tree_node_set_src(im->t, tgt, spill_path(im->o->spill), off))
 					return diag_fail(im->d, -ENOMEM, "out of memory");
-				tgt->src_off = off;
-				tgt->size = (uint64_t)archive_entry_size(e);
+				tgt->size = (uint64_t)m->size;
 			} else if (tgt && tree_is_reg(tgt)) {
-				tgt->size = (uint64_t)archive_entry_size(e);
+				tgt->size = (uint64_t)m->size;
 			}
 		}
 		return 0;
 	}
-	switch (type) {
+	switch (m->type) {
 	case AE_IFREG: {
-		la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+		int64_t sz = m->size_set ? m->size : 0;
 		if (sz < 0)
 			return diag_fail(im->d, -EINVAL, "%s: member \"%s\": negative size",
 					 im->o->name, name);
 		at.size = (uint64_t)sz;
 		if (sz > 0) {
-			r = read_data(im, a, name, at.size, &at.src_off);
+			r = member_data(im, m, at.size, &at.src_off);
 			if (r)
 				return r;
 			if (*spill_path(im->o->spill))
@@ -392,7 +498,7 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 	case AE_IFLNK:
 		/* Linux ignores symlink permissions; store what it reports. */
 		at.mode = 0120777;
-		at.link = archive_entry_symlink(e);
+		at.link = m->link;
 		if (!at.link || !*at.link)
 			return diag_fail(im->d, -EINVAL, "%s: member \"%s\": symlink without a target",
 					 im->o->name, name);
@@ -402,8 +508,8 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 		break;
 	case AE_IFCHR:
 	case AE_IFBLK:
-		at.rdev_major = (uint32_t)archive_entry_rdevmajor(e);
-		at.rdev_minor = (uint32_t)archive_entry_rdevminor(e);
+		at.rdev_major = m->rdev_major;
+		at.rdev_minor = m->rdev_minor;
 		break;
 	case AE_IFDIR:
 	case AE_IFIFO:
@@ -411,12 +517,236 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 		break;
 	default:
 		return diag_fail(im->d, -EINVAL, "%s: member \"%s\": unsupported file type 0%o",
-				 im->o->name, name, type);
+				 im->o->name, name, m->type);
 	}
 	r = tree_add(im->t, im->path, &at, im->o->policy, im->o->layer, &n, im->d);
 	if (r)
 		return r;
-	return add_xattrs(im, e, n);
+	return add_xattrs(im, m, n);
+}
+
+/* Make room for @len more bytes in the log. */
+static uint8_t *log_grow(struct imp *im, struct tree_archive_log *log, size_t len)
+{
+	if (len > SIZE_MAX / 2 - log->len) {
+		diag_fail(im->d, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (log->len + len > log->cap) {
+		size_t nc = log->cap ? log->cap : 4096;
+		while (nc < log->len + len)
+			nc *= 2;
+		uint8_t *nb = realloc(log->buf, nc);
+		if (!nb) {
+			diag_fail(im->d, -ENOMEM, "out of memory");
+			return NULL;
+		}
+		log->buf = nb;
+		log->cap = nc;
+	}
+	uint8_t *p = log->buf + log->len;
+	log->len += len;
+	return p;
+}
+
+static int log_str(struct imp *im, struct tree_archive_log *log, const char *s, size_t len)
+{
+	uint8_t *p = log_grow(im, log, len + 1);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, s, len);
+	p[len] = 0;
+	return 0;
+}
+
+/* Record a member kept by a layer's filters in its log; its data (if
+ * any) is at @data_off. */
+static int log_member(struct imp *im, struct tree_archive_log *log, const struct member *m,
+		      bool has_data, uint64_t data_off)
+{
+	struct rec rc;
+	const char *xn;
+	const void *xv;
+	size_t xl;
+	int r;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.uid = m->uid;
+	rc.gid = m->gid;
+	rc.mtime = m->mtime;
+	rc.size = m->size;
+	rc.type = m->type;
+	rc.mode = m->mode;
+	rc.rdev_major = m->rdev_major;
+	rc.rdev_minor = m->rdev_minor;
+	rc.flags = (m->mtime_set ? REC_MTIME : 0) | (m->size_set ? REC_SIZE : 0) |
+		   (m->hl ? REC_HL : 0) | (m->link ? REC_LINK : 0) | (has_data ? REC_DATA : 0);
+	rc.data_off = data_off;
+	/* Names were checked (at most TREE_ARCHIVE_MAX_NAME) on import. */
+	rc.name_len = (uint32_t)strlen(m->name);
+	rc.hl_len = m->hl ? (uint32_t)strlen(m->hl) : 0;
+	rc.link_len = m->link ? (uint32_t)strnlen(m->link, TREE_ARCHIVE_MAX_NAME + 1) : 0;
+	archive_entry_xattr_reset(m->e);
+	while (archive_entry_xattr_next(m->e, &xn, &xv, &xl) == ARCHIVE_OK)
+		rc.nxattrs++;
+	uint8_t *p = log_grow(im, log, sizeof(rc));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &rc, sizeof(rc));
+	if ((r = log_str(im, log, m->name, rc.name_len)) ||
+	    (m->hl && (r = log_str(im, log, m->hl, rc.hl_len))) ||
+	    (m->link && (r = log_str(im, log, m->link, rc.link_len))))
+		return r;
+	archive_entry_xattr_reset(m->e);
+	while (archive_entry_xattr_next(m->e, &xn, &xv, &xl) == ARCHIVE_OK) {
+		/* Kept as they came, good or bad: add_xattrs judges on replay. */
+		uint32_t nl = xn ? (uint32_t)strlen(xn) : 0;
+		uint32_t vl = xl > XATTR_MAX ? XATTR_MAX + 1 : (uint32_t)xl;
+		if (!(p = log_grow(im, log, 8)))
+			return -ENOMEM;
+		memcpy(p, &nl, 4);
+		memcpy(p + 4, &vl, 4);
+		if ((r = log_str(im, log, xn ? xn : "", nl)))
+			return r;
+		if (vl <= XATTR_MAX && vl) {
+			if (!(p = log_grow(im, log, vl)))
+				return -ENOMEM;
+			memcpy(p, xv, vl);
+		}
+	}
+	log->nmembers++;
+	return 0;
+}
+
+static void drop_siblings(struct imp *im)
+{
+	for (unsigned k = 0; k < im->nsib; k++)
+		tree_archive_log_free(im->sib[k]);
+	im->nsib = 0;
+}
+
+/* Record member @m (already imported for this layer) in sibling @k's log
+ * when its filters keep it; its data is read here unless this layer
+ * read it already. */
+static int record_sibling(struct imp *im, unsigned k, const struct member *m)
+{
+	const struct tree_archive_sibling *sb = &im->o->siblings[k];
+	struct tree_archive_log *log = im->sib[k];
+	char clean[TREE_ARCHIVE_MAX_NAME + 1];
+	int abs = 0, r;
+
+	/* Names this layer refuses never get here: the import stopped. */
+	if (!m->name || strlen(m->name) > TREE_ARCHIVE_MAX_NAME ||
+	    tree_archive_clean_path(m->name, clean, sizeof(clean), &abs))
+		return 0;
+	if (abs && !log->abs_name && !(log->abs_name = strdup(m->name)))
+		return diag_fail(im->d, -ENOMEM, "out of memory");
+	if (!member_filter(sb->include, sb->ninclude, sb->subdir, clean, true))
+		return 0;
+	bool need = m->size_set && m->size > 0 && (m->hl || m->type == AE_IFREG);
+	if (need && !im->has_data) {
+		bool clean_diag = im->d && !im->d->err;
+		r = read_data(im, m->a, m->name, (uint64_t)m->size, &im->data_off);
+		if (r && clean_diag) {
+			/* Not this layer's member: this layer's import must go
+			 * on as if unshared; the sibling will read for itself. */
+			if (r == -ENOMEM)
+				return r;
+			diag_clear(im->d);
+			drop_siblings(im);
+			return 0;
+		}
+		im->has_data = true;
+	}
+	return log_member(im, log, m, need, im->data_off);
+}
+
+static int import_entry(struct imp *im, struct archive *a, struct archive_entry *e)
+{
+	unsigned type = archive_entry_filetype(e);
+	struct member m = {
+		.name = archive_entry_pathname(e),
+		.hl = archive_entry_hardlink(e),
+		.link = type == AE_IFLNK ? archive_entry_symlink(e) : NULL,
+		.type = type,
+		.mode = (uint32_t)archive_entry_mode(e),
+		.uid = archive_entry_uid(e),
+		.gid = archive_entry_gid(e),
+		.mtime_set = archive_entry_mtime_is_set(e),
+		.mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0,
+		.size_set = archive_entry_size_is_set(e),
+		.size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0,
+		.a = a,
+		.e = e,
+	};
+	if (type == AE_IFCHR || type == AE_IFBLK) {
+		m.rdev_major = (uint32_t)archive_entry_rdevmajor(e);
+		m.rdev_minor = (uint32_t)archive_entry_rdevminor(e);
+	}
+	int r = import_member(im, &m);
+	if (!r && im->kept && im->rec)
+		r = log_member(im, im->rec, &m, im->has_data, im->data_off);
+	for (unsigned k = 0; !r && k < im->nsib; k++)
+		r = record_sibling(im, k, &m);
+	return r;
+}
+
+/* Import every member of @log again, in order. */
+static int replay(struct imp *im, const struct tree_archive_log *log)
+{
+	const uint8_t *p = log->buf, *end = log->buf + log->len;
+	int r;
+
+	if (log->abs_name) {
+		diag_warn(im->d, "%s: removing leading '/' from member names (first: \"%s\")",
+			  im->o->name, log->abs_name);
+		im->warned_abs = true;
+	}
+	while (p < end) {
+		struct rec rc;
+		memcpy(&rc, p, sizeof(rc));
+		p += sizeof(rc);
+		struct member m = {
+			.type = rc.type,
+			.mode = rc.mode,
+			.rdev_major = rc.rdev_major,
+			.rdev_minor = rc.rdev_minor,
+			.uid = rc.uid,
+			.gid = rc.gid,
+			.mtime = rc.mtime,
+			.size = rc.size,
+			.mtime_set = rc.flags & REC_MTIME,
+			.size_set = rc.flags & REC_SIZE,
+			.has_data = rc.flags & REC_DATA,
+			.data_off = rc.data_off,
+			.nxattrs = rc.nxattrs,
+		};
+		m.name = (const char *)p;
+		p += rc.name_len + 1;
+		if (rc.flags & REC_HL) {
+			m.hl = (const char *)p;
+			p += rc.hl_len + 1;
+		}
+		if (rc.flags & REC_LINK) {
+			m.link = (const char *)p;
+			p += rc.link_len + 1;
+		}
+		m.xattrs = p;
+		for (uint32_t i = 0; i < rc.nxattrs; i++) {
+			uint32_t nl, vl;
+			memcpy(&nl, p, 4);
+			memcpy(&vl, p + 4, 4);
+			p += 8 + nl + 1 + (vl <= XATTR_MAX ? vl : 0);
+		}
+		if (++im->count > TREE_ARCHIVE_MAX_ENTRIES ||
+		    im->t->nnodes >= TREE_ARCHIVE_MAX_ENTRIES)
+			return diag_fail(im->d, -E2BIG, "%s: more than %u entries in the tree",
+					 im->o->name, TREE_ARCHIVE_MAX_ENTRIES);
+		if ((r = import_member(im, &m)))
+			return r;
+	}
+	return 0;
 }
 
 static void setup_filters(struct archive *a)
@@ -514,7 +844,7 @@ static int import_deb(struct imp *im, struct archive *outer)
 }
 
 static int run(struct tree *t, struct archive *a, int opened, const struct tree_archive_opts *o,
-	       struct diag *d)
+	       const struct stat *st, struct diag *d)
 {
 	struct imp *im = calloc(1, sizeof(*im));
 	int r;
@@ -526,6 +856,32 @@ static int run(struct tree *t, struct archive *a, int opened, const struct tree_
 	im->t = t;
 	im->o = o;
 	im->d = d;
+	if (o->log && !(im->rec = calloc(1, sizeof(*im->rec)))) {
+		r = diag_fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (im->rec && st) {
+		im->rec->have_stat = true;
+		im->rec->st = *st;
+	}
+	if (im->rec && o->nsiblings) {
+		if (!(im->sib = calloc(o->nsiblings, sizeof(*im->sib)))) {
+			r = diag_fail(d, -ENOMEM, "out of memory");
+			goto out;
+		}
+		for (; im->nsib < o->nsiblings; im->nsib++) {
+			struct tree_archive_log *l = calloc(1, sizeof(*l));
+			if (!l) {
+				r = diag_fail(d, -ENOMEM, "out of memory");
+				goto out;
+			}
+			if (st) {
+				l->have_stat = true;
+				l->st = *st;
+			}
+			im->sib[im->nsib] = l;
+		}
+	}
 	spill_begin(o->spill, o->region, &im->w);
 	if (opened != ARCHIVE_OK)
 		r = arch_fail(im, a, NULL, -EINVAL);
@@ -535,7 +891,42 @@ static int run(struct tree *t, struct archive *a, int opened, const struct tree_
 		r = import_all(im, a);
 	if (!r)
 		r = spill_end(&im->w, d);
+	if (!r && im->rec) {
+		tree_archive_log_free(*o->log);
+		*o->log = im->rec;
+		im->rec = NULL;
+		for (unsigned k = 0; k < im->nsib; k++) {
+			tree_archive_log_free(*o->siblings[k].log);
+			*o->siblings[k].log = im->sib[k];
+			im->sib[k] = NULL;
+		}
+		if (im->nsib)
+			diag_note(d, "%s: recorded for %u other layer(s) in the same read", o->name,
+				  im->nsib);
+	}
+out:
+	drop_siblings(im);
+	free(im->sib);
+	tree_archive_log_free(im->rec);
 	archive_read_free(a);
+	free(im);
+	return r;
+}
+
+static int run_replay(struct tree *t, const struct tree_archive_opts *o, struct diag *d)
+{
+	const struct tree_archive_log *log = *o->log;
+	struct imp *im = calloc(1, sizeof(*im));
+	int r;
+
+	if (!im)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	diag_note(d, "%s: replaying archive (%" PRIu64 " kept members, no decompression)",
+		  o->name ? o->name : "(memory)", log->nmembers);
+	im->t = t;
+	im->o = o;
+	im->d = d;
+	r = replay(im, log);
 	free(im);
 	return r;
 }
@@ -556,6 +947,12 @@ static struct archive *new_reader(enum tree_archive_kind kind)
 	return a;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 int tree_add_archive(struct tree *t, const char *path, const struct tree_archive_opts *o,
 		     struct diag *d)
 {
@@ -566,18 +963,29 @@ int tree_add_archive(struct tree *t, const char *path, const struct tree_archive
 		return diag_fail(d, -errno, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return diag_fail(d, -EINVAL, "%s: not a regular file", path);
+	if (o->log && *o->log) {
+		/* Its data in the spill file is that of the first read. */
+		if ((*o->log)->have_stat && !same_file(&(*o->log)->st, &st))
+			return diag_fail(d, -ESTALE, "%s: changed during the build (read earlier "
+					 "for another image)", path);
+		return run_replay(t, o, d);
+	}
+	diag_note(d, "%s: reading archive", o->name);
 	a = new_reader(o->kind);
 	if (!a)
 		return diag_fail(d, -ENOMEM, "out of memory");
-	return run(t, a, archive_read_open_filename(a, path, 65536), o, d);
+	return run(t, a, archive_read_open_filename(a, path, 65536), o, &st, d);
 }
 
 int tree_add_archive_mem(struct tree *t, const void *buf, size_t len,
 			 const struct tree_archive_opts *o, struct diag *d)
 {
-	struct archive *a = new_reader(o->kind);
+	struct archive *a;
 
-	if (!a)
+	if (o->log && *o->log)
+		return run_replay(t, o, d);
+	diag_note(d, "%s: reading archive", o->name ? o->name : "(memory)");
+	if (!(a = new_reader(o->kind)))
 		return diag_fail(d, -ENOMEM, "out of memory");
-	return run(t, a, archive_read_open_memory(a, buf, len), o, d);
+	return run(t, a, archive_read_open_memory(a, buf, len), o, NULL, d);
 }

@@ -32,6 +32,7 @@
 struct diag;
 struct spill;
 struct spill_region;
+struct tree_archive_log;
 
 #define TREE_ARCHIVE_MAX_ENTRIES 10000000u
 #define TREE_ARCHIVE_MAX_NAME 4095
@@ -60,7 +61,35 @@ struct tree_archive_opts {
 	/* Keep only members below this directory of the archive, placed
 	 * relative to it under dest. NULL: the whole archive. */
 	const char *subdir;
+	/* Replay log of this layer (may be NULL). When *log holds the log
+	 * of an earlier successful import with these same options (same
+	 * archive, filters, dest, spill and region), the members are imported
+	 * again from it, through the same checks against the *current* tree,
+	 * with their data already in the spill file: the archive is not
+	 * decompressed again. Otherwise the archive is read and, on success,
+	 * *log receives the log of its kept members. */
+	struct tree_archive_log **log;
+	/* Other layers to record in the same pass (needs @log). */
+	const struct tree_archive_sibling *siblings;
+	unsigned nsiblings;
 };
+
+/*
+ * Another layer reading the same archive file (same kind), whose replay
+ * log is recorded in the same pass: its filters pick the members, their
+ * data goes to the spill file once (shared with the layer being imported
+ * when both keep a member). Its later compositions replay the log with
+ * their own dest, policy and checks. Only when the archive is read.
+ */
+struct tree_archive_sibling {
+	const char *const *include;
+	unsigned ninclude;
+	const char *subdir;
+	struct tree_archive_log **log; /* receives the log on success */
+};
+
+/* tree_archive_log_free - free a replay log; NULL is a no-op. */
+void tree_archive_log_free(struct tree_archive_log *log);
 
 /*
  * tree_add_archive - import the archive at host path @path.
@@ -68,7 +97,10 @@ struct tree_archive_opts {
  * the member: -EINVAL (unsafe or malformed member, corrupt archive),
  * -EIO (read error, truncated), -E2BIG (too many entries),
  * -ENAMETOOLONG, -EEXIST (conflict under conflicts = error), -ENOTDIR,
- * -ENOMEM, or a spill write error.
+ * -ENOMEM, -ESTALE (replaying a log, but the file changed since it was
+ * read: its data in the spill file would be stale), or a spill write
+ * error. With a diag note callback, says whether the archive was read or
+ * replayed ("reading archive", "replaying archive").
  */
 int tree_add_archive(struct tree *t, const char *path, const struct tree_archive_opts *o,
 		     struct diag *d);

@@ -16,38 +16,177 @@
 #define TREE_MAX_DEPTH 4096
 #define TREE_MAX_PATH 65536
 
-static struct tree_node *node_new(const char *name, size_t len)
-{
-	struct tree_node *n = calloc(1, sizeof(*n));
+/*
+ * The arena: nodes and strings are bumped out of chunks that only
+ * tree_free() releases, so a node costs its 128 bytes and a name its
+ * bytes plus a NUL, instead of a malloc each with its header and
+ * rounding. Freed nodes go on a list for reuse; strings of removed nodes
+ * stay until tree_free() (removal is rare: overrides).
+ *
+ * Source paths given to tree_add() are interned through a small cache
+ * of recent ones: every spill-file member shares one copy. Files that
+ * tree_add_dir() imports store no path of their own (SRC_DIR_MARK).
+ */
+#define MEM_CHUNK_MIN (16u << 10)
+#define MEM_CHUNK_MAX (1u << 20)
+#define MEM_RECENT 8
 
-	if (!n)
-		return NULL;
-	n->name = malloc(len + 1);
-	if (!n->name) {
-		free(n);
-		return NULL;
+struct tree_mem {
+	struct mem_chunk {
+		char *base;
+		size_t used, size;
+	} *chunks;
+	size_t nchunks, capchunks;
+	struct tree_node *free_nodes; /* linked through ->parent */
+	const char *recent[MEM_RECENT]; /* interned source paths, newest first */
+};
+
+static void *mem_alloc(struct tree_mem *m, size_t len, size_t align)
+{
+	struct mem_chunk *c = m->nchunks ? &m->chunks[m->nchunks - 1] : NULL;
+
+	if (c) {
+		size_t at = (c->used + align - 1) & ~(align - 1);
+		if (at <= c->size && len <= c->size - at) {
+			c->used = at + len;
+			return c->base + at;
+		}
 	}
-	memcpy(n->name, name, len);
-	n->name[len] = 0;
+	/* Chunks double up to MEM_CHUNK_MAX: small trees stay small, big
+	 * ones have few chunks (mem_owns() scans them). */
+	size_t size = c ? (c->size < MEM_CHUNK_MAX ? c->size * 2 : c->size) : MEM_CHUNK_MIN;
+	if (size < len)
+		size = len;
+	if (m->nchunks == m->capchunks) {
+		size_t nc = m->capchunks ? m->capchunks * 2 : 8;
+		struct mem_chunk *nv = realloc(m->chunks, nc * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		m->chunks = nv;
+		m->capchunks = nc;
+	}
+	char *base = malloc(size);
+	if (!base)
+		return NULL;
+	m->chunks[m->nchunks++] = (struct mem_chunk){ base, len, size };
+	return base;
+}
+
+/* Is @p inside the arena (rather than a heap string someone put there)? */
+static bool mem_owns(const struct tree_mem *m, const void *p)
+{
+	const char *q = p;
+
+	for (size_t i = m->nchunks; i-- > 0;)
+		if (q >= m->chunks[i].base && q < m->chunks[i].base + m->chunks[i].size)
+			return true;
+	return false;
+}
+
+static char *mem_strndup(struct tree_mem *m, const char *s, size_t len)
+{
+	char *r = mem_alloc(m, len + 1, 1);
+
+	if (!r)
+		return NULL;
+	memcpy(r, s, len);
+	r[len] = 0;
+	return r;
+}
+
+static char *mem_intern(struct tree_mem *m, const char *s)
+{
+	unsigned i;
+
+	for (i = 0; i < MEM_RECENT && m->recent[i]; i++)
+		if (!strcmp(m->recent[i], s))
+			break;
+	const char *r = i < MEM_RECENT ? m->recent[i] : NULL;
+	if (!r) {
+		r = mem_strndup(m, s, strlen(s));
+		if (!r)
+			return NULL;
+		i = MEM_RECENT - 1;
+	}
+	memmove(m->recent + 1, m->recent, i * sizeof(*m->recent));
+	m->recent[0] = r;
+	return (char *)r;
+}
+
+/* Release a string field unless the arena holds it. */
+static void mem_drop(const struct tree_mem *m, char **p)
+{
+	if (*p && !mem_owns(m, *p))
+		free(*p);
+	*p = NULL;
+}
+
+/*
+ * A src_path starting with this byte is a host directory, shared by the
+ * files imported from it: their path is it, '/', and their name. A real
+ * path starting with it gets "./" in front (tree_node_set_src()).
+ */
+#define SRC_DIR_MARK '\x01'
+
+static bool src_is_dir(const char *p)
+{
+	return p && p[0] == SRC_DIR_MARK;
+}
+
+const char *tree_node_src_path(const struct tree_node *n, char *buf, size_t bufsize)
+{
+	if (!src_is_dir(n->src_path))
+		return n->src_path;
+	int l = snprintf(buf, bufsize, "%s/%s", n->src_path + 1, n->name);
+	return l >= 0 && (size_t)l < bufsize ? buf : NULL;
+}
+
+static struct tree_node *node_new(struct tree *t, const char *name, size_t len)
+{
+	struct tree_mem *m = t->mem;
+	struct tree_node *n = m->free_nodes;
+	char *nm = mem_strndup(m, name, len);
+
+	if (!nm)
+		return NULL;
+	if (n)
+		m->free_nodes = n->parent;
+	else if (!(n = mem_alloc(m, sizeof(*n), _Alignof(struct tree_node))))
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->name = nm;
 	return n;
 }
 
-static void node_free(struct tree_node *n)
+static void node_clear_xattrs(struct tree_node *n)
 {
-	if (!n)
-		return;
-	for (uint32_t i = 0; i < n->nkids; i++)
-		node_free(n->kids[i]);
 	for (uint32_t i = 0; i < n->nxattrs; i++) {
 		free(n->xattrs[i].name);
 		free(n->xattrs[i].value);
 	}
 	free(n->xattrs);
+	n->xattrs = NULL;
+	n->nxattrs = 0;
+}
+
+/* Free what @n holds outside the arena, recursively. With @reuse the
+ * nodes go back on the free list (not when the whole tree goes). */
+static void node_free(struct tree *t, struct tree_node *n, bool reuse)
+{
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n->nkids; i++)
+		node_free(t, n->kids[i], reuse);
+	node_clear_xattrs(n);
 	free(n->kids);
-	free(n->name);
-	free(n->link);
-	free(n->src_path);
-	free(n);
+	n->kids = NULL;
+	mem_drop(t->mem, &n->link);
+	mem_drop(t->mem, &n->src_path);
+	mem_drop(t->mem, &n->name);
+	if (reuse) {
+		n->parent = t->mem->free_nodes;
+		t->mem->free_nodes = n;
+	}
 }
 
 int tree_new(struct tree **ret, int64_t epoch)
@@ -56,23 +195,33 @@ int tree_new(struct tree **ret, int64_t epoch)
 
 	if (!t)
 		return -ENOMEM;
-	t->root = node_new("", 0);
-	if (!t->root) {
-		free(t);
-		return -ENOMEM;
-	}
+	t->mem = calloc(1, sizeof(*t->mem));
+	if (!t->mem)
+		goto fail;
+	t->root = node_new(t, "", 0);
+	if (!t->root)
+		goto fail;
 	t->root->mode = 0040755;
 	t->root->mtime = epoch;
 	t->epoch = epoch;
 	*ret = t;
 	return 0;
+fail:
+	tree_free(t);
+	return -ENOMEM;
 }
 
 void tree_free(struct tree *t)
 {
 	if (!t)
 		return;
-	node_free(t->root);
+	if (t->mem) {
+		node_free(t, t->root, false);
+		for (size_t i = 0; i < t->mem->nchunks; i++)
+			free(t->mem->chunks[i].base);
+		free(t->mem->chunks);
+		free(t->mem);
+	}
 	for (uint32_t i = 0; i < t->nlayers; i++)
 		free(t->layer_names[i]);
 	free(t->layer_names);
@@ -179,7 +328,7 @@ static int walk_parent(struct tree *t, const char *path, bool create, uint32_t l
 		} else {
 			if (!create)
 				return -ENOENT;
-			struct tree_node *n = node_new(p, len);
+			struct tree_node *n = node_new(t, p, len);
 			if (!n)
 				return diag_fail(d, -ENOMEM, "out of memory");
 			n->mode = 0040755;
@@ -187,7 +336,7 @@ static int walk_parent(struct tree *t, const char *path, bool create, uint32_t l
 			n->layer = layer;
 			int r = kid_insert(t, cur, -i - 1, n);
 			if (r) {
-				node_free(n);
+				node_free(t, n, true);
 				return diag_fail(d, r, "out of memory");
 			}
 			cur = n;
@@ -196,25 +345,39 @@ static int walk_parent(struct tree *t, const char *path, bool create, uint32_t l
 	}
 }
 
-static void node_clear_content(struct tree_node *n)
+static void node_clear_content(struct tree *t, struct tree_node *n)
 {
-	free(n->link);
-	n->link = NULL;
-	free(n->src_path);
-	n->src_path = NULL;
-	for (uint32_t i = 0; i < n->nxattrs; i++) {
-		free(n->xattrs[i].name);
-		free(n->xattrs[i].value);
-	}
-	free(n->xattrs);
-	n->xattrs = NULL;
-	n->nxattrs = 0;
+	mem_drop(t->mem, &n->link);
+	mem_drop(t->mem, &n->src_path);
+	n->src_off = 0;
+	node_clear_xattrs(n);
 	n->hardlink = NULL;
+}
+
+int tree_node_set_src(struct tree *t, struct tree_node *n, const char *path, uint64_t off)
+{
+	char *p = NULL;
+
+	if (src_is_dir(path)) {
+		size_t l = strlen(path);
+		if ((p = mem_alloc(t->mem, l + 3, 1))) {
+			memcpy(p, "./", 2);
+			memcpy(p + 2, path, l + 1);
+		}
+	} else if (path) {
+		p = mem_intern(t->mem, path);
+	}
+	if (path && !p)
+		return -ENOMEM;
+	mem_drop(t->mem, &n->src_path);
+	n->src_path = p;
+	n->src_off = path ? off : 0;
+	return 0;
 }
 
 static int node_set(struct tree *t, struct tree_node *n, const struct tree_attr *a, uint32_t layer)
 {
-	node_clear_content(n);
+	node_clear_content(t, n);
 	n->mode = a->mode;
 	n->uid = a->uid;
 	n->gid = a->gid;
@@ -224,22 +387,19 @@ static int node_set(struct tree *t, struct tree_node *n, const struct tree_attr 
 	n->rdev_minor = a->rdev_minor;
 	n->layer = layer;
 	if (a->link) {
-		n->link = strdup(a->link);
+		size_t l = strlen(a->link);
+		n->link = mem_strndup(t->mem, a->link, l);
 		if (!n->link)
 			return -ENOMEM;
-		n->size = strlen(a->link);
+		n->size = l;
 	}
-	if (a->src_path) {
-		n->src_path = strdup(a->src_path);
-		if (!n->src_path)
-			return -ENOMEM;
-		n->src_off = a->src_off;
-	}
+	if (a->src_path)
+		return tree_node_set_src(t, n, a->src_path, a->src_off);
 	return 0;
 }
 
 /* Drop hard links that point into a subtree about to be freed. */
-static void unlink_refs(struct tree_node *scan, struct tree_node *victim);
+static void unlink_refs(struct tree *t, struct tree_node *scan, struct tree_node *victim);
 
 static bool is_under(const struct tree_node *n, const struct tree_node *top)
 {
@@ -249,21 +409,26 @@ static bool is_under(const struct tree_node *n, const struct tree_node *top)
 	return false;
 }
 
-static void unlink_refs(struct tree_node *scan, struct tree_node *victim)
+static void unlink_refs(struct tree *t, struct tree_node *scan, struct tree_node *victim)
 {
 	if (scan->hardlink && is_under(scan->hardlink, victim)) {
 		/* The link outlives its target: it becomes the data holder. */
 		struct tree_node *tgt = scan->hardlink;
 		scan->hardlink = NULL;
 		scan->size = tgt->size;
-		free(scan->src_path);
-		scan->src_path = tgt->src_path ? strdup(tgt->src_path) : NULL;
-		scan->src_off = tgt->src_off;
+		/* On failure (out of memory, path too long) the link is left
+		 * without data: writers then fail naming it. The buffer is on
+		 * the heap: this function recurses. */
+		char *buf = malloc(TREE_SRC_PATH_MAX);
+		if (buf)
+			tree_node_set_src(t, scan, tree_node_src_path(tgt, buf, TREE_SRC_PATH_MAX),
+					  tgt->src_off);
+		free(buf);
 		for (uint32_t i = 0; i < tgt->nxattrs; i++)
 			tree_set_xattr(scan, tgt->xattrs[i].name, tgt->xattrs[i].value, tgt->xattrs[i].len);
 	}
 	for (uint32_t i = 0; i < scan->nkids; i++)
-		unlink_refs(scan->kids[i], victim);
+		unlink_refs(t, scan->kids[i], victim);
 }
 
 int tree_add(struct tree *t, const char *path, const struct tree_attr *a,
@@ -278,14 +443,14 @@ int tree_add(struct tree *t, const char *path, const struct tree_attr *a,
 		return r;
 	long i = kid_find(dir, name, len);
 	if (i < 0) {
-		n = node_new(name, len);
+		n = node_new(t, name, len);
 		if (!n)
 			return diag_fail(d, -ENOMEM, "out of memory");
 		r = node_set(t, n, a, layer);
 		if (!r)
 			r = kid_insert(t, dir, -i - 1, n);
 		if (r) {
-			node_free(n);
+			node_free(t, n, true);
 			return diag_fail(d, r, "out of memory");
 		}
 		if (ret)
@@ -323,9 +488,9 @@ int tree_add(struct tree *t, const char *path, const struct tree_attr *a,
 		break;
 	}
 	/* Replace: a directory replaced by a non-directory loses its subtree. */
-	unlink_refs(t->root, n);
+	unlink_refs(t, t->root, n);
 	for (uint32_t k = 0; k < n->nkids; k++)
-		node_free(n->kids[k]);
+		node_free(t, n->kids[k], true);
 	free(n->kids);
 	n->kids = NULL;
 	n->nkids = n->capkids = 0;
@@ -361,7 +526,21 @@ static struct tree_node *lookup(struct tree *t, const char *path)
 
 struct tree_node *tree_lookup(struct tree *t, const char *path)
 {
-	return lookup(t, path);
+	struct tree_node *n = lookup(t, path);
+
+	/* Compatibility: callers that read n->src_path directly (trees.c's
+	 * trees_read_node()) get the whole path of a node they looked up,
+	 * and of its link target: a heap copy, so a caller may also replace
+	 * it with free() + strdup(). Left shared on failure: readers fail. */
+	for (struct tree_node *k = n; k; k = k->hardlink) {
+		char buf[TREE_SRC_PATH_MAX];
+		const char *sp;
+		char *full;
+		if (src_is_dir(k->src_path) && (sp = tree_node_src_path(k, buf, sizeof(buf))) &&
+		    (full = strdup(sp)))
+			k->src_path = full;
+	}
+	return n;
 }
 
 int tree_add_hardlink(struct tree *t, const char *path, const char *target,
@@ -378,6 +557,18 @@ int tree_add_hardlink(struct tree *t, const char *path, const char *target,
 	if (tree_is_dir(tgt))
 		return diag_fail(d, -EPERM, "hard link \"%s\": target \"%s\" is a directory", path,
 				 target);
+	/* Compatibility: tree-archive.c gives a link set's data to its
+	 * target with free(src_path) + strdup(), so the target holds a heap
+	 * copy (freed by the tree like any string it did not carve), even
+	 * when the link itself is not added (keep-first). */
+	if (tgt->src_path && mem_owns(t->mem, tgt->src_path)) {
+		char buf[TREE_SRC_PATH_MAX];
+		const char *sp = tree_node_src_path(tgt, buf, sizeof(buf));
+		char *h = sp ? strdup(sp) : NULL;
+		if (!h)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		tgt->src_path = h;
+	}
 	/* Replacing a directory that holds the target would free it. */
 	struct tree_node *old = lookup(t, path);
 	if (old && old != tgt && is_under(tgt, old))
@@ -404,10 +595,10 @@ int tree_remove(struct tree *t, const char *path)
 	long i = kid_find(dir, n->name, strlen(n->name));
 	if (i < 0)
 		return -ENOENT;
-	unlink_refs(t->root, n);
+	unlink_refs(t, t->root, n);
 	memmove(dir->kids + i, dir->kids + i + 1, (dir->nkids - (uint32_t)i - 1) * sizeof(*dir->kids));
 	dir->nkids--;
-	node_free(n);
+	node_free(t, n, true);
 	return 0;
 }
 
@@ -500,8 +691,8 @@ static int import_dir(struct import *im, const char *host, const char *rel, cons
 {
 	DIR *dir;
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	char **names = NULL, *hdir = NULL, *nbuf = NULL;
+	size_t *offs = NULL, n = 0, cap = 0, nlen = 0, ncap = 0;
 	int r = 0;
 
 	if (depth > TREE_MAX_DEPTH)
@@ -512,26 +703,50 @@ static int import_dir(struct import *im, const char *host, const char *rel, cons
 	while ((errno = 0, de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
+		/* Names go into one buffer (offsets, as it moves when it
+		 * grows): no malloc per entry to fragment the heap. */
+		size_t l = strlen(de->d_name) + 1;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
-			char **nn = realloc(names, cap * sizeof(*nn));
-			if (!nn) {
+			size_t *no = realloc(offs, cap * sizeof(*no));
+			if (!no) {
 				r = diag_fail(im->d, -ENOMEM, "out of memory");
 				goto out;
 			}
-			names = nn;
+			offs = no;
 		}
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
-			r = diag_fail(im->d, -ENOMEM, "out of memory");
-			goto out;
+		if (ncap - nlen < l) {
+			ncap = ncap ? ncap * 2 : 1024;
+			if (ncap - nlen < l)
+				ncap = nlen + l;
+			char *nb = realloc(nbuf, ncap);
+			if (!nb) {
+				r = diag_fail(im->d, -ENOMEM, "out of memory");
+				goto out;
+			}
+			nbuf = nb;
 		}
-		n++;
+		memcpy(nbuf + nlen, de->d_name, l);
+		offs[n++] = nlen;
+		nlen += l;
 	}
 	if (errno) {
 		r = diag_fail(im->d, -errno, "%s: cannot read directory: %s", host, strerror(errno));
 		goto out;
 	}
+	/* Everything is read: close now, not after the subdirectories (one
+	 * descriptor and one stream buffer at a time however deep). */
+	closedir(dir);
+	dir = NULL;
+	names = malloc((n ? n : 1) * sizeof(*names));
+	if (!names) {
+		r = diag_fail(im->d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		names[i] = nbuf + offs[i];
+	free(offs);
+	offs = NULL;
 	/* readdir order is an ambient input: sort. */
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
@@ -580,7 +795,6 @@ static int import_dir(struct import *im, const char *host, const char *rel, cons
 				goto next;
 			}
 			a.size = (uint64_t)st.st_size;
-			a.src_path = hp;
 		} else if (S_ISLNK(st.st_mode)) {
 			char *buf = malloc((size_t)st.st_size + 2);
 			ssize_t l = buf ? readlink(hp, buf, (size_t)st.st_size + 1) : -1;
@@ -601,6 +815,22 @@ static int import_dir(struct import *im, const char *host, const char *rel, cons
 		r = tree_add(im->t, dp, &a, im->policy, im->layer, &node, im->d);
 		if (r)
 			goto next;
+		if (node && S_ISREG(st.st_mode)) {
+			/* The files of a directory share its path (once in the
+			 * arena); their own is it plus their name. */
+			if (!hdir) {
+				size_t l = strlen(host);
+				if (!(hdir = mem_alloc(im->t->mem, l + 2, 1))) {
+					r = diag_fail(im->d, -ENOMEM, "out of memory");
+					goto next;
+				}
+				hdir[0] = SRC_DIR_MARK;
+				memcpy(hdir + 1, host, l + 1);
+			}
+			mem_drop(im->t->mem, &node->src_path);
+			node->src_path = hdir;
+			node->src_off = 0;
+		}
 		if (node && S_ISREG(st.st_mode) && st.st_nlink > 1) {
 			if (im->links.n == im->links.cap) {
 				size_t nc = im->links.cap ? im->links.cap * 2 : 16;
@@ -624,9 +854,9 @@ next:
 out:
 	if (dir)
 		closedir(dir);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+	free(offs);
 	free(names);
+	free(nbuf);
 	return r;
 }
 
@@ -669,6 +899,14 @@ static int cmp_node(const void *a, const void *b)
 static void finish(struct tree_node *n)
 {
 	n->nlink = tree_is_dir(n) ? 2 : 1;
+	/* Growth doubled the arrays; writers only read them from now on. */
+	if (n->nkids && n->nkids < n->capkids) {
+		struct tree_node **k = realloc(n->kids, n->nkids * sizeof(*k));
+		if (k) {
+			n->kids = k;
+			n->capkids = n->nkids;
+		}
+	}
 	if (n->nkids > 1)
 		qsort(n->kids, n->nkids, sizeof(*n->kids), cmp_node);
 	for (uint32_t i = 0; i < n->nkids; i++)

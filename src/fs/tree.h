@@ -9,7 +9,11 @@
  *
  * Nodes hold metadata and *where* the bytes are (a host path and an
  * offset: the source tree itself, or kiln's spill file for archive
- * members), never the bytes, so memory stays at ~150 bytes per entry.
+ * members), never the bytes. Nodes and their strings are carved from an
+ * arena owned by the tree (no per-allocation overhead), equal source
+ * paths are stored once and files imported from a host directory share
+ * its path (tree_node_src_path()), so an imported host tree costs ~128
+ * bytes per node plus its name.
  *
  * Invariants: names are single components (no '/', not "." or ".."),
  * unique among siblings; after tree_finish() every directory's children
@@ -21,6 +25,7 @@
 #include <sys/types.h>
 
 struct diag;
+struct tree_mem;
 
 struct tree_xattr {
 	char *name;
@@ -28,25 +33,31 @@ struct tree_xattr {
 	uint32_t len;
 };
 
+/*
+ * Field order: pointers, then 64-bit values, then 32-bit ones, so the
+ * node has no padding (128 bytes on LP64). Nodes, names, symlink
+ * targets and source paths live in the tree's arena (see struct tree):
+ * writers read them, only tree.c changes them (tree_node_set_src()).
+ */
 struct tree_node {
 	char *name;               /* "" for the root */
 	struct tree_node *parent;
 	struct tree_node **kids;  /* directories */
+	char *link;               /* symlink target */
+	struct tree_xattr *xattrs;
+	char *src_path;           /* regular files: data source; read it with tree_node_src_path() */
+	struct tree_node *hardlink; /* non-NULL: another name for that node */
+	uint64_t size;            /* regular files: bytes */
+	int64_t mtime;            /* seconds; already clamped to the epoch */
+	uint64_t src_off;         /* ... from this offset */
+	uint64_t priv;            /* for writers (e.g. inode number) */
 	uint32_t nkids, capkids;
 	uint32_t mode;            /* st_mode: type bits and permissions */
 	uint32_t uid, gid;
-	uint64_t size;            /* regular files: bytes */
-	int64_t mtime;            /* seconds; already clamped to the epoch */
 	uint32_t rdev_major, rdev_minor;
-	char *link;               /* symlink target */
-	struct tree_xattr *xattrs;
 	uint32_t nxattrs;
-	char *src_path;           /* regular files: where to read the data */
-	uint64_t src_off;         /* ... from this offset */
-	struct tree_node *hardlink; /* non-NULL: another name for that node */
 	uint32_t nlink;           /* computed by tree_finish() */
 	uint32_t layer;           /* index of the layer that provided it */
-	uint64_t priv;            /* for writers (e.g. inode number) */
 };
 
 enum tree_conflict {
@@ -61,6 +72,7 @@ struct tree {
 	uint32_t nlayers;
 	int64_t epoch;            /* SOURCE_DATE_EPOCH: times are clamped to it */
 	uint64_t nnodes;
+	struct tree_mem *mem;     /* private to tree.c: arena of nodes and strings */
 };
 
 int tree_new(struct tree **ret, int64_t epoch);
@@ -102,6 +114,27 @@ struct tree_node *tree_lookup(struct tree *t, const char *path);
 
 /* Remove a node and everything below it. 0 or -ENOENT. */
 int tree_remove(struct tree *t, const char *path);
+
+/*
+ * tree_node_set_src - point regular file @n's data at @path (copied into
+ * the tree; equal paths are shared), offset @off. @path NULL clears it.
+ * Use this rather than assigning n->src_path: the tree owns that string.
+ * 0 or -ENOMEM (the node is unchanged then).
+ */
+int tree_node_set_src(struct tree *t, struct tree_node *n, const char *path, uint64_t off);
+
+/* Room for any host path tree_node_src_path() composes (the OS limit). */
+#define TREE_SRC_PATH_MAX 4096
+
+/*
+ * tree_node_src_path - the host path to read regular file @n's data from
+ * (at n->src_off). Files imported by tree_add_dir() do not store it: it
+ * is their host directory (shared by the siblings) plus their name,
+ * composed into @buf (@bufsize bytes; TREE_SRC_PATH_MAX is enough).
+ * Other nodes return n->src_path itself. NULL: no data source, or the
+ * path does not fit in @buf.
+ */
+const char *tree_node_src_path(const struct tree_node *n, char *buf, size_t bufsize);
 
 /* Set an extended attribute on a node (replaces one of the same name). */
 int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uint32_t len);

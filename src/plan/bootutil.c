@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "plan/bootutil.h"
+#include "plan/vars.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,65 +90,23 @@ int boot_read_file(const char *path, uint64_t max, uint8_t **ret, size_t *ret_le
 int boot_expand(struct build *b, const char *in, size_t inlen, const char *what, char **ret,
 		size_t *ret_len, struct diag *d)
 {
-	const struct trees_state *st = b->trees;
-	size_t cap = inlen + 64, o = 0;
-	char *out = malloc(cap);
+	char bad[160];
+	int r = vars_expand(b, in, inlen, ret, ret_len, bad, sizeof(bad));
 
-	if (!out)
-		return diag_fail(d, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < inlen;) {
-		const char *val = NULL;
-		size_t vlen = 0, adv = 1;
-		if (in[i] == '$' && i + 2 < inlen && in[i + 1] == '$' && in[i + 2] == '{') {
-			val = "${";
-			vlen = 2;
-			adv = 3;
-		} else if (in[i] == '$' && i + 1 < inlen && in[i + 1] == '{') {
-			const char *end = memchr(in + i + 2, '}', inlen - i - 2);
-			size_t nl = end ? (size_t)(end - (in + i + 2)) : 0;
-			const char *name = in + i + 2;
-			if (!end || !nl || nl > 128 || memchr(name, '\n', nl)) {
-				free(out);
-				return diag_fail(d, -EINVAL,
-						 "%s: malformed variable reference \"%.*s\" (write ${NAME}; $${ for U-Boot's own ${)",
-						 what, (int)(inlen - i > 40 ? 40 : inlen - i), in + i);
-			}
-			for (unsigned k = 0; st && k < st->nvars && !val; k++)
-				if (!strncmp(st->vars[k], name, nl) && st->vars[k][nl] == '=')
-					val = st->vars[k] + nl + 1;
-			for (char **e = b->envp; e && *e && !val; e++)
-				if (!strncmp(*e, name, nl) && (*e)[nl] == '=')
-					val = *e + nl + 1;
-			if (!val) {
-				free(out);
-				return diag_fail(d, -ENOENT,
-						 "%s: ${%.*s} is not defined (not in vars, not in the environment; $${ for U-Boot's own ${)",
-						 what, (int)nl, name);
-			}
-			vlen = strlen(val);
-			adv = nl + 3;
-		} else {
-			val = in + i;
-			vlen = 1;
-		}
-		if (o + vlen + 1 > cap) {
-			cap = (o + vlen + 1) * 2;
-			char *n = cap > 2 * (size_t)EXPAND_MAX ? NULL : realloc(out, cap);
-			if (!n) {
-				free(out);
-				return diag_fail(d, cap > 2 * (size_t)EXPAND_MAX ? -E2BIG : -ENOMEM,
-						 "%s: expanded text too large", what);
-			}
-			out = n;
-		}
-		memcpy(out + o, val, vlen);
-		o += vlen;
-		i += adv;
+	switch (r) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		return diag_fail(d, r, "%s: ${%s} is not defined (not in vars, not in the environment; $${ for U-Boot's own ${)",
+				 what, bad);
+	case -EINVAL:
+		return diag_fail(d, r, "%s: malformed variable reference \"%s\" (write ${NAME}; $${ for U-Boot's own ${)",
+				 what, bad);
+	case -E2BIG:
+		return diag_fail(d, r, "%s: expanded text too large", what);
+	default:
+		return diag_fail(d, r, "out of memory");
 	}
-	out[o] = 0;
-	*ret = out;
-	*ret_len = o;
-	return 0;
 }
 
 int boot_image_bytes(struct build *b, struct image *c, uint64_t max, uint8_t **ret,

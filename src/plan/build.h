@@ -30,6 +30,7 @@ struct build {
 	int64_t epoch;            /* SOURCE_DATE_EPOCH */
 	bool bmap;                /* write .bmap next to disk images */
 	unsigned loglevel;
+	bool archive_nocache;     /* re-read archive layers at every composition (tests) */
 
 	struct schema_set schema;
 	cfg_t *cfg;

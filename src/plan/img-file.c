@@ -165,7 +165,9 @@ static int tree_file_setup(struct build *b, struct image *img, struct file_priv 
 		img->size = n->size;
 	f->src_off = n->src_off;
 	free(f->src_path);
-	f->src_path = n->src_path ? strdup(n->src_path) : NULL;
+	char pb[TREE_SRC_PATH_MAX];
+	const char *sp = tree_node_src_path(n, pb, sizeof(pb));
+	f->src_path = sp ? strdup(sp) : NULL;
 	if (n->size && !f->src_path) {
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto out;

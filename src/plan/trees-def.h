@@ -17,6 +17,7 @@
 
 struct build;
 struct diag;
+struct tree_archive_log;
 
 /* Inline items of a layer, applied in this order of kinds. */
 enum item_kind {
@@ -61,6 +62,10 @@ struct tree_layer {
 	struct tree_item *items;    /* sorted by kind, config order within */
 	unsigned nitems;
 	struct spill_region region; /* archive data */
+	/* Archive/deb: the kept members of the first successful read, so
+	 * later compositions (other images, setup then generate) replay
+	 * them instead of decompressing the archive again. */
+	struct tree_archive_log *log;
 	char *label;                /* layer name in messages */
 };
 

@@ -22,6 +22,7 @@
 #include "fs/tree-tables.h"
 #include "plan/build.h"
 #include "plan/trees-def.h"
+#include "plan/vars.h"
 
 #define MAX_TREES 256
 #define MAX_LAYERS 4096
@@ -64,6 +65,7 @@ static void def_free(struct tree_def *def)
 		free(l->subdir);
 		free(l->dest);
 		free(l->label);
+		tree_archive_log_free(l->log);
 		strv_free(l->remove, l->nremove);
 		strv_free(l->include, l->ninclude);
 	}
@@ -203,72 +205,6 @@ static int parse_policy(cfg_t *sec, const char *s, int *ret, struct diag *d)
 	return cfg_fail(sec, "conflicts", s, -EINVAL, d, "expected error, keep-first or replace");
 }
 
-/* ${NAME}: the top-level vars, then the environment; $${ is a literal
- * "${". Anything else is copied. */
-static int expand(struct build *b, const struct trees_state *st, const char *in, size_t inlen,
-		  char **ret, size_t *ret_len, char *bad, size_t badsz)
-{
-	size_t cap = inlen + 64, o = 0;
-	char *out = malloc(cap);
-
-	if (!out)
-		return -ENOMEM;
-	for (size_t i = 0; i < inlen;) {
-		const char *val = NULL;
-		size_t vlen = 0, adv = 1;
-		if (in[i] == '$' && i + 2 < inlen && in[i + 1] == '$' && in[i + 2] == '{') {
-			val = "${";
-			vlen = 2;
-			adv = 3;
-		} else if (in[i] == '$' && i + 1 < inlen && in[i + 1] == '{') {
-			const char *end = memchr(in + i + 2, '}', inlen - i - 2);
-			size_t nl = end ? (size_t)(end - (in + i + 2)) : 0;
-			if (!end || !nl || nl > 128) {
-				snprintf(bad, badsz, "%.*s", (int)(inlen - i > 40 ? 40 : inlen - i), in + i);
-				free(out);
-				return -EINVAL;
-			}
-			const char *name = in + i + 2;
-			for (unsigned k = 0; k < st->nvars && !val; k++)
-				if (!strncmp(st->vars[k], name, nl) && st->vars[k][nl] == '=')
-					val = st->vars[k] + nl + 1;
-			for (char **e = b->envp; e && *e && !val; e++)
-				if (!strncmp(*e, name, nl) && (*e)[nl] == '=')
-					val = *e + nl + 1;
-			if (!val) {
-				snprintf(bad, badsz, "%.*s", (int)nl, name);
-				free(out);
-				return -ENOENT;
-			}
-			vlen = strlen(val);
-			adv = nl + 3;
-		} else {
-			val = in + i;
-			vlen = 1;
-		}
-		if (o + vlen + 1 > cap) {
-			cap = (o + vlen + 1) * 2;
-			if (cap > 2 * (size_t)MAX_TEXT) {
-				free(out);
-				return -E2BIG;
-			}
-			char *n = realloc(out, cap);
-			if (!n) {
-				free(out);
-				return -ENOMEM;
-			}
-			out = n;
-		}
-		memcpy(out + o, val, vlen);
-		o += vlen;
-		i += adv;
-	}
-	out[o] = 0;
-	*ret = out;
-	*ret_len = o;
-	return 0;
-}
-
 static int expand_fail(int r, const char *file, unsigned line, const char *what, const char *bad,
 		       struct diag *d)
 {
@@ -320,7 +256,7 @@ static int load_item(struct build *b, struct trees_state *st, cfg_t *sec, enum i
 		if (c) {
 			char bad[160];
 			size_t len;
-			r = expand(b, st, c, strlen(c), &it->content, &len, bad, sizeof(bad));
+			r = vars_expand(b, c, strlen(c), &it->content, &len, bad, sizeof(bad));
 			if (r)
 				return expand_fail(r, it->cfgfile, it->line, it->path, bad, d);
 			if (len != strlen(it->content))
@@ -698,14 +634,16 @@ int trees_read_node(struct tree_node *n, uint64_t max, char **ret, uint64_t *ret
 		goto out;
 	}
 	if (size) {
-		if (!n->src_path || (fd = open(n->src_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		char srcbuf[TREE_SRC_PATH_MAX];
+		const char *src = tree_node_src_path(n, srcbuf, sizeof(srcbuf));
+		if (!src || (fd = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
 			r = diag_fail(d, -EIO, "/%s: cannot read its data", path);
 			goto out;
 		}
 		for (uint64_t got = 0; got < size;) {
 			ssize_t k = pread(fd, buf + got, size - got, (off_t)(n->src_off + got));
 			if (k <= 0) {
-				r = diag_fail(d, -EIO, "/%s: short read from %s", path, n->src_path);
+				r = diag_fail(d, -EIO, "/%s: short read from %s", path, src);
 				goto out;
 			}
 			got += (uint64_t)k;
@@ -837,7 +775,7 @@ static int apply_item(struct build *b, struct trees_state *st, struct tree *t,
 			goto out;
 		}
 		char bad[160];
-		r = expand(b, st, text, (size_t)k, &exp, &len, bad, sizeof(bad));
+		r = vars_expand(b, text, (size_t)k, &exp, &len, bad, sizeof(bad));
 		if (r) {
 			r = expand_fail(r, it->cfgfile, it->line, host, bad, d);
 			goto out;
@@ -975,6 +913,61 @@ static int read_host_file(const char *path, char **ret, size_t *ret_len, struct 
 	return 0;
 }
 
+static bool def_used(struct build *b, const struct tree_def *def)
+{
+	for (unsigned i = 0; i < b->nimages; i++)
+		for (unsigned k = 0; k < b->images[i]->ntrees; k++)
+			if (!strcmp(b->images[i]->trees[k], def->name))
+				return true;
+	return false;
+}
+
+/*
+ * Layers of the trees images use that read the same archive file as @l
+ * (same kind) and have no replay log yet: recorded in @l's first read,
+ * so a package shared by several trees (a kernel .deb giving the kernel
+ * to one tree and modules to another) is decompressed once. Returns
+ * the count (*ret: malloc'd, may be NULL when 0).
+ */
+static unsigned collect_siblings(struct build *b, struct trees_state *st,
+				 const struct tree_layer *l, const char *host,
+				 struct tree_archive_sibling **ret)
+{
+	struct tree_archive_sibling *v = NULL;
+	unsigned n = 0;
+	struct stat sa, so;
+
+	*ret = NULL;
+	if (stat(host, &sa))
+		return 0;
+	for (unsigned i = 0; i < st->ndefs; i++) {
+		struct tree_def *od = &st->defs[i];
+		if (!def_used(b, od))
+			continue;
+		for (unsigned k = 0; k < od->nlayers; k++) {
+			struct tree_layer *o = &od->layers[k];
+			if (o == l || o->src != l->src || o->log)
+				continue;
+			char *oh = resolve(b, o->src_path, NULL);
+			bool same = oh && !stat(oh, &so) && so.st_dev == sa.st_dev &&
+				    so.st_ino == sa.st_ino;
+			free(oh);
+			if (!same)
+				continue;
+			struct tree_archive_sibling *nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv)
+				break; /* only an optimisation: read the others later */
+			v = nv;
+			v[n++] = (struct tree_archive_sibling){
+				.include = (const char *const *)o->include, .ninclude = o->ninclude,
+				.subdir = o->subdir, .log = &o->log,
+			};
+		}
+	}
+	*ret = v;
+	return n;
+}
+
 static int compose_def(struct build *b, struct trees_state *st, struct tree_def *def,
 		       struct tree *t, struct diag *d)
 {
@@ -1002,8 +995,14 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 				.follow_symlinks = l->follow_symlinks,
 				.include = (const char *const *)l->include, .ninclude = l->ninclude,
 				.subdir = l->subdir,
+				.log = b->archive_nocache ? NULL : &l->log,
 			};
+			struct tree_archive_sibling *sib = NULL;
+			if (o.log && !l->log)
+				o.nsiblings = collect_siblings(b, st, l, host, &sib);
+			o.siblings = sib;
 			r = tree_add_archive(t, host, &o, d);
+			free(sib);
 		}
 		free(host);
 		for (unsigned k = 0; !r && k < l->nremove; k++) {

@@ -17,22 +17,23 @@ struct sink;
 
 enum ext4_ikind { IK_NONE, IK_ROOT, IK_LPF, IK_NODE, IK_JOURNAL, IK_RESIZE };
 
-/* Per inode: what it is and where its blocks went. */
+/* Per inode: what it is and where its blocks went. One per entry of
+ * the tree: ordered widest first so there is no padding (56 bytes). */
 struct ext4_iplan {
 	struct tree_node *node;   /* IK_NODE, IK_ROOT */
-	uint8_t kind;
-	uint8_t depth;            /* extent tree depth */
-	bool htree;
-	bool xattr_in_inode;
-	uint32_t next;            /* extents (data / dir / symlink blocks) */
-	uint32_t nmeta;           /* extent-tree or indirect blocks */
-	uint64_t meta;            /* first of them (contiguous) */
+	uint64_t meta;            /* first extent-tree/indirect block (contiguous) */
 	uint64_t xattr_blk;       /* 0: none */
-	uint32_t nlink;
 	union {
 		struct ext4_extent one;
 		struct ext4_extent *many;
 	} ext;
+	uint32_t next;            /* extents (data / dir / symlink blocks) */
+	uint32_t nmeta;           /* extent-tree or indirect blocks */
+	uint32_t nlink;
+	uint8_t kind;
+	uint8_t depth;            /* extent tree depth */
+	bool htree;
+	bool xattr_in_inode;
 };
 
 static inline struct ext4_extent *ip_ext(struct ext4_iplan *ip)

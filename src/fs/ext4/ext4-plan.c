@@ -377,12 +377,15 @@ static int data_map(struct ext4_plan *p, struct tree_node *n, struct ext4_extent
 	uint32_t cnt = 0, cap = 0;
 	int fd;
 
+	char pb[TREE_SRC_PATH_MAX];
+	const char *sp = tree_node_src_path(n, pb, sizeof(pb));
+
 	*ret = NULL;
 	*ret_n = 0;
 	if (!size)
 		return 0;
 	if (nblk > 0xFFFFFFFFull)
-		return diag_fail(d, -EFBIG, "%s: too large for ext4 (%llu bytes)", n->src_path,
+		return diag_fail(d, -EFBIG, "%s: too large for ext4 (%llu bytes)", sp ? sp : "?",
 				 (unsigned long long)size);
 	if (size < (64u << 10)) {
 		/* Small files are not worth a hole scan: all blocks mapped. */
@@ -394,11 +397,11 @@ static int data_map(struct ext4_plan *p, struct tree_node *n, struct ext4_extent
 		*ret_n = 1;
 		return 0;
 	}
-	fd = open(n->src_path, O_RDONLY | O_CLOEXEC);
+	fd = sp ? open(sp, O_RDONLY | O_CLOEXEC) : (errno = ENAMETOOLONG, -1);
 	if (fd < 0) {
 		char *path = tree_path(n);
 		int r = diag_fail(d, -errno, "/%s: cannot open %s: %s", path ? path : "?",
-				  n->src_path, strerror(errno));
+				  sp ? sp : "?", strerror(errno));
 		free(path);
 		return r;
 	}
@@ -406,7 +409,7 @@ static int data_map(struct ext4_plan *p, struct tree_node *n, struct ext4_extent
 	if (fstat(fd, &st) || (uint64_t)st.st_size < n->src_off + size) {
 		close(fd);
 		return diag_fail(d, -EIO, "%s: shorter than the %llu bytes expected (changed while reading?)",
-				 n->src_path, (unsigned long long)size);
+				 sp, (unsigned long long)size);
 	}
 	uint64_t pos = n->src_off;
 	uint64_t end = n->src_off + size;
@@ -833,7 +836,9 @@ static int plan_try(struct ext4_plan *p, uint64_t blocks, uint64_t want_inodes,
 			goto nospace;
 		if (r) {
 			struct tree_node *n = p->inodes[ino].node;
-			if (n && d && d->err && !strstr(d->msg, n->src_path ? n->src_path : "\x01")) {
+			char pb[TREE_SRC_PATH_MAX];
+			const char *sp = n ? tree_node_src_path(n, pb, sizeof(pb)) : NULL;
+			if (n && d && d->err && !strstr(d->msg, sp ? sp : "\x01")) {
 				char *path = tree_path(n);
 				diag_prefix(d, "/%s", path ? path : "?");
 				free(path);

@@ -408,8 +408,9 @@ static int map_blocks(struct ext4_plan *p, struct sink *out, struct ext4_iplan *
 
 static int file_err(struct tree_node *n, int err, const char *what, struct diag *d)
 {
-	char *path = tree_path(n);
-	int r = diag_fail(d, err, "/%s: %s %s: %s", path ? path : "?", what, n->src_path,
+	char *path = tree_path(n), pb[TREE_SRC_PATH_MAX];
+	const char *sp = tree_node_src_path(n, pb, sizeof(pb));
+	int r = diag_fail(d, err, "/%s: %s %s: %s", path ? path : "?", what, sp ? sp : "?",
 			  strerror(-err));
 
 	free(path);
@@ -426,7 +427,9 @@ static int write_file_data(struct ext4_plan *p, struct sink *out, struct ext4_ip
 
 	if (!ip->next)
 		return 0;
-	fd = open(n->src_path, O_RDONLY | O_CLOEXEC);
+	char pb[TREE_SRC_PATH_MAX];
+	const char *sp = tree_node_src_path(n, pb, sizeof(pb));
+	fd = sp ? open(sp, O_RDONLY | O_CLOEXEC) : (errno = ENAMETOOLONG, -1);
 	if (fd < 0)
 		return file_err(n, -errno, "cannot open", d);
 	if (fstat(fd, &st)) {
@@ -438,7 +441,7 @@ static int write_file_data(struct ext4_plan *p, struct sink *out, struct ext4_ip
 	if (S_ISREG(st.st_mode) && (n->src_off ? (uint64_t)st.st_size < n->src_off + n->size
 						 : (uint64_t)st.st_size != n->size)) {
 		r = diag_fail(d, -EIO, "%s: size changed while building (%llu, now %llu bytes)",
-			      n->src_path, (unsigned long long)n->size,
+			      sp, (unsigned long long)n->size,
 			      (unsigned long long)st.st_size);
 		goto out;
 	}
@@ -466,7 +469,7 @@ static int write_file_data(struct ext4_plan *p, struct sink *out, struct ext4_ip
 				}
 				if (k == 0) {
 					r = diag_fail(d, -EIO, "%s: file is shorter than expected (changed while reading?)",
-						      n->src_path);
+						      sp);
 					goto out;
 				}
 				got += (size_t)k;

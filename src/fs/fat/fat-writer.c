@@ -300,7 +300,7 @@ static int classify(struct fat_plan *p, struct tree_node *k, struct fat_obj *o, 
 	if (data->size > FILE_MAX)
 		return fail_path(d, -EFBIG, k, "%llu bytes: FAT files must be smaller than 4 GiB",
 				 (unsigned long long)data->size);
-	if (data->size && !data->src_path)
+	if (data->size && !data->src_path) /* tree_node_src_path() composes it when writing */
 		return fail_path(d, -EINVAL, k, "no source for the file's data");
 	o->data = data;
 	o->size = data->size;
@@ -1037,7 +1037,9 @@ static void pf_fill(const struct fat_plan *p, struct prefetch *pf)
 		uint32_t i = pf->next++;
 		if (o->is_dir || !o->size)
 			continue;
-		int fd = open(o->data->src_path, O_RDONLY | O_CLOEXEC);
+		char pb[TREE_SRC_PATH_MAX];
+		const char *sp = tree_node_src_path(o->data, pb, sizeof(pb));
+		int fd = sp ? open(sp, O_RDONLY | O_CLOEXEC) : -1;
 		if (fd >= 0)
 			posix_fadvise(fd, (off_t)o->data->src_off, (off_t)o->size, POSIX_FADV_WILLNEED);
 		unsigned slot = (pf->head + pf->count++) % PF_MAX;
@@ -1095,7 +1097,8 @@ static int write_file(const struct fat_plan *p, const struct fat_obj *o, int fd,
 		      struct sink *out, struct diag *d)
 {
 	const struct fat_geom *g = &p->g;
-	const char *src = o->data->src_path;
+	char pb[TREE_SRC_PATH_MAX];
+	const char *src = tree_node_src_path(o->data, pb, sizeof(pb));
 	uint64_t off = fat_cluster_offset(g, o->first), left = o->size, pos = o->data->src_off;
 	struct stat st;
 	int r;

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+#include "cli/settings.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ids.h"
+#include "cli/log.h"
+#include "plan/build.h"
+
+extern char **environ;
+
+static int env_dup(const char *name, char **ret)
+{
+	const char *v = getenv(name);
+
+	*ret = NULL;
+	if (!v || !*v)
+		return 0;
+	*ret = strdup(v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int cli_settings_apply(struct build *b, struct build_paths *env, char **seed)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+
+	if (env_dup("GENIMAGE_ROOTPATH", &env->rootpath) ||
+	    env_dup("GENIMAGE_TMPPATH", &env->tmppath) ||
+	    env_dup("GENIMAGE_INPUTPATH", &env->inputpath) ||
+	    env_dup("GENIMAGE_OUTPUTPATH", &env->outputpath) ||
+	    env_dup("GENIMAGE_INCLUDEPATH", &env->includepath) ||
+	    env_dup("GENIMAGE_CONFIG", &env->config)) {
+		log_error("out of memory");
+		return -ENOMEM;
+	}
+	if (sde && *sde) {
+		char *e;
+		errno = 0;
+		long long v = strtoll(sde, &e, 10);
+		if (*e || errno || v < 0) {
+			log_error("SOURCE_DATE_EPOCH=\"%s\": expected seconds since 1970", sde);
+			return -EINVAL;
+		}
+		b->epoch = v;
+	}
+	if (seed && *seed) {
+		b->seed_str = *seed;
+		*seed = NULL;
+		seed_from_string(&b->seed, b->seed_str);
+		b->seed_set = true;
+	}
+	b->envp = environ; /* ${NAME} in tree files and U-Boot environments */
+	return 0;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_CLI_SETTINGS_H
+#define KILN_CLI_SETTINGS_H
+
+/* What every config-reading command takes from the environment and the
+ * shared options: GENIMAGE_* paths, SOURCE_DATE_EPOCH, --seed. */
+
+struct build;
+struct build_paths;
+
+/*
+ * cli_settings_apply - fill @env from GENIMAGE_ROOTPATH, ..._TMPPATH,
+ * ..._INPUTPATH, ..._OUTPUTPATH, ..._INCLUDEPATH, ..._CONFIG; set
+ * b->epoch from SOURCE_DATE_EPOCH and b->envp; take *seed (when not NULL)
+ * as the build's seed (ownership moves to @b, *seed becomes NULL).
+ * Returns 0, or prints the error and returns -EINVAL / -ENOMEM.
+ */
+int cli_settings_apply(struct build *b, struct build_paths *env, char **seed);
+
+#endif
