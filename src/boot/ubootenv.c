@@ -22,6 +22,7 @@ void uenv_release(struct uenv *e)
 		free(e->v[i].value);
 	}
 	free(e->v);
+	free(e->hash);
 	uenv_init(e);
 }
 
@@ -36,6 +37,36 @@ static char *dupn(const char *s, size_t n)
 	return p;
 }
 
+/* FNV-1a: only spreads names over the index, no security role. */
+static size_t name_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3u;
+	return (size_t)h;
+}
+
+/* Double the name index (at least 64 slots) and re-insert every name. */
+static int hash_grow(struct uenv *e)
+{
+	size_t nc = e->hcap ? e->hcap * 2 : 64;
+	size_t *nh = calloc(nc, sizeof(*nh));
+
+	if (!nh)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n; i++) {
+		size_t slot = name_hash(e->v[i].name, strlen(e->v[i].name)) & (nc - 1);
+		while (nh[slot])
+			slot = (slot + 1) & (nc - 1);
+		nh[slot] = i + 1;
+	}
+	free(e->hash);
+	e->hash = nh;
+	e->hcap = nc;
+	return 0;
+}
+
 int uenv_add(struct uenv *e, const char *name, size_t nlen, const char *value, size_t vlen,
 	     struct diag *d)
 {
@@ -47,9 +78,14 @@ int uenv_add(struct uenv *e, const char *name, size_t nlen, const char *value, s
 	if (memchr(value, 0, vlen))
 		return diag_fail(d, -EINVAL, "variable %.*s: value holds a NUL byte", (int)nlen,
 				 name);
-	for (size_t i = 0; i < e->n; i++)
-		if (strlen(e->v[i].name) == nlen && !memcmp(e->v[i].name, name, nlen))
+	if (e->hcap < 2 * (e->n + 1) && hash_grow(e))
+		return diag_fail(d, -ENOMEM, "out of memory");
+	size_t slot = name_hash(name, nlen) & (e->hcap - 1);
+	for (; e->hash[slot]; slot = (slot + 1) & (e->hcap - 1)) {
+		const char *o = e->v[e->hash[slot] - 1].name;
+		if (strlen(o) == nlen && !memcmp(o, name, nlen))
 			return diag_fail(d, -EEXIST, "duplicate variable %.*s", (int)nlen, name);
+	}
 	if (e->n == e->cap) {
 		size_t nc = e->cap ? e->cap * 2 : 16;
 		struct uenv_var *nv = realloc(e->v, nc * sizeof(*nv));
@@ -65,7 +101,7 @@ int uenv_add(struct uenv *e, const char *name, size_t nlen, const char *value, s
 		free(e->v[e->n].value);
 		return diag_fail(d, -ENOMEM, "out of memory");
 	}
-	e->n++;
+	e->hash[slot] = ++e->n;
 	return 0;
 }
 

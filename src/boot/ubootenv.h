@@ -34,6 +34,10 @@ struct uenv_var {
 struct uenv {
 	struct uenv_var *v;
 	size_t n, cap;
+	/* Name index (open addressing, entries are index + 1, 0 = free) so
+	 * that duplicate checks stay linear for large environments. */
+	size_t *hash;
+	size_t hcap;
 };
 
 struct uenv_layout {

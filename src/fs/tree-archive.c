@@ -695,7 +695,8 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 /* Import every member of @log again, in order. */
 static int replay(struct imp *im, const struct tree_archive_log *log)
 {
-	const uint8_t *p = log->buf, *end = log->buf + log->len;
+	/* An empty log has no buffer: NULL + 0 is undefined behaviour. */
+	const uint8_t *p = log->buf, *end = log->buf ? log->buf + log->len : NULL;
 	int r;
 
 	if (log->abs_name) {

@@ -121,10 +121,15 @@ static int each_line(struct tree *t, const char *text, size_t len, const char *n
 	return 0;
 }
 
+struct devtab {
+	uint32_t layer;
+	uint64_t nodes; /* made so far, against TREE_DEVTABLE_MAX_NODES */
+};
+
 static int devtable_line(struct tree *t, char **f, unsigned nf, const char *name,
 			 unsigned lineno, void *ud, struct diag *d)
 {
-	uint32_t layer = *(uint32_t *)ud;
+	struct devtab *st = ud;
 	uint64_t v[8];
 	static const char *const what[8] = { "mode", "uid", "gid", "major", "minor", "start",
 					     "inc", "count" };
@@ -174,8 +179,12 @@ static int devtable_line(struct tree *t, char **f, unsigned nf, const char *name
 		}
 	}
 	uint64_t count = v[7] ? v[7] : 1;
+	if (count > TREE_DEVTABLE_MAX_NODES - st->nodes)
+		return diag_fail(d, -E2BIG, "%s:%u: \"%s\": the table makes more than %u nodes",
+				 name, lineno, f[0], TREE_DEVTABLE_MAX_NODES);
+	st->nodes += count;
 	for (uint64_t i = 0; i < count; i++) {
-		char p[4200];
+		char p[MAX_LINE + 32];
 		if (v[7])
 			snprintf(p, sizeof(p), "%s%" PRIu64, path, v[5] + i);
 		else
@@ -187,7 +196,7 @@ static int devtable_line(struct tree *t, char **f, unsigned nf, const char *name
 		struct tree_attr a = { .mode = type | (uint32_t)v[0], .uid = (uint32_t)v[1],
 				       .gid = (uint32_t)v[2], .mtime = t->epoch,
 				       .rdev_major = (uint32_t)v[3], .rdev_minor = (uint32_t)minor };
-		int r = tree_add(t, p, &a, TREE_CONFLICT_REPLACE, layer, NULL, d);
+		int r = tree_add(t, p, &a, TREE_CONFLICT_REPLACE, st->layer, NULL, d);
 		if (r) {
 			diag_prefix(d, "%s:%u", name, lineno);
 			return r;
@@ -199,7 +208,9 @@ static int devtable_line(struct tree *t, char **f, unsigned nf, const char *name
 int tree_apply_device_table(struct tree *t, const char *text, size_t len, const char *name,
 			    uint32_t layer, struct diag *d)
 {
-	return each_line(t, text, len, name, devtable_line, &layer, d);
+	struct devtab st = { .layer = layer };
+
+	return each_line(t, text, len, name, devtable_line, &st, d);
 }
 
 struct fsc {

@@ -29,10 +29,15 @@ struct diag;
 
 #define TREE_TABLE_MAX_LINES 1000000u
 #define TREE_DEVTABLE_MAX_COUNT 65536u
+/* Nodes one device table may create in all (count expansions included):
+ * far above any real /dev, low enough that a few hostile lines cannot
+ * make the build crawl through millions of nodes. */
+#define TREE_DEVTABLE_MAX_NODES 65536u
 #define VFS_CAP_V2_SIZE 20
 
 /* Returns 0 or -EINVAL (bad line), -ENOENT (type f names a missing
- * file), -ENOTDIR, -E2BIG, -ENOMEM. @name is used in messages. */
+ * file), -ENOTDIR, -E2BIG (too many lines or more than
+ * TREE_DEVTABLE_MAX_NODES nodes), -ENOMEM. @name is used in messages. */
 int tree_apply_device_table(struct tree *t, const char *text, size_t len, const char *name,
 			    uint32_t layer, struct diag *d);
 

@@ -99,6 +99,12 @@ int fat_bpb_decode(const uint8_t in[512], struct fat_bpb *ret)
 	data_secs = b.total_sectors - (uint32_t)meta;
 	clusters = data_secs / b.sectors_per_cluster;
 	b.fat_type = fat_type_for_clusters(clusters);
+	/* The type decides which fields are valid: FAT32 has no fixed root
+	 * directory and only the 32-bit FAT size, FAT12/16 only the 16-bit
+	 * one (found by fuzzing: a "FAT32" with 1536 root entries). */
+	if (b.fat_type == 32 ? b.root_entries || get_le16(in + FAT_BPB_FATSZ16)
+			     : !get_le16(in + FAT_BPB_FATSZ16))
+		return -EINVAL;
 	unsigned ext = b.fat_type == 32 ? FAT32_BS_DRVNUM : FAT16_BS_DRVNUM;
 	if (b.fat_type == 32) {
 		b.root_cluster = get_le32(in + FAT32_BPB_ROOTCLUS);

@@ -146,7 +146,8 @@ void fat_bpb_encode(const struct fat_bpb *b, uint8_t out[512]);
 /*
  * fat_bpb_decode - read a boot sector back. The type is taken from the
  * cluster count as the spec says. Returns 0, or -EINVAL when the sector
- * has no 0x55AA signature or impossible geometry.
+ * has no 0x55AA signature or impossible geometry (including root entries
+ * or a 16-bit FAT size on FAT32, no 16-bit FAT size on FAT12/16).
  */
 int fat_bpb_decode(const uint8_t in[512], struct fat_bpb *ret);
 
