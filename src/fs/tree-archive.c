@@ -15,292 +15,7 @@
 
 #include "base/diag.h"
 #include "fs/spill.h"
-
-int tree_archive_clean_path(const char *in, char *out, size_t outsz, int *ret_abs)
-{
-	size_t o = 0;
-	const char *p = in;
-
-	*ret_abs = *p == '/';
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		const char *e = strchr(p, '/');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == 2 && p[0] == '.' && p[1] == '.')
-			return -EINVAL;
-		if (!(len == 1 && p[0] == '.')) {
-			if (o + len + 2 > outsz)
-				return -ENAMETOOLONG;
-			if (o)
-				out[o++] = '/';
-			memcpy(out + o, p, len);
-			o += len;
-		}
-		p += len;
-	}
-	if (!outsz)
-		return -ENAMETOOLONG;
-	out[o] = 0;
-	return 0;
-}
-
-/* One kept member, as recorded in a replay log: this fixed part, then
- * the name, the hard link target and the symlink target (each with its
- * NUL, when present), then the xattrs (u32 name length, u32 value
- * length, name, NUL, value). */
-struct rec {
-	int64_t uid, gid, mtime, size;
-	uint64_t data_off;
-	uint32_t type, mode, rdev_major, rdev_minor;
-	uint32_t name_len, hl_len, link_len, nxattrs;
-	uint32_t flags;
-};
-
-enum { REC_MTIME = 1, REC_SIZE = 2, REC_HL = 4, REC_LINK = 8, REC_DATA = 16 };
-
-/* A recorded xattr value longer than this is kept as a marker without
- * its bytes: it is refused again whenever it would be applied. */
-#define XATTR_MAX 65536u
-
-struct tree_archive_log {
-	uint8_t *buf;
-	size_t len, cap;
-	uint64_t nmembers;
-	char *abs_name;   /* member that triggered the leading-'/' warning */
-	bool have_stat;
-	struct stat st;   /* the archive file when it was read */
-};
-
-void tree_archive_log_free(struct tree_archive_log *log)
-{
-	if (!log)
-		return;
-	free(log->buf);
-	free(log->abs_name);
-	free(log);
-}
-
-/* An archive member, from libarchive (a, e) or from a replay log. */
-struct member {
-	const char *name, *hl, *link;
-	unsigned type;
-	uint32_t mode, rdev_major, rdev_minor;
-	int64_t uid, gid, mtime, size;
-	bool mtime_set, size_set;
-	struct archive *a;         /* reading: data and xattrs come from here */
-	struct archive_entry *e;
-	const uint8_t *xattrs;     /* replaying: packed as in the log */
-	uint32_t nxattrs;
-	bool has_data;             /* replaying: the data is already at data_off */
-	uint64_t data_off;
-};
-
-struct imp {
-	struct tree *t;
-	const struct tree_archive_opts *o;
-	struct spill_writer w;
-	struct diag *d;
-	bool warned_abs;
-	uint64_t count;
-	struct tree_archive_log *rec; /* reading: log being recorded (or NULL) */
-	struct tree_archive_log **sib; /* ... and those of o->siblings */
-	unsigned nsib;                 /* 0 when sibling recording was dropped */
-	bool kept;                    /* the current member passed the filters */
-	bool has_data;                /* ... and its data went to data_off */
-	uint64_t data_off;
-	char path[TREE_ARCHIVE_MAX_NAME * 2 + 2];
-	char target[TREE_ARCHIVE_MAX_NAME * 2 + 2];
-};
-
-/*
- * Layer filters on a cleaned member path: `include` globs (on the whole
- * member path; an archive as large as a kernel package then costs only
- * what it keeps) and `subdir` (only members below it, relative to it).
- * Returns true when the member is kept; @clean is rewritten in place.
- */
-static bool member_filter(const char *const *include, unsigned ninclude, const char *subdir,
-			  char *clean, bool check_include)
-{
-	if (check_include && ninclude) {
-		bool hit = false;
-		for (unsigned i = 0; i < ninclude && !hit; i++) {
-			const char *g = include[i];
-			while (*g == '/')
-				g++;
-			hit = !fnmatch(g, clean, FNM_PATHNAME);
-		}
-		if (!hit)
-			return false;
-	}
-	if (subdir && *subdir) {
-		const char *sd = subdir;
-		while (*sd == '/')
-			sd++;
-		size_t l = strlen(sd);
-		while (l && sd[l - 1] == '/')
-			l--;
-		if (strncmp(clean, sd, l) || (clean[l] && clean[l] != '/'))
-			return false;
-		const char *rest = clean + l;
-		while (*rest == '/')
-			rest++;
-		memmove(clean, rest, strlen(rest) + 1);
-	}
-	return true;
-}
-
-/* Member name (or hard link target) → tree path under the destination.
- * *ret_skip (when not NULL) says the layer's filters drop the member. */
-static int member_path(struct imp *im, const char *name, char *out, size_t outsz,
-		       const char *what, bool *ret_skip)
-{
-	char clean[TREE_ARCHIVE_MAX_NAME + 1];
-	int abs = 0, r;
-
-	if (strlen(name) > TREE_ARCHIVE_MAX_NAME)
-		return diag_fail(im->d, -ENAMETOOLONG, "%s: %s \"%.64s...\": longer than %d bytes",
-				 im->o->name, what, name, TREE_ARCHIVE_MAX_NAME);
-	r = tree_archive_clean_path(name, clean, sizeof(clean), &abs);
-	if (r == -EINVAL)
-		return diag_fail(im->d, r, "%s: %s \"%s\": contains a \"..\" component (refused)",
-				 im->o->name, what, name);
-	if (r)
-		return diag_fail(im->d, r, "%s: %s \"%.64s...\": name too long", im->o->name, what,
-				 name);
-	if (abs && !im->warned_abs) {
-		diag_warn(im->d, "%s: removing leading '/' from member names (first: \"%s\")",
-			  im->o->name, name);
-		im->warned_abs = true;
-		if (im->rec && !(im->rec->abs_name = strdup(name)))
-			return diag_fail(im->d, -ENOMEM, "out of memory");
-	}
-	if (!member_filter(im->o->include, im->o->ninclude, im->o->subdir, clean,
-			   ret_skip != NULL)) {
-		if (ret_skip) {
-			*ret_skip = true;
-			return 0;
-		}
-		return diag_fail(im->d, -EINVAL, "%s: %s \"%s\": outside the layer's subdir",
-				 im->o->name, what, name);
-	}
-	const char *dest = im->o->dest ? im->o->dest : "";
-	while (*dest == '/')
-		dest++;
-	snprintf(out, outsz, "%s%s%s", dest, *dest && *clean ? "/" : "", clean);
-	return 0;
-}
-
-#define MAX_HOPS 40
-
-/* Resolve the parent directories of @path (in place) through symlink
- * nodes, inside the tree: a chroot-like walk that cannot leave it. */
-static int resolve_parents(struct imp *im, char *path, size_t pathsz, const char *member)
-{
-	size_t cap = 2 * (TREE_ARCHIVE_MAX_NAME + 1);
-	char *done = malloc(cap), *rest = malloc(cap), *tmp = malloc(cap);
-	unsigned hops = 0;
-	int r = 0;
-
-	if (!done || !rest || !tmp) {
-		r = diag_fail(im->d, -ENOMEM, "out of memory");
-		goto out;
-	}
-	done[0] = 0;
-	snprintf(rest, cap, "%s", path);
-	for (;;) {
-		char *slash = strchr(rest, '/');
-		if (!slash) {
-			/* The last component itself is never followed. */
-			if (strlen(done) + strlen(rest) + 2 > pathsz) {
-				r = diag_fail(im->d, -ENAMETOOLONG, "%s: member \"%s\": resolved path too long",
-					      im->o->name, member);
-				goto out;
-			}
-			size_t dl0 = strlen(done);
-			memcpy(path, done, dl0);
-			if (dl0)
-				path[dl0++] = '/';
-			memcpy(path + dl0, rest, strlen(rest) + 1);
-			break;
-		}
-		*slash = 0;
-		const char *c = rest, *after = slash + 1;
-		size_t dl = strlen(done);
-		if (!*c || !strcmp(c, ".")) {
-			/* nothing */
-		} else if (!strcmp(c, "..")) {
-			char *p = strrchr(done, '/');
-			if (p)
-				*p = 0;
-			else
-				done[0] = 0;
-		} else {
-			if (dl + strlen(c) + 2 > cap) {
-				r = diag_fail(im->d, -ENAMETOOLONG, "%s: member \"%s\": path too long",
-					      im->o->name, member);
-				goto out;
-			}
-			snprintf(done + dl, cap - dl, "%s%s", dl ? "/" : "", c);
-			struct tree_node *n = tree_lookup(im->t, done);
-			if (n && tree_is_symlink(n)) {
-				if (++hops > MAX_HOPS) {
-					r = diag_fail(im->d, -ELOOP, "%s: member \"%s\": too many levels of "
-						      "symbolic links", im->o->name, member);
-					goto out;
-				}
-				done[dl] = 0;
-				const char *tg = n->link ? n->link : "";
-				if (*tg == '/')
-					done[0] = 0;
-				if ((size_t)snprintf(tmp, cap, "%s/%s", tg, after) >= cap) {
-					r = diag_fail(im->d, -ENAMETOOLONG, "%s: member \"%s\": path too long",
-						      im->o->name, member);
-					goto out;
-				}
-				while (*tmp == '/')
-					memmove(tmp, tmp + 1, strlen(tmp));
-				snprintf(rest, cap, "%s", tmp);
-				continue;
-			}
-		}
-		memmove(rest, after, strlen(after) + 1);
-	}
-	if (!path[0])
-		r = diag_fail(im->d, -EINVAL, "%s: member \"%s\": resolves to the root", im->o->name,
-			      member);
-out:
-	free(done);
-	free(rest);
-	free(tmp);
-	return r;
-}
-
-/* Refuse a path whose parent directories go through a symlink node. */
-static int check_parents(struct imp *im, char *path, const char *member)
-{
-	if (im->o->follow_symlinks)
-		return resolve_parents(im, path, sizeof(im->path), member);
-	for (char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		struct tree_node *n = tree_lookup(im->t, path);
-		bool link = n && tree_is_symlink(n);
-		int r = 0;
-		if (link)
-			r = diag_fail(im->d, -EINVAL,
-				      "%s: member \"%s\": parent \"/%s\" is a symlink (to \"%s\"); "
-				      "writing through it is refused",
-				      im->o->name, member, path, n->link ? n->link : "");
-		*s = '/';
-		if (r)
-			return r;
-		if (!n)
-			break;
-	}
-	return 0;
-}
+#include "fs/tree-archive-int.h"
 
 static int arch_fail(struct imp *im, struct archive *a, const char *member, int err)
 {
@@ -313,8 +28,8 @@ static int arch_fail(struct imp *im, struct archive *a, const char *member, int 
 }
 
 /* Copy one member's data into the spill file. */
-static int read_data(struct imp *im, struct archive *a, const char *member, uint64_t size,
-		     uint64_t *ret_off)
+int ta_read_data(struct imp *im, struct archive *a, const char *member, uint64_t size,
+		 uint64_t *ret_off)
 {
 	uint64_t base;
 	int r = spill_reserve(&im->w, size, &base, im->d);
@@ -348,7 +63,7 @@ static int member_data(struct imp *im, const struct member *m, uint64_t size, ui
 	int r;
 
 	if (m->a) {
-		r = read_data(im, m->a, m->name, size, ret_off);
+		r = ta_read_data(im, m->a, m->name, size, ret_off);
 		if (r)
 			return r;
 	} else if (m->has_data) {
@@ -406,7 +121,7 @@ static int add_xattrs(struct imp *im, const struct member *m, struct tree_node *
 
 /* Everything after the layer's filters: the tree-dependent checks and
  * the tree update. The same for a member read and a member replayed. */
-static int import_member(struct imp *im, const struct member *m)
+int ta_import_member(struct imp *im, const struct member *m)
 {
 	const char *name = m->name;
 	struct tree_node *n = NULL;
@@ -417,7 +132,7 @@ static int import_member(struct imp *im, const struct member *m)
 	if (!name)
 		return diag_fail(im->d, -EINVAL, "%s: member without a name", im->o->name);
 	bool skip = false;
-	r = member_path(im, name, im->path, sizeof(im->path), "member", &skip);
+	r = ta_member_path(im, name, im->path, sizeof(im->path), "member", &skip);
 	if (r || skip)
 		return r;
 	im->kept = true;
@@ -444,14 +159,15 @@ static int import_member(struct imp *im, const struct member *m)
 		}
 		return 0;
 	}
-	r = check_parents(im, im->path, name);
+	r = ta_check_parents(im, im->path, name);
 	if (r)
 		return r;
 	if (m->hl) {
 		const char *hl = m->hl;
-		r = member_path(im, hl, im->target, sizeof(im->target), "hard link target", NULL);
+		r = ta_member_path(im, hl, im->target, sizeof(im->target), "hard link target",
+				   NULL);
 		if (!r && im->o->follow_symlinks && im->target[0])
-			r = resolve_parents(im, im->target, sizeof(im->target), hl);
+			r = ta_resolve_parents(im, im->target, sizeof(im->target), hl);
 		if (r)
 			return r;
 		if (!im->target[0] || !tree_lookup(im->t, im->target))
@@ -525,143 +241,6 @@ static int import_member(struct imp *im, const struct member *m)
 	return add_xattrs(im, m, n);
 }
 
-/* Make room for @len more bytes in the log. */
-static uint8_t *log_grow(struct imp *im, struct tree_archive_log *log, size_t len)
-{
-	if (len > SIZE_MAX / 2 - log->len) {
-		diag_fail(im->d, -ENOMEM, "out of memory");
-		return NULL;
-	}
-	if (log->len + len > log->cap) {
-		size_t nc = log->cap ? log->cap : 4096;
-		while (nc < log->len + len)
-			nc *= 2;
-		uint8_t *nb = realloc(log->buf, nc);
-		if (!nb) {
-			diag_fail(im->d, -ENOMEM, "out of memory");
-			return NULL;
-		}
-		log->buf = nb;
-		log->cap = nc;
-	}
-	uint8_t *p = log->buf + log->len;
-	log->len += len;
-	return p;
-}
-
-static int log_str(struct imp *im, struct tree_archive_log *log, const char *s, size_t len)
-{
-	uint8_t *p = log_grow(im, log, len + 1);
-
-	if (!p)
-		return -ENOMEM;
-	memcpy(p, s, len);
-	p[len] = 0;
-	return 0;
-}
-
-/* Record a member kept by a layer's filters in its log; its data (if
- * any) is at @data_off. */
-static int log_member(struct imp *im, struct tree_archive_log *log, const struct member *m,
-		      bool has_data, uint64_t data_off)
-{
-	struct rec rc;
-	const char *xn;
-	const void *xv;
-	size_t xl;
-	int r;
-
-	memset(&rc, 0, sizeof(rc));
-	rc.uid = m->uid;
-	rc.gid = m->gid;
-	rc.mtime = m->mtime;
-	rc.size = m->size;
-	rc.type = m->type;
-	rc.mode = m->mode;
-	rc.rdev_major = m->rdev_major;
-	rc.rdev_minor = m->rdev_minor;
-	rc.flags = (m->mtime_set ? REC_MTIME : 0) | (m->size_set ? REC_SIZE : 0) |
-		   (m->hl ? REC_HL : 0) | (m->link ? REC_LINK : 0) | (has_data ? REC_DATA : 0);
-	rc.data_off = data_off;
-	/* Names were checked (at most TREE_ARCHIVE_MAX_NAME) on import. */
-	rc.name_len = (uint32_t)strlen(m->name);
-	rc.hl_len = m->hl ? (uint32_t)strlen(m->hl) : 0;
-	rc.link_len = m->link ? (uint32_t)strnlen(m->link, TREE_ARCHIVE_MAX_NAME + 1) : 0;
-	archive_entry_xattr_reset(m->e);
-	while (archive_entry_xattr_next(m->e, &xn, &xv, &xl) == ARCHIVE_OK)
-		rc.nxattrs++;
-	uint8_t *p = log_grow(im, log, sizeof(rc));
-	if (!p)
-		return -ENOMEM;
-	memcpy(p, &rc, sizeof(rc));
-	if ((r = log_str(im, log, m->name, rc.name_len)) ||
-	    (m->hl && (r = log_str(im, log, m->hl, rc.hl_len))) ||
-	    (m->link && (r = log_str(im, log, m->link, rc.link_len))))
-		return r;
-	archive_entry_xattr_reset(m->e);
-	while (archive_entry_xattr_next(m->e, &xn, &xv, &xl) == ARCHIVE_OK) {
-		/* Kept as they came, good or bad: add_xattrs judges on replay. */
-		uint32_t nl = xn ? (uint32_t)strlen(xn) : 0;
-		uint32_t vl = xl > XATTR_MAX ? XATTR_MAX + 1 : (uint32_t)xl;
-		if (!(p = log_grow(im, log, 8)))
-			return -ENOMEM;
-		memcpy(p, &nl, 4);
-		memcpy(p + 4, &vl, 4);
-		if ((r = log_str(im, log, xn ? xn : "", nl)))
-			return r;
-		if (vl <= XATTR_MAX && vl) {
-			if (!(p = log_grow(im, log, vl)))
-				return -ENOMEM;
-			memcpy(p, xv, vl);
-		}
-	}
-	log->nmembers++;
-	return 0;
-}
-
-static void drop_siblings(struct imp *im)
-{
-	for (unsigned k = 0; k < im->nsib; k++)
-		tree_archive_log_free(im->sib[k]);
-	im->nsib = 0;
-}
-
-/* Record member @m (already imported for this layer) in sibling @k's log
- * when its filters keep it; its data is read here unless this layer
- * read it already. */
-static int record_sibling(struct imp *im, unsigned k, const struct member *m)
-{
-	const struct tree_archive_sibling *sb = &im->o->siblings[k];
-	struct tree_archive_log *log = im->sib[k];
-	char clean[TREE_ARCHIVE_MAX_NAME + 1];
-	int abs = 0, r;
-
-	/* Names this layer refuses never get here: the import stopped. */
-	if (!m->name || strlen(m->name) > TREE_ARCHIVE_MAX_NAME ||
-	    tree_archive_clean_path(m->name, clean, sizeof(clean), &abs))
-		return 0;
-	if (abs && !log->abs_name && !(log->abs_name = strdup(m->name)))
-		return diag_fail(im->d, -ENOMEM, "out of memory");
-	if (!member_filter(sb->include, sb->ninclude, sb->subdir, clean, true))
-		return 0;
-	bool need = m->size_set && m->size > 0 && (m->hl || m->type == AE_IFREG);
-	if (need && !im->has_data) {
-		bool clean_diag = im->d && !im->d->err;
-		r = read_data(im, m->a, m->name, (uint64_t)m->size, &im->data_off);
-		if (r && clean_diag) {
-			/* Not this layer's member: this layer's import must go
-			 * on as if unshared; the sibling will read for itself. */
-			if (r == -ENOMEM)
-				return r;
-			diag_clear(im->d);
-			drop_siblings(im);
-			return 0;
-		}
-		im->has_data = true;
-	}
-	return log_member(im, log, m, need, im->data_off);
-}
-
 static int import_entry(struct imp *im, struct archive *a, struct archive_entry *e)
 {
 	unsigned type = archive_entry_filetype(e);
@@ -684,70 +263,12 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 		m.rdev_major = (uint32_t)archive_entry_rdevmajor(e);
 		m.rdev_minor = (uint32_t)archive_entry_rdevminor(e);
 	}
-	int r = import_member(im, &m);
+	int r = ta_import_member(im, &m);
 	if (!r && im->kept && im->rec)
-		r = log_member(im, im->rec, &m, im->has_data, im->data_off);
+		r = ta_log_member(im, im->rec, &m, im->has_data, im->data_off);
 	for (unsigned k = 0; !r && k < im->nsib; k++)
-		r = record_sibling(im, k, &m);
+		r = ta_record_sibling(im, k, &m);
 	return r;
-}
-
-/* Import every member of @log again, in order. */
-static int replay(struct imp *im, const struct tree_archive_log *log)
-{
-	/* An empty log has no buffer: NULL + 0 is undefined behaviour. */
-	const uint8_t *p = log->buf, *end = log->buf ? log->buf + log->len : NULL;
-	int r;
-
-	if (log->abs_name) {
-		diag_warn(im->d, "%s: removing leading '/' from member names (first: \"%s\")",
-			  im->o->name, log->abs_name);
-		im->warned_abs = true;
-	}
-	while (p < end) {
-		struct rec rc;
-		memcpy(&rc, p, sizeof(rc));
-		p += sizeof(rc);
-		struct member m = {
-			.type = rc.type,
-			.mode = rc.mode,
-			.rdev_major = rc.rdev_major,
-			.rdev_minor = rc.rdev_minor,
-			.uid = rc.uid,
-			.gid = rc.gid,
-			.mtime = rc.mtime,
-			.size = rc.size,
-			.mtime_set = rc.flags & REC_MTIME,
-			.size_set = rc.flags & REC_SIZE,
-			.has_data = rc.flags & REC_DATA,
-			.data_off = rc.data_off,
-			.nxattrs = rc.nxattrs,
-		};
-		m.name = (const char *)p;
-		p += rc.name_len + 1;
-		if (rc.flags & REC_HL) {
-			m.hl = (const char *)p;
-			p += rc.hl_len + 1;
-		}
-		if (rc.flags & REC_LINK) {
-			m.link = (const char *)p;
-			p += rc.link_len + 1;
-		}
-		m.xattrs = p;
-		for (uint32_t i = 0; i < rc.nxattrs; i++) {
-			uint32_t nl, vl;
-			memcpy(&nl, p, 4);
-			memcpy(&vl, p + 4, 4);
-			p += 8 + nl + 1 + (vl <= XATTR_MAX ? vl : 0);
-		}
-		if (++im->count > TREE_ARCHIVE_MAX_ENTRIES ||
-		    im->t->nnodes >= TREE_ARCHIVE_MAX_ENTRIES)
-			return diag_fail(im->d, -E2BIG, "%s: more than %u entries in the tree",
-					 im->o->name, TREE_ARCHIVE_MAX_ENTRIES);
-		if ((r = import_member(im, &m)))
-			return r;
-	}
-	return 0;
 }
 
 static void setup_filters(struct archive *a)
@@ -906,7 +427,7 @@ static int run(struct tree *t, struct archive *a, int opened, const struct tree_
 				  im->nsib);
 	}
 out:
-	drop_siblings(im);
+	ta_drop_siblings(im);
 	free(im->sib);
 	tree_archive_log_free(im->rec);
 	archive_read_free(a);
@@ -927,7 +448,7 @@ static int run_replay(struct tree *t, const struct tree_archive_opts *o, struct 
 	im->t = t;
 	im->o = o;
 	im->d = d;
-	r = replay(im, log);
+	r = ta_replay(im, log);
 	free(im);
 	return r;
 }

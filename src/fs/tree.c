@@ -526,21 +526,7 @@ static struct tree_node *lookup(struct tree *t, const char *path)
 
 struct tree_node *tree_lookup(struct tree *t, const char *path)
 {
-	struct tree_node *n = lookup(t, path);
-
-	/* Compatibility: callers that read n->src_path directly (trees.c's
-	 * trees_read_node()) get the whole path of a node they looked up,
-	 * and of its link target: a heap copy, so a caller may also replace
-	 * it with free() + strdup(). Left shared on failure: readers fail. */
-	for (struct tree_node *k = n; k; k = k->hardlink) {
-		char buf[TREE_SRC_PATH_MAX];
-		const char *sp;
-		char *full;
-		if (src_is_dir(k->src_path) && (sp = tree_node_src_path(k, buf, sizeof(buf))) &&
-		    (full = strdup(sp)))
-			k->src_path = full;
-	}
-	return n;
+	return lookup(t, path);
 }
 
 int tree_add_hardlink(struct tree *t, const char *path, const char *target,
@@ -557,18 +543,6 @@ int tree_add_hardlink(struct tree *t, const char *path, const char *target,
 	if (tree_is_dir(tgt))
 		return diag_fail(d, -EPERM, "hard link \"%s\": target \"%s\" is a directory", path,
 				 target);
-	/* Compatibility: tree-archive.c gives a link set's data to its
-	 * target with free(src_path) + strdup(), so the target holds a heap
-	 * copy (freed by the tree like any string it did not carve), even
-	 * when the link itself is not added (keep-first). */
-	if (tgt->src_path && mem_owns(t->mem, tgt->src_path)) {
-		char buf[TREE_SRC_PATH_MAX];
-		const char *sp = tree_node_src_path(tgt, buf, sizeof(buf));
-		char *h = sp ? strdup(sp) : NULL;
-		if (!h)
-			return diag_fail(d, -ENOMEM, "out of memory");
-		tgt->src_path = h;
-	}
 	/* Replacing a directory that holds the target would free it. */
 	struct tree_node *old = lookup(t, path);
 	if (old && old != tgt && is_under(tgt, old))

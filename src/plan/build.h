@@ -37,7 +37,7 @@ struct build {
 	struct image **images;    /* all images; after planning, children first */
 	unsigned nimages;
 	unsigned images_cap;       /* allocated slots (implicit images too) */
-	void *trees;              /* tree definitions (plan/trees.c) */
+	void *trees;              /* tree definitions (plan/trees-config.c) */
 	char **envp;              /* environment for ${NAME} in trees (set by the CLI; NULL: none) */
 
 	/* Progress of generate (optional, set by the CLI). */

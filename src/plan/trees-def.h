@@ -3,7 +3,7 @@
 #define KILN_PLAN_TREES_DEF_H
 
 /*
- * Tree definitions as read from the config (trees.c), before any I/O.
+ * Tree definitions as read from the config (trees-config.c), before any I/O.
  * Internal to plan/trees*.c.
  */
 
@@ -158,5 +158,24 @@ int trees_read_node(struct tree_node *n, uint64_t max, char **ret, uint64_t *ret
 int trees_store_file(struct trees_state *st, struct tree *t, const char *path, const char *data,
 		     uint64_t len, uint32_t mode, uint32_t uid, uint32_t gid, uint32_t layer,
 		     struct diag *d);
+
+/* Largest inline/expanded file, table or /etc file read into memory. */
+#define TREES_MAX_TEXT (16u << 20)
+
+/* Config keyword of each item kind (trees-config.c). */
+extern const char *const trees_item_kw[ITEM_KIND_MAX];
+
+/* Fail with the message for vars_expand()'s error @r on @what at
+ * @file:@line; @bad is the offending reference (trees-config.c). */
+int trees_expand_fail(int r, const char *file, unsigned line, const char *what, const char *bad,
+		      struct diag *d);
+
+/* Host path of config path @p (relative to the input path), with @sub
+ * appended when not NULL; NULL when out of memory (trees.c). */
+char *trees_resolve(struct build *b, const char *p, const char *sub);
+
+/* Apply inline item @it to @t under policy @pol (trees-items.c). */
+int trees_apply_item(struct build *b, struct trees_state *st, struct tree *t,
+		     struct tree_item *it, enum tree_conflict pol, uint32_t layer, struct diag *d);
 
 #endif

@@ -72,22 +72,19 @@ static void test_import_shares_dir_path(void)
 	/* Too small a buffer: NULL, not a truncated path. */
 	CHECK(tree_node_src_path(a, pb, 4) == NULL);
 
-	/* tree_lookup() gives callers that read src_path directly the
-	 * whole path. */
+	/* A nested node found by tree_lookup(): the accessor composes its
+	 * path from its directory's stored path and its name. */
 	struct tree_node *c = tree_lookup(t, "sub/c");
+	const char *sp;
 	snprintf(want, sizeof(want), "%s/sub/c", dir);
-	CHECK(c && c->src_path && !strcmp(c->src_path, want));
+	CHECK(c && (sp = tree_node_src_path(c, pb, sizeof(pb))) && !strcmp(sp, want));
 	CHECK(read_src(c, buf, sizeof(buf) - 1) == 0 && !strcmp(buf, "gamma"));
 
-	/* The host hard link stayed one: its target holds a heap copy of
-	 * the whole path that a caller may replace (tree-archive.c does). */
+	/* The host hard link stayed one; its target's data path is whole. */
 	struct tree_node *hl = tree_lookup(t, "sub/hl");
 	CHECK(hl && hl->hardlink == b);
 	snprintf(want, sizeof(want), "%s/b", dir);
-	CHECK(b->src_path && !strcmp(b->src_path, want));
-	free(b->src_path);
-	b->src_path = strdup(want);
-	CHECK(b->src_path != NULL);
+	CHECK((sp = tree_node_src_path(b, pb, sizeof(pb))) && !strcmp(sp, want));
 
 	/* Removing the target: the link takes its data (path composed). */
 	CHECK(tree_remove(t, "b") == 0);
@@ -123,13 +120,12 @@ static void test_interned_and_escaped(void)
 	CHECK(tree_remove(t, "d/y") == 0 && !tree_lookup(t, "d/y"));
 	struct tree_attr la = { .mode = 0120777, .link = "target" };
 	CHECK(tree_add(t, "d/y", &la, TREE_CONFLICT_ERROR, 0, &y, NULL) == 0 && !strcmp(y->link, "target"));
-	/* A hard link kept out by keep-first still leaves its target's
-	 * path replaceable by free() + strdup() (tree-archive.c's way). */
+	/* A hard link kept out by keep-first changes nothing; a node's
+	 * data source is replaced through tree_node_set_src(). */
 	CHECK(tree_add_hardlink(t, "d/y", "d/x", TREE_CONFLICT_KEEP_FIRST, 2, NULL) == 0);
 	CHECK(tree_is_symlink(tree_lookup(t, "d/y")));
-	free(x->src_path);
-	x->src_path = strdup("/spill/other");
-	CHECK(x->src_path && !strcmp(tree_node_src_path(x, pb, sizeof(pb)), "/spill/other"));
+	CHECK(tree_node_set_src(t, x, "/spill/other", 5) == 0);
+	CHECK(!strcmp(tree_node_src_path(x, pb, sizeof(pb)), "/spill/other") && x->src_off == 5);
 	tree_free(t);
 }
 

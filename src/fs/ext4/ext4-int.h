@@ -118,4 +118,45 @@ void ext4_xattr_fill_block(const struct ext4_plan *p, const struct tree_node *n,
 
 uint32_t ext4_inode_of(const struct tree_node *n);
 
+/* The planner's block bitmap (bit = block - first_data_block). */
+static inline bool bb_test(const struct ext4_plan *p, uint64_t b)
+{
+	uint64_t i = b - p->first_data_block;
+	return p->bbm[i >> 3] & (1u << (i & 7));
+}
+static inline void bb_set(struct ext4_plan *p, uint64_t b)
+{
+	uint64_t i = b - p->first_data_block;
+	p->bbm[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+static inline void bb_set_range(struct ext4_plan *p, uint64_t b, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		bb_set(p, b + i);
+}
+
+/* Planner internals shared by ext4-plan.c (sizing), ext4-geom.c (one
+ * layout attempt) and ext4-alloc.c (block allocation and mapping). */
+
+/* Next @n contiguous free blocks at or after @from; 0 if none. */
+uint64_t ext4_alloc_contig(struct ext4_plan *p, uint64_t from, uint64_t n);
+/* Allocate blocks for the logical ranges @want[@nw] from the cursor;
+ * fills @ip's extents. 0, -ENOSPC, -ENOMEM. */
+int ext4_alloc_file(struct ext4_plan *p, struct ext4_iplan *ip, const struct ext4_extent *want,
+		    uint32_t nw);
+/* Extent-tree / indirect blocks for @ip's extents. 0, -EFBIG, -ENOSPC. */
+int ext4_alloc_meta(struct ext4_plan *p, struct ext4_iplan *ip);
+/* Blocks, link count and xattr space of inode @ino. 0, -ENOSPC (no
+ * message), or another -errno with a message in @d. */
+int ext4_plan_inode(struct ext4_plan *p, uint32_t ino, struct diag *d);
+/* Free the per-attempt arrays (inodes, groups, bitmap). */
+void ext4_plan_clear(struct ext4_plan *p);
+/*
+ * One attempt at @blocks blocks with @want_inodes inodes (0: from the
+ * ratio). -ENOSPC with *ret_short = blocks missing (estimate).
+ */
+int ext4_plan_try(struct ext4_plan *p, uint64_t blocks, uint64_t want_inodes,
+		  uint32_t tree_inodes, uint64_t *ret_short, struct diag *d);
+
 #endif
