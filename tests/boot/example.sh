@@ -1,7 +1,7 @@
 # The example image: reproducible (two builds, same sha256), its
 # partitions pass fsck, and `kiln flash` to a regular file reproduces it.
 . "$KILN_TESTLIB"
-. "$KILN_SRC/tests/boot/lib-boot.sh"
+. "$KILN_SRC/tests/boot/lib-boot.inc"
 export KILN_TOKEN=fixed KILN_ENVTOKEN=fixed
 build_example kiln.cfg a
 (umask 077; TZ=Asia/Tokyo LC_ALL=C build_example kiln.cfg b)

@@ -3,7 +3,7 @@
 # ext4 root, busybox init reads /etc/inittab, and user u logs in with the
 # password from the config (the shadow hash kiln wrote).
 . "$KILN_TESTLIB"
-. "$KILN_SRC/tests/boot/lib-boot.sh"
+. "$KILN_SRC/tests/boot/lib-boot.inc"
 build_example kiln.cfg out
 img=out/rpi3.img
 # QEMU boots U-Boot directly (it ignores the Pi firmware): take U-Boot and

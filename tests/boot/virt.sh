@@ -2,7 +2,7 @@
 # from the FAT, imports uboot.env and does a real `bootm` of the FIT, so
 # U-Boot itself verifies the FIT hashes kiln computed.
 . "$KILN_TESTLIB"
-. "$KILN_SRC/tests/boot/lib-boot.sh"
+. "$KILN_SRC/tests/boot/lib-boot.inc"
 mkdir -p pkg
 dpkg-deb --fsys-tarfile "$KILN_DEBS/u-boot-qemu.deb" | tar -x -C pkg ./usr/lib/u-boot/qemu_arm64/u-boot.bin
 BIOS=$T/pkg/usr/lib/u-boot/qemu_arm64/u-boot.bin
