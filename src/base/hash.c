@@ -156,6 +156,17 @@ int hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
 	return 0;
 }
 
+int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char hx[] = "0123456789abcdef";

@@ -34,6 +34,9 @@ int sha1_buf(const void *buf, size_t len, uint8_t out[SHA1_LEN]);
 int hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
 		uint8_t out[SHA256_LEN]);
 
+/* Value of hex digit @c (either case), or -1. */
+int hex_digit(int c);
+
 /* Lowercase hex of @len bytes into @out (2*len+1 bytes). */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 

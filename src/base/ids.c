@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "base/ids.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,16 +44,6 @@ void uuid_derive(const struct seed *s, const char *purpose, uint32_t index, stru
 	ret->b[8] = (ret->b[8] & 0x3f) | 0x80;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int uuid_parse(const char *str, struct uuid *ret)
 {
 	struct uuid u;
@@ -68,7 +57,7 @@ int uuid_parse(const char *str, struct uuid *ret)
 				return -EINVAL;
 			continue;
 		}
-		int h = hexval((unsigned char)str[i]), l = hexval((unsigned char)str[i + 1]);
+		int h = hex_digit((unsigned char)str[i]), l = hex_digit((unsigned char)str[i + 1]);
 		if (h < 0 || l < 0)
 			return -EINVAL;
 		u.b[j++] = (uint8_t)(h << 4 | l);

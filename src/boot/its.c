@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/diag.h"
 #include "base/endian.h"
 #include "boot/dtree.h"
@@ -76,17 +77,6 @@ static int skip_space(struct parser *p)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int lex_string(struct parser *p)
 {
 	const char *q = p->s + 1;
@@ -114,8 +104,8 @@ static int lex_string(struct parser *p)
 			case 'v': c = '\v'; break;
 			case 'x': {
 				int v = 0, k = 0;
-				while (k < 2 && q < p->end && hexval(*q) >= 0)
-					v = v * 16 + hexval(*q++), k++;
+				while (k < 2 && q < p->end && hex_digit((unsigned char)*q) >= 0)
+					v = v * 16 + hex_digit((unsigned char)*q++), k++;
 				if (!k) {
 					free(out);
 					return perr(p, "bad \\x escape in string", NULL);
@@ -284,7 +274,7 @@ static int parse_bytes(struct parser *p, struct vbuf *v)
 		if (p->t != T_WORD || p->tlen % 2)
 			return perr(p, "expected pairs of hex digits or ']' in a byte string", NULL);
 		for (size_t i = 0; i < p->tlen; i += 2) {
-			int hi = hexval(p->text[i]), lo = hexval(p->text[i + 1]);
+			int hi = hex_digit((unsigned char)p->text[i]), lo = hex_digit((unsigned char)p->text[i + 1]);
 			uint8_t b;
 			if (hi < 0 || lo < 0)
 				return perr(p, "\"%s\" is not hex bytes", p->text);

@@ -13,6 +13,7 @@
 
 #include "base/checked.h"
 #include "base/diag.h"
+#include "base/hash.h"
 
 void bmap_init(struct bmap *m)
 {
@@ -298,23 +299,12 @@ static int parse_u64(struct span s, uint64_t *ret)
 	return 0;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_sha256(struct span s, uint8_t out[SHA256_LEN])
 {
 	if (s.n != 2 * SHA256_LEN)
 		return -EINVAL;
 	for (size_t i = 0; i < SHA256_LEN; i++) {
-		int h = hex_val(s.p[2 * i]), l = hex_val(s.p[2 * i + 1]);
+		int h = hex_digit((unsigned char)s.p[2 * i]), l = hex_digit((unsigned char)s.p[2 * i + 1]);
 		if (h < 0 || l < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(h << 4 | l);

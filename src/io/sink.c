@@ -77,6 +77,22 @@ void sink_release(struct sink *s)
 		s->ops->release(s);
 }
 
+int sink_fill(struct sink *s, uint64_t off, uint64_t len, uint8_t byte)
+{
+	uint8_t buf[65536];
+
+	memset(buf, byte, sizeof(buf));
+	while (len) {
+		size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+		int r = sink_pwrite(s, buf, n, off);
+		if (r)
+			return r;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int sink_sub(struct sink *ret, struct sink *parent, uint64_t base, uint64_t size)
 {
 	if (check_range(parent, base, size))

@@ -53,6 +53,10 @@ int sink_sync(struct sink *s);
  * commit a file sink (see sink_file_commit). */
 void sink_release(struct sink *s);
 
+/* sink_fill - write @len bytes of @byte at @off as real data, never a
+ * hole: NOR flash padding (0xFF), partitions marked `sparse = false`. */
+int sink_fill(struct sink *s, uint64_t off, uint64_t len, uint8_t byte);
+
 /* sink_sub - make @ret a window [base, base+size) of @parent. */
 int sink_sub(struct sink *ret, struct sink *parent, uint64_t base, uint64_t size);
 

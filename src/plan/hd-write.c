@@ -217,21 +217,6 @@ static int copy_dense(struct sink *out, uint64_t dst, int fd, uint64_t src, uint
 	return r;
 }
 
-static int write_zeros(struct sink *out, uint64_t off, uint64_t len)
-{
-	static const uint8_t z[65536];
-
-	while (len) {
-		size_t n = len < sizeof(z) ? (size_t)len : sizeof(z);
-		int r = sink_pwrite(out, z, n, off);
-		if (r)
-			return r;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int write_partition(const struct partition *p, struct sink *out, struct diag *d)
 {
 	const struct image *c = p->child;
@@ -265,7 +250,7 @@ static int write_partition(const struct partition *p, struct sink *out, struct d
 	else
 		r = copy_dense(out, p->offset, fd, p->imageoffset, len, path, d);
 	if (!r && p->fill && !p->sparse)
-		r = write_zeros(out, p->offset + len, p->size - len);
+		r = sink_fill(out, p->offset + len, p->size - len, 0);
 	if (r && d && !d->err)
 		diag_fail(d, r, "partition '%s': writing %s: %s", p->name, path, strerror(-r));
 out:

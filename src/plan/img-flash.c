@@ -154,22 +154,6 @@ static int flash_setup(struct build *b, struct image *img, struct diag *d)
 	return 0;
 }
 
-static int fill_ff(struct sink *out, uint64_t off, uint64_t len)
-{
-	uint8_t buf[65536];
-
-	memset(buf, 0xff, sizeof(buf));
-	while (len) {
-		size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		int r = sink_pwrite(out, buf, n, off);
-		if (r)
-			return r;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Copy @len bytes of @fd to @off verbatim (zeros are data on flash). */
 static int copy_all(struct sink *out, uint64_t off, int fd, uint64_t len, const char *what,
 		    struct diag *d)
@@ -210,7 +194,7 @@ static int flash_generate(struct build *b, struct image *img, struct sink *out, 
 		const struct partition *p = &img->parts[i];
 		uint64_t len = 0;
 
-		if ((r = fill_ff(out, now, p->offset - now)))
+		if ((r = sink_fill(out, now, p->offset - now, 0xff)))
 			return diag_fail(d, r, "writing 0xFF padding: %s", strerror(-r));
 		if (p->child) {
 			struct stat st;
@@ -231,11 +215,11 @@ static int flash_generate(struct build *b, struct image *img, struct sink *out, 
 			if (r)
 				return r;
 		}
-		if ((r = fill_ff(out, p->offset + len, p->size - len)))
+		if ((r = sink_fill(out, p->offset + len, p->size - len, 0xff)))
 			return diag_fail(d, r, "writing 0xFF padding: %s", strerror(-r));
 		now = p->offset + p->size;
 	}
-	if ((r = fill_ff(out, now, img->size - now)))
+	if ((r = sink_fill(out, now, img->size - now, 0xff)))
 		return diag_fail(d, r, "writing 0xFF padding: %s", strerror(-r));
 	return 0;
 }
