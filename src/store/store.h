@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_STORE_STORE_H
+#define KILN_STORE_STORE_H
+
+/*
+ * The content-addressed store: one directory that remembers work done
+ * before, shared by every build and config of one user (issue 12), and
+ * where locked packages are downloaded to (src/pkg, issue 13).
+ *
+ * Layout under the root (after Bazel's remote cache, so a fleet could
+ * later share one store through an HTTP server holding the same two
+ * namespaces):
+ *
+ *   cas/XX/<sha256 hex>   immutable blobs, named by the SHA-256 of their
+ *                         bytes (XX = first two hex digits)
+ *   ac/XX/<sha256 hex>    action records: the key is the SHA-256 of
+ *                         everything that determines a result; the value
+ *                         is a small blob (typically blob hashes + metadata)
+ *   tmp/                  temporaries on the same filesystem, renamed into
+ *                         place only when complete and verified
+ *   lock                  flock(2): shared by readers/writers, exclusive
+ *                         for gc/clear
+ *
+ * Rules (tested): an entry appears whole or not at all (temp + fsync +
+ * rename); concurrent writers of one entry are harmless because the name
+ * is the hash; a blob whose bytes do not hash to its name is reported
+ * (diag_warn), removed and treated as absent, never returned; ENOSPC or
+ * any other write failure in the store never fails the caller's build
+ * when the store is an optimisation (callers decide), and leaves no
+ * partial entry. Access times are kept for LRU eviction down to the
+ * configured limit.
+ *
+ * The store never reads the environment: the CLI chooses the root
+ * ($KILN_CACHE, --cache, $XDG_CACHE_HOME/kiln, ~/.cache/kiln).
+ * All functions return 0 or a negative errno; detail goes into @d.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/hash.h"
+
+struct diag;
+struct store;
+
+/* store_open - open (creating if missing) the store at @root, evicting
+ * least-recently-used entries when it grows past @max_bytes (0: no
+ * limit). */
+int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct diag *d);
+/* store_free - close; NULL is a no-op. */
+void store_free(struct store *s);
+const char *store_root(const struct store *s);
+
+/* ---- blobs (cas/) ---- */
+
+/* store_has - true if a blob with @hash is present (not verified). */
+bool store_has(struct store *s, const uint8_t hash[SHA256_LEN]);
+
+/*
+ * store_open_blob - open the blob named @hash for reading; *ret_fd is an
+ * O_RDONLY descriptor the caller closes. With @verify, its bytes are
+ * re-hashed first; a mismatch warns, removes the entry and returns
+ * -ENOENT. -ENOENT when absent.
+ */
+int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify, int *ret_fd,
+		    struct diag *d);
+
+/*
+ * A blob writer streams bytes into tmp/ while hashing them (downloads,
+ * decoded archives, compressed payloads). Commit fsyncs and renames it
+ * to cas/; with @expect non-NULL, a hash mismatch is -EBADMSG and
+ * nothing enters the store. Abort (or free without commit) removes the
+ * temporary. *ret_hash gets the content hash.
+ */
+struct store_writer;
+int store_writer_new(struct store *s, struct store_writer **ret, struct diag *d);
+int store_writer_write(struct store_writer *w, const void *buf, size_t len, struct diag *d);
+/* The temporary's fd, for writers that need pwrite/holes/copy_file_range;
+ * bytes written through it are hashed at commit. */
+int store_writer_fd(struct store_writer *w);
+int store_writer_commit(struct store_writer *w, const uint8_t *expect /* SHA256_LEN or NULL */,
+			uint8_t ret_hash[SHA256_LEN], struct diag *d);
+void store_writer_free(struct store_writer *w);
+
+/* store_put_fd - copy the whole of @fd (from offset 0) into the store. */
+int store_put_fd(struct store *s, int fd, const uint8_t *expect, uint8_t ret_hash[SHA256_LEN],
+		 struct diag *d);
+
+/* ---- action records (ac/) ---- */
+
+/* store_ac_get - the record for @key in a malloc'd buffer; -ENOENT when
+ * absent. */
+int store_ac_get(struct store *s, const uint8_t key[SHA256_LEN], void **ret_buf, size_t *ret_len,
+		 struct diag *d);
+/* store_ac_put - record @buf for @key (atomic replace). */
+int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
+		 struct diag *d);
+
+/* ---- maintenance (kiln cache info|verify|gc|clear) ---- */
+
+struct store_stats {
+	uint64_t blobs, blob_bytes, records, record_bytes, limit;
+};
+int store_stats(struct store *s, struct store_stats *ret, struct diag *d);
+/* store_verify - re-hash every blob; bad ones are removed and counted. */
+int store_verify(struct store *s, uint64_t *ret_bad, struct diag *d);
+/* store_gc - evict least-recently-used entries until the store holds at
+ * most @target_bytes. */
+int store_gc(struct store *s, uint64_t target_bytes, struct diag *d);
+int store_clear(struct store *s, struct diag *d);
+
+#endif
