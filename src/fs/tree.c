@@ -1,137 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-#include "fs/tree.h"
-
-#include <dirent.h>
+/* The input tree model: nodes, layers, paths, links (see tree.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "base/diag.h"
+#include "fs/tree-int.h"
 
 #define TREE_MAX_DEPTH 4096
 #define TREE_MAX_PATH 65536
-
-/*
- * The arena: nodes and strings are bumped out of chunks that only
- * tree_free() releases, so a node costs its 128 bytes and a name its
- * bytes plus a NUL, instead of a malloc each with its header and
- * rounding. Freed nodes go on a list for reuse; strings of removed nodes
- * stay until tree_free() (removal is rare: overrides).
- *
- * Source paths given to tree_add() are interned through a small cache
- * of recent ones: every spill-file member shares one copy. Files that
- * tree_add_dir() imports store no path of their own (SRC_DIR_MARK).
- */
-#define MEM_CHUNK_MIN (16u << 10)
-#define MEM_CHUNK_MAX (1u << 20)
-#define MEM_RECENT 8
-
-struct tree_mem {
-	struct mem_chunk {
-		char *base;
-		size_t used, size;
-	} *chunks;
-	size_t nchunks, capchunks;
-	struct tree_node *free_nodes; /* linked through ->parent */
-	const char *recent[MEM_RECENT]; /* interned source paths, newest first */
-};
-
-static void *mem_alloc(struct tree_mem *m, size_t len, size_t align)
-{
-	struct mem_chunk *c = m->nchunks ? &m->chunks[m->nchunks - 1] : NULL;
-
-	if (c) {
-		size_t at = (c->used + align - 1) & ~(align - 1);
-		if (at <= c->size && len <= c->size - at) {
-			c->used = at + len;
-			return c->base + at;
-		}
-	}
-	/* Chunks double up to MEM_CHUNK_MAX: small trees stay small, big
-	 * ones have few chunks (mem_owns() scans them). */
-	size_t size = c ? (c->size < MEM_CHUNK_MAX ? c->size * 2 : c->size) : MEM_CHUNK_MIN;
-	if (size < len)
-		size = len;
-	if (m->nchunks == m->capchunks) {
-		size_t nc = m->capchunks ? m->capchunks * 2 : 8;
-		struct mem_chunk *nv = realloc(m->chunks, nc * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		m->chunks = nv;
-		m->capchunks = nc;
-	}
-	char *base = malloc(size);
-	if (!base)
-		return NULL;
-	m->chunks[m->nchunks++] = (struct mem_chunk){ base, len, size };
-	return base;
-}
-
-/* Is @p inside the arena (rather than a heap string someone put there)? */
-static bool mem_owns(const struct tree_mem *m, const void *p)
-{
-	const char *q = p;
-
-	for (size_t i = m->nchunks; i-- > 0;)
-		if (q >= m->chunks[i].base && q < m->chunks[i].base + m->chunks[i].size)
-			return true;
-	return false;
-}
-
-static char *mem_strndup(struct tree_mem *m, const char *s, size_t len)
-{
-	char *r = mem_alloc(m, len + 1, 1);
-
-	if (!r)
-		return NULL;
-	memcpy(r, s, len);
-	r[len] = 0;
-	return r;
-}
-
-static char *mem_intern(struct tree_mem *m, const char *s)
-{
-	unsigned i;
-
-	for (i = 0; i < MEM_RECENT && m->recent[i]; i++)
-		if (!strcmp(m->recent[i], s))
-			break;
-	const char *r = i < MEM_RECENT ? m->recent[i] : NULL;
-	if (!r) {
-		r = mem_strndup(m, s, strlen(s));
-		if (!r)
-			return NULL;
-		i = MEM_RECENT - 1;
-	}
-	memmove(m->recent + 1, m->recent, i * sizeof(*m->recent));
-	m->recent[0] = r;
-	return (char *)r;
-}
-
-/* Release a string field unless the arena holds it. */
-static void mem_drop(const struct tree_mem *m, char **p)
-{
-	if (*p && !mem_owns(m, *p))
-		free(*p);
-	*p = NULL;
-}
-
-/*
- * A src_path starting with this byte is a host directory, shared by the
- * files imported from it: their path is it, '/', and their name. A real
- * path starting with it gets "./" in front (tree_node_set_src()).
- */
-#define SRC_DIR_MARK '\x01'
-
-static bool src_is_dir(const char *p)
-{
-	return p && p[0] == SRC_DIR_MARK;
-}
 
 const char *tree_node_src_path(const struct tree_node *n, char *buf, size_t bufsize)
 {
@@ -145,13 +23,13 @@ static struct tree_node *node_new(struct tree *t, const char *name, size_t len)
 {
 	struct tree_mem *m = t->mem;
 	struct tree_node *n = m->free_nodes;
-	char *nm = mem_strndup(m, name, len);
+	char *nm = tree_mem_strndup(m, name, len);
 
 	if (!nm)
 		return NULL;
 	if (n)
 		m->free_nodes = n->parent;
-	else if (!(n = mem_alloc(m, sizeof(*n), _Alignof(struct tree_node))))
+	else if (!(n = tree_mem_alloc(m, sizeof(*n), _Alignof(struct tree_node))))
 		return NULL;
 	memset(n, 0, sizeof(*n));
 	n->name = nm;
@@ -180,9 +58,9 @@ static void node_free(struct tree *t, struct tree_node *n, bool reuse)
 	node_clear_xattrs(n);
 	free(n->kids);
 	n->kids = NULL;
-	mem_drop(t->mem, &n->link);
-	mem_drop(t->mem, &n->src_path);
-	mem_drop(t->mem, &n->name);
+	tree_mem_drop(t->mem, &n->link);
+	tree_mem_drop(t->mem, &n->src_path);
+	tree_mem_drop(t->mem, &n->name);
 	if (reuse) {
 		n->parent = t->mem->free_nodes;
 		t->mem->free_nodes = n;
@@ -217,10 +95,7 @@ void tree_free(struct tree *t)
 		return;
 	if (t->mem) {
 		node_free(t, t->root, false);
-		for (size_t i = 0; i < t->mem->nchunks; i++)
-			free(t->mem->chunks[i].base);
-		free(t->mem->chunks);
-		free(t->mem);
+		tree_mem_release(t->mem);
 	}
 	for (uint32_t i = 0; i < t->nlayers; i++)
 		free(t->layer_names[i]);
@@ -347,8 +222,8 @@ static int walk_parent(struct tree *t, const char *path, bool create, uint32_t l
 
 static void node_clear_content(struct tree *t, struct tree_node *n)
 {
-	mem_drop(t->mem, &n->link);
-	mem_drop(t->mem, &n->src_path);
+	tree_mem_drop(t->mem, &n->link);
+	tree_mem_drop(t->mem, &n->src_path);
 	n->src_off = 0;
 	node_clear_xattrs(n);
 	n->hardlink = NULL;
@@ -360,16 +235,16 @@ int tree_node_set_src(struct tree *t, struct tree_node *n, const char *path, uin
 
 	if (src_is_dir(path)) {
 		size_t l = strlen(path);
-		if ((p = mem_alloc(t->mem, l + 3, 1))) {
+		if ((p = tree_mem_alloc(t->mem, l + 3, 1))) {
 			memcpy(p, "./", 2);
 			memcpy(p + 2, path, l + 1);
 		}
 	} else if (path) {
-		p = mem_intern(t->mem, path);
+		p = tree_mem_intern(t->mem, path);
 	}
 	if (path && !p)
 		return -ENOMEM;
-	mem_drop(t->mem, &n->src_path);
+	tree_mem_drop(t->mem, &n->src_path);
 	n->src_path = p;
 	n->src_off = path ? off : 0;
 	return 0;
@@ -388,7 +263,7 @@ static int node_set(struct tree *t, struct tree_node *n, const struct tree_attr 
 	n->layer = layer;
 	if (a->link) {
 		size_t l = strlen(a->link);
-		n->link = mem_strndup(t->mem, a->link, l);
+		n->link = tree_mem_strndup(t->mem, a->link, l);
 		if (!n->link)
 			return -ENOMEM;
 		n->size = l;
@@ -606,261 +481,6 @@ int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uin
 	nx[n->nxattrs].len = len;
 	n->nxattrs++;
 	return 0;
-}
-
-/* ---- host directory import ---- */
-
-struct ino_map {
-	struct ino_ent {
-		dev_t dev;
-		ino_t ino;
-		struct tree_node *node;
-	} *v;
-	size_t n, cap;
-};
-
-static struct tree_node *ino_find(struct ino_map *m, dev_t dev, ino_t ino)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].dev == dev && m->v[i].ino == ino)
-			return m->v[i].node;
-	return NULL;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-struct import {
-	struct tree *t;
-	bool keep_owner;
-	const char *const *exclude;
-	enum tree_conflict policy;
-	uint32_t layer;
-	struct ino_map links;
-	struct diag *d;
-	const char *hostroot;
-};
-
-static bool excluded(const struct import *im, const char *rel)
-{
-	if (!im->exclude)
-		return false;
-	for (const char *const *e = im->exclude; *e; e++) {
-		const char *x = *e;
-		while (*x == '/')
-			x++;
-		size_t l = strlen(x);
-		while (l && x[l - 1] == '/')
-			l--;
-		if (l && strlen(rel) == l && !strncmp(rel, x, l))
-			return true;
-	}
-	return false;
-}
-
-static int import_dir(struct import *im, const char *host, const char *rel, const char *dest,
-		      unsigned depth)
-{
-	DIR *dir;
-	struct dirent *de;
-	char **names = NULL, *hdir = NULL, *nbuf = NULL;
-	size_t *offs = NULL, n = 0, cap = 0, nlen = 0, ncap = 0;
-	int r = 0;
-
-	if (depth > TREE_MAX_DEPTH)
-		return diag_fail(im->d, -ELOOP, "%s: directory nesting too deep", host);
-	dir = opendir(host);
-	if (!dir)
-		return diag_fail(im->d, -errno, "%s: cannot open directory: %s", host, strerror(errno));
-	while ((errno = 0, de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		/* Names go into one buffer (offsets, as it moves when it
-		 * grows): no malloc per entry to fragment the heap. */
-		size_t l = strlen(de->d_name) + 1;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			size_t *no = realloc(offs, cap * sizeof(*no));
-			if (!no) {
-				r = diag_fail(im->d, -ENOMEM, "out of memory");
-				goto out;
-			}
-			offs = no;
-		}
-		if (ncap - nlen < l) {
-			ncap = ncap ? ncap * 2 : 1024;
-			if (ncap - nlen < l)
-				ncap = nlen + l;
-			char *nb = realloc(nbuf, ncap);
-			if (!nb) {
-				r = diag_fail(im->d, -ENOMEM, "out of memory");
-				goto out;
-			}
-			nbuf = nb;
-		}
-		memcpy(nbuf + nlen, de->d_name, l);
-		offs[n++] = nlen;
-		nlen += l;
-	}
-	if (errno) {
-		r = diag_fail(im->d, -errno, "%s: cannot read directory: %s", host, strerror(errno));
-		goto out;
-	}
-	/* Everything is read: close now, not after the subdirectories (one
-	 * descriptor and one stream buffer at a time however deep). */
-	closedir(dir);
-	dir = NULL;
-	names = malloc((n ? n : 1) * sizeof(*names));
-	if (!names) {
-		r = diag_fail(im->d, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		names[i] = nbuf + offs[i];
-	free(offs);
-	offs = NULL;
-	/* readdir order is an ambient input: sort. */
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n && !r; i++) {
-		size_t hl = strlen(host) + strlen(names[i]) + 2;
-		size_t rl = strlen(rel) + strlen(names[i]) + 2;
-		size_t dl = strlen(dest) + strlen(names[i]) + 2;
-		char *hp = malloc(hl), *rp = malloc(rl), *dp = malloc(dl);
-		struct stat st;
-		struct tree_node *node = NULL;
-
-		if (!hp || !rp || !dp) {
-			r = diag_fail(im->d, -ENOMEM, "out of memory");
-			goto next;
-		}
-		snprintf(hp, hl, "%s/%s", host, names[i]);
-		snprintf(rp, rl, "%s%s%s", rel, *rel ? "/" : "", names[i]);
-		snprintf(dp, dl, "%s%s%s", dest, *dest ? "/" : "", names[i]);
-		if (lstat(hp, &st)) {
-			r = diag_fail(im->d, -errno, "%s: %s", hp, strerror(errno));
-			goto next;
-		}
-		struct tree_attr a = {
-			.mode = st.st_mode & 0177777,
-			.uid = im->keep_owner ? st.st_uid : 0,
-			.gid = im->keep_owner ? st.st_gid : 0,
-			.mtime = st.st_mtime,
-		};
-		if (S_ISDIR(st.st_mode) && excluded(im, rp)) {
-			r = tree_add(im->t, dp, &a, im->policy, im->layer, &node, im->d);
-			goto next;
-		}
-		if (S_ISREG(st.st_mode)) {
-			if (st.st_nlink > 1) {
-				struct tree_node *first = ino_find(&im->links, st.st_dev, st.st_ino);
-				if (first) {
-					char *fp = tree_path(first);
-					r = fp ? tree_add_hardlink(im->t, dp, fp, im->policy, im->layer, im->d)
-					       : -ENOMEM;
-					free(fp);
-					goto next;
-				}
-			}
-			if (access(hp, R_OK)) {
-				r = diag_fail(im->d, -errno, "%s: cannot read: %s", hp, strerror(errno));
-				goto next;
-			}
-			a.size = (uint64_t)st.st_size;
-		} else if (S_ISLNK(st.st_mode)) {
-			char *buf = malloc((size_t)st.st_size + 2);
-			ssize_t l = buf ? readlink(hp, buf, (size_t)st.st_size + 1) : -1;
-			if (l < 0 || l > st.st_size) {
-				free(buf);
-				r = diag_fail(im->d, -EIO, "%s: cannot read symlink", hp);
-				goto next;
-			}
-			buf[l] = 0;
-			a.link = buf;
-			r = tree_add(im->t, dp, &a, im->policy, im->layer, &node, im->d);
-			free(buf);
-			goto next;
-		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-			a.rdev_major = major(st.st_rdev);
-			a.rdev_minor = minor(st.st_rdev);
-		}
-		r = tree_add(im->t, dp, &a, im->policy, im->layer, &node, im->d);
-		if (r)
-			goto next;
-		if (node && S_ISREG(st.st_mode)) {
-			/* The files of a directory share its path (once in the
-			 * arena); their own is it plus their name. */
-			if (!hdir) {
-				size_t l = strlen(host);
-				if (!(hdir = mem_alloc(im->t->mem, l + 2, 1))) {
-					r = diag_fail(im->d, -ENOMEM, "out of memory");
-					goto next;
-				}
-				hdir[0] = SRC_DIR_MARK;
-				memcpy(hdir + 1, host, l + 1);
-			}
-			mem_drop(im->t->mem, &node->src_path);
-			node->src_path = hdir;
-			node->src_off = 0;
-		}
-		if (node && S_ISREG(st.st_mode) && st.st_nlink > 1) {
-			if (im->links.n == im->links.cap) {
-				size_t nc = im->links.cap ? im->links.cap * 2 : 16;
-				struct ino_ent *nv = realloc(im->links.v, nc * sizeof(*nv));
-				if (!nv) {
-					r = diag_fail(im->d, -ENOMEM, "out of memory");
-					goto next;
-				}
-				im->links.v = nv;
-				im->links.cap = nc;
-			}
-			im->links.v[im->links.n++] = (struct ino_ent){ st.st_dev, st.st_ino, node };
-		}
-		if (S_ISDIR(st.st_mode))
-			r = import_dir(im, hp, rp, dp, depth + 1);
-next:
-		free(hp);
-		free(rp);
-		free(dp);
-	}
-out:
-	if (dir)
-		closedir(dir);
-	free(offs);
-	free(names);
-	free(nbuf);
-	return r;
-}
-
-int tree_add_dir(struct tree *t, const char *hostdir, const char *dest, bool keep_owner,
-		 const char *const *exclude, enum tree_conflict policy, uint32_t layer,
-		 struct diag *d)
-{
-	struct import im = { .t = t, .keep_owner = keep_owner, .exclude = exclude,
-			     .policy = policy, .layer = layer, .d = d, .hostroot = hostdir };
-	struct stat st;
-	int r;
-
-	if (stat(hostdir, &st))
-		return diag_fail(d, -errno, "%s: %s", hostdir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return diag_fail(d, -ENOTDIR, "%s: not a directory", hostdir);
-	while (*dest == '/')
-		dest++;
-	if (*dest) {
-		struct tree_attr a = { .mode = st.st_mode & 0177777, .mtime = st.st_mtime,
-				       .uid = keep_owner ? st.st_uid : 0,
-				       .gid = keep_owner ? st.st_gid : 0 };
-		r = tree_add(t, dest, &a, policy == TREE_CONFLICT_ERROR ? TREE_CONFLICT_REPLACE : policy,
-			     layer, NULL, d);
-		if (r)
-			return r;
-	}
-	r = import_dir(&im, hostdir, "", dest, 0);
-	free(im.links.v);
-	return r;
 }
 
 /* ---- finishing and walking ---- */
