@@ -39,6 +39,7 @@ struct member {
 	unsigned type;
 	uint32_t mode, rdev_major, rdev_minor;
 	int64_t uid, gid, mtime, size;
+	uint32_t mtime_ns;
 	bool mtime_set, size_set;
 	struct archive *a;         /* reading: data and xattrs come from here */
 	struct archive_entry *e;

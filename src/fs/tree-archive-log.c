@@ -23,6 +23,7 @@ struct rec {
 	uint32_t type, mode, rdev_major, rdev_minor;
 	uint32_t name_len, hl_len, link_len, nxattrs;
 	uint32_t flags;
+	uint32_t mtime_ns;
 };
 
 enum { REC_MTIME = 1, REC_SIZE = 2, REC_HL = 4, REC_LINK = 8, REC_DATA = 16 };
@@ -86,6 +87,7 @@ int ta_log_member(struct imp *im, struct tree_archive_log *log, const struct mem
 	rc.uid = m->uid;
 	rc.gid = m->gid;
 	rc.mtime = m->mtime;
+	rc.mtime_ns = m->mtime_ns;
 	rc.size = m->size;
 	rc.type = m->type;
 	rc.mode = m->mode;
@@ -197,6 +199,7 @@ int ta_replay(struct imp *im, const struct tree_archive_log *log)
 			.uid = rc.uid,
 			.gid = rc.gid,
 			.mtime = rc.mtime,
+			.mtime_ns = rc.mtime_ns,
 			.size = rc.size,
 			.mtime_set = rc.flags & REC_MTIME,
 			.size_set = rc.flags & REC_SIZE,

@@ -141,6 +141,7 @@ int ta_import_member(struct imp *im, const struct member *m)
 		.uid = (uint32_t)m->uid,
 		.gid = (uint32_t)m->gid,
 		.mtime = m->mtime_set ? m->mtime : im->t->epoch,
+		.mtime_ns = m->mtime_set ? m->mtime_ns : 0,
 	};
 	if (m->uid < 0 || m->uid > UINT32_MAX - 1 || m->gid < 0 || m->gid > UINT32_MAX - 1)
 		return diag_fail(im->d, -EINVAL, "%s: member \"%s\": uid/gid out of range",
@@ -150,13 +151,7 @@ int ta_import_member(struct imp *im, const struct member *m)
 		if (m->type != AE_IFDIR)
 			return diag_fail(im->d, -EINVAL, "%s: member \"%s\": names the root but is "
 					 "not a directory", im->o->name, name);
-		if (im->o->policy != TREE_CONFLICT_KEEP_FIRST) {
-			n = im->t->root;
-			n->mode = at.mode;
-			n->uid = at.uid;
-			n->gid = at.gid;
-			n->mtime = at.mtime > im->t->epoch ? im->t->epoch : at.mtime;
-		}
+		tree_set_root(im->t, &at, im->o->policy, im->o->layer);
 		return 0;
 	}
 	r = ta_check_parents(im, im->path, name);
@@ -254,6 +249,7 @@ static int import_entry(struct imp *im, struct archive *a, struct archive_entry 
 		.gid = archive_entry_gid(e),
 		.mtime_set = archive_entry_mtime_is_set(e),
 		.mtime = archive_entry_mtime_is_set(e) ? (int64_t)archive_entry_mtime(e) : 0,
+		.mtime_ns = archive_entry_mtime_is_set(e) ? (uint32_t)archive_entry_mtime_nsec(e) : 0,
 		.size_set = archive_entry_size_is_set(e),
 		.size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0,
 		.a = a,

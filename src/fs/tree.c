@@ -81,6 +81,7 @@ int tree_new(struct tree **ret, int64_t epoch)
 		goto fail;
 	t->root->mode = 0040755;
 	t->root->mtime = epoch;
+	t->root->layer = TREE_MAX_LAYERS; /* built-in until a layer sets it */
 	t->epoch = epoch;
 	*ret = t;
 	return 0;
@@ -105,8 +106,12 @@ void tree_free(struct tree *t)
 
 int tree_add_layer(struct tree *t, const char *name)
 {
-	char **nl = realloc(t->layer_names, (t->nlayers + 1) * sizeof(*nl));
+	char **nl;
 
+	/* The last index stays free: it marks the built-in root. */
+	if (t->nlayers >= TREE_MAX_LAYERS - 1)
+		return -E2BIG;
+	nl = realloc(t->layer_names, (t->nlayers + 1) * sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
 	t->layer_names = nl;
@@ -208,7 +213,7 @@ static int walk_parent(struct tree *t, const char *path, bool create, uint32_t l
 				return diag_fail(d, -ENOMEM, "out of memory");
 			n->mode = 0040755;
 			n->mtime = t->epoch;
-			n->layer = layer;
+			n->layer = (uint16_t)layer;
 			int r = kid_insert(t, cur, -i - 1, n);
 			if (r) {
 				node_free(t, n, true);
@@ -250,17 +255,46 @@ int tree_node_set_src(struct tree *t, struct tree_node *n, const char *path, uin
 	return 0;
 }
 
-static int node_set(struct tree *t, struct tree_node *n, const struct tree_attr *a, uint32_t layer)
+/* Times after the epoch become the epoch itself, without a fraction. */
+static void node_set_time(const struct tree *t, struct tree_node *n, int64_t s, uint32_t ns)
 {
-	node_clear_content(t, n);
+	if (ns > 999999999u)
+		ns = 0;
+	if (s > t->epoch || (s == t->epoch && ns)) {
+		s = t->epoch;
+		ns = 0;
+	}
+	n->mtime = s;
+	n->mtime_ns = ns;
+}
+
+static void node_set_attr(const struct tree *t, struct tree_node *n, const struct tree_attr *a,
+			  uint32_t layer)
+{
 	n->mode = a->mode;
 	n->uid = a->uid;
 	n->gid = a->gid;
-	n->mtime = a->mtime > t->epoch ? t->epoch : a->mtime;
+	node_set_time(t, n, a->mtime, a->mtime_ns);
+	n->layer = (uint16_t)layer;
+}
+
+bool tree_set_root(struct tree *t, const struct tree_attr *a, enum tree_conflict policy,
+		   uint32_t layer)
+{
+	if (policy == TREE_CONFLICT_KEEP_FIRST && t->root->layer != TREE_MAX_LAYERS)
+		return false;
+	node_set_attr(t, t->root, a, layer);
+	t->root->mode = (a->mode & 07777) | 0040000;
+	return true;
+}
+
+static int node_set(struct tree *t, struct tree_node *n, const struct tree_attr *a, uint32_t layer)
+{
+	node_clear_content(t, n);
+	node_set_attr(t, n, a, layer);
 	n->size = tree_is_reg(n) ? a->size : 0;
 	n->rdev_major = a->rdev_major;
 	n->rdev_minor = a->rdev_minor;
-	n->layer = layer;
 	if (a->link) {
 		size_t l = strlen(a->link);
 		n->link = tree_mem_strndup(t->mem, a->link, l);
@@ -341,11 +375,7 @@ int tree_add(struct tree *t, const char *path, const struct tree_attr *a,
 				*ret = NULL;
 			return 0;
 		}
-		n->mode = a->mode;
-		n->uid = a->uid;
-		n->gid = a->gid;
-		n->mtime = a->mtime > t->epoch ? t->epoch : a->mtime;
-		n->layer = layer;
+		node_set_attr(t, n, a, layer);
 		if (ret)
 			*ret = n;
 		return 0;
@@ -424,7 +454,7 @@ int tree_add_hardlink(struct tree *t, const char *path, const char *target,
 		return diag_fail(d, -EINVAL, "hard link \"%s\": would replace the directory "
 				 "holding its target \"%s\"", path, target);
 	struct tree_attr a = { .mode = tgt->mode, .uid = tgt->uid, .gid = tgt->gid,
-			       .mtime = tgt->mtime };
+			       .mtime = tgt->mtime, .mtime_ns = tgt->mtime_ns };
 	r = tree_add(t, path, &a, policy, layer, &n, d);
 	if (r || !n)
 		return r;
@@ -465,6 +495,10 @@ int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uin
 			n->xattrs[i].len = len;
 			return 0;
 		}
+	}
+	if (n->nxattrs >= TREE_MAX_XATTRS) {
+		free(v);
+		return -E2BIG;
 	}
 	struct tree_xattr *nx = realloc(n->xattrs, (n->nxattrs + 1) * sizeof(*nx));
 	if (!nx) {

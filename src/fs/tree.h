@@ -55,10 +55,15 @@ struct tree_node {
 	uint32_t mode;            /* st_mode: type bits and permissions */
 	uint32_t uid, gid;
 	uint32_t rdev_major, rdev_minor;
-	uint32_t nxattrs;
+	uint32_t mtime_ns;        /* nanoseconds of mtime (0 when clamped) */
 	uint32_t nlink;           /* computed by tree_finish() */
-	uint32_t layer;           /* index of the layer that provided it */
+	uint16_t nxattrs;         /* at most TREE_MAX_XATTRS */
+	uint16_t layer;           /* index of the layer that provided it */
 };
+
+/* Bounds that keep a node at 128 bytes. */
+#define TREE_MAX_XATTRS 65535u
+#define TREE_MAX_LAYERS 65535u
 
 enum tree_conflict {
 	TREE_CONFLICT_ERROR,      /* two layers provide a path: error */
@@ -78,13 +83,15 @@ struct tree {
 int tree_new(struct tree **ret, int64_t epoch);
 void tree_free(struct tree *t);
 
-/* Register a layer name; returns its index (≥ 0) or -ENOMEM. */
+/* Register a layer name; returns its index (≥ 0), -ENOMEM, or -E2BIG
+ * past TREE_MAX_LAYERS layers. */
 int tree_add_layer(struct tree *t, const char *name);
 
 /* Attributes for tree_add(). Type comes from mode's S_IFMT bits. */
 struct tree_attr {
 	uint32_t mode, uid, gid;
 	int64_t mtime;
+	uint32_t mtime_ns;      /* nanoseconds; dropped when clamped */
 	uint64_t size;
 	uint32_t rdev_major, rdev_minor;
 	const char *link;       /* symlink target */
@@ -108,6 +115,14 @@ int tree_add(struct tree *t, const char *path, const struct tree_attr *a,
 /* Make @path a hard link to the existing node at @target. */
 int tree_add_hardlink(struct tree *t, const char *path, const char *target,
 		      enum tree_conflict policy, uint32_t layer, struct diag *d);
+
+/*
+ * tree_set_root - give the root directory @a's permissions, owner and
+ * time (clamped), as a merging directory would: unless @policy is
+ * KEEP_FIRST and a layer has already set them. True when they were set.
+ */
+bool tree_set_root(struct tree *t, const struct tree_attr *a, enum tree_conflict policy,
+		   uint32_t layer);
 
 /* Find a node; NULL if absent. Does not follow symlinks. */
 struct tree_node *tree_lookup(struct tree *t, const char *path);
@@ -136,16 +151,49 @@ int tree_node_set_src(struct tree *t, struct tree_node *n, const char *path, uin
  */
 const char *tree_node_src_path(const struct tree_node *n, char *buf, size_t bufsize);
 
-/* Set an extended attribute on a node (replaces one of the same name). */
+/* Set an extended attribute on a node (replaces one of the same name).
+ * 0, -ENOMEM, or -E2BIG past TREE_MAX_XATTRS attributes. */
 int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uint32_t len);
 
+/* Extended attribute namespaces a host directory import copies. */
+enum {
+	TREE_XATTR_USER = 1 << 0,     /* user.* */
+	TREE_XATTR_TRUSTED = 1 << 1,  /* trusted.* (visible to CAP_SYS_ADMIN only) */
+	TREE_XATTR_SECURITY = 1 << 2, /* security.* but security.selinux */
+	TREE_XATTR_SELINUX = 1 << 3,  /* security.selinux: the host's labels */
+	TREE_XATTR_ACL = 1 << 4,      /* system.posix_acl_access/default */
+	TREE_XATTR_DEFAULT = TREE_XATTR_USER | TREE_XATTR_TRUSTED | TREE_XATTR_SECURITY |
+			     TREE_XATTR_ACL,
+};
+
+struct tree_dir_opts {
+	const char *dest;            /* where in the tree ("" or NULL: the root) */
+	bool keep_owner;             /* host uid/gid, else 0:0 */
+	const char *const *exclude;  /* see tree_add_dir() */
+	enum tree_conflict policy;
+	uint32_t layer;
+	unsigned xattrs;             /* TREE_XATTR_* to copy; 0: none */
+	bool warn_trusted;           /* warn when trusted.* is asked for but hidden */
+};
+
 /*
- * tree_add_dir - import host directory @hostdir under @dest, without
- * following symlinks. Modes and times come from the source (times
- * clamped to the epoch); uid/gid are 0:0 unless @keep_owner. Hard links
- * within the directory stay hard links. @exclude (may be NULL) is a
- * NULL-terminated list of paths relative to @hostdir that are imported
- * as empty directories (genimage: other images' mountpoints).
+ * tree_import_dir - import host directory @hostdir as @o says, without
+ * following symlinks. Modes and times (with nanoseconds) come from the
+ * source (times clamped to the epoch); uid/gid are 0:0 unless
+ * keep_owner; extended attributes of the namespaces in o->xattrs are
+ * copied (lgetxattr: never through a symlink). Hard links within the
+ * directory stay hard links, whatever the file type. Imported at the
+ * root, @hostdir's own mode, owner, time and xattrs become the root's
+ * (tree_set_root()). 0 or -errno with the host path in @d.
+ */
+int tree_import_dir(struct tree *t, const char *hostdir, const struct tree_dir_opts *o,
+		    struct diag *d);
+
+/*
+ * tree_add_dir - tree_import_dir() with the default xattr namespaces.
+ * @exclude (may be NULL) is a NULL-terminated list of paths relative to
+ * @hostdir that are imported as empty directories (genimage: other
+ * images' mountpoints).
  */
 int tree_add_dir(struct tree *t, const char *hostdir, const char *dest, bool keep_owner,
 		 const char *const *exclude, enum tree_conflict policy, uint32_t layer,

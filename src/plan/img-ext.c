@@ -432,6 +432,11 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 		}
 	}
 	img->keep_owner = cfg_getbool(sec, "keep-owner");
+	/* genimage refuses a zero size ("must not be zero") rather than
+	 * mkfs a useless image; so does kiln, in both modes. */
+	if (img->size_set && !img->size)
+		return diag_fail(d, -EINVAL, "size = 0: an %s image needs a size%s", fstype,
+				 b->genimage_mode ? "" : " (leave size out for the smallest that fits)");
 	if (b->genimage_mode && !img->size_set)
 		return diag_fail(d, -EINVAL, "%s:%d: image '%s': %s images need a size in genimage mode",
 				 img->cfgfile ? img->cfgfile : "?", img->line, img->name, fstype);

@@ -478,6 +478,7 @@ static int vfat_setup(struct build *b, struct image *img, struct diag *d)
 			goto fail;
 	tree_finish(t);
 	v->o.label = v->label;
+	v->o.name = img->name;
 	r = fat_plan_new(&v->plan, t, &v->o, d);
 	if (r)
 		goto fail;

@@ -60,8 +60,8 @@ while True:
     off = (off + 110 + f[11] + 3) & ~3
     if name == 'TRAILER!!!':
         break
-    # the root comes from the tree model (created at the epoch)
-    assert f[5] == (1700000000 if name == '.' else 1600000000), (name, f[5])
+    # the root too takes the source root's time (clamped to the epoch)
+    assert f[5] == 1600000000, (name, f[5])
     assert f[2] == 0 and f[3] == 0, name
     off = (off + f[6] + 3) & ~3
 P

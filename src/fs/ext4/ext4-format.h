@@ -293,10 +293,23 @@ void ext4_dir_tail_set(uint8_t *blk, uint32_t bs, uint32_t ino_seed, bool csum);
 void ext4_dx_csum_set(uint8_t *blk, uint32_t count_offset, uint32_t ino_seed);
 void ext4_xattr_block_csum_set(uint8_t *blk, uint32_t bs, uint64_t blocknr, uint32_t fs_seed);
 
-/* Encode a time into the 32-bit field and the *_extra epoch bits. */
+/*
+ * A time is its low 32 bits (read as signed) in the base field and, in
+ * the *_extra field of large inodes, the epoch bits (how many 2^32 s to
+ * add: 1901..2446) in bits 0-1 and the nanoseconds in bits 2-31.
+ */
 static inline uint32_t ext4_time_extra(int64_t t)
 {
 	return (uint32_t)((uint64_t)(t - (int64_t)(int32_t)(uint32_t)t) >> 32) & 3;
+}
+static inline uint32_t ext4_time_extra_ns(int64_t t, uint32_t ns)
+{
+	return ext4_time_extra(t) | (ns < 1000000000u ? ns << 2 : 0);
+}
+/* Times a 128-byte inode (no extra fields) stores: signed 32 bits. */
+static inline bool ext4_time_fits_small(int64_t t)
+{
+	return t >= INT32_MIN && t <= INT32_MAX;
 }
 
 #endif

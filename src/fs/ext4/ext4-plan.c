@@ -92,6 +92,7 @@ void ext4_plan_free(struct ext4_plan *p)
 struct counts {
 	uint32_t inodes;  /* tree inodes (distinct) */
 	uint64_t bytes;   /* rough data size, for the first size guess */
+	struct tree_node *late; /* first with a time a 128-byte inode cannot hold */
 };
 
 static int count_cb(struct tree_node *n, void *ud)
@@ -100,6 +101,8 @@ static int count_cb(struct tree_node *n, void *ud)
 
 	if (n->hardlink)
 		return 0;
+	if (!ext4_time_fits_small(n->mtime) && !c->late)
+		c->late = n;
 	c->inodes++;
 	if (tree_is_reg(n))
 		c->bytes += n->size + 4096;
@@ -163,8 +166,23 @@ int ext4_plan_new(struct ext4_plan **ret, struct tree *t, const struct ext4_opts
 		return diag_fail(d, -EINVAL, "inode size %u: must be a power of 2 from 128 to the block size",
 				 v);
 	}
-	if (p->inode_size == 128)
+	if (p->inode_size == 128) {
 		p->o.ro_compat &= ~EXT4_RO_COMPAT_EXTRA_ISIZE;
+		/* Such inodes have no epoch bits: the kernel would read these
+		 * times back in 1901..2038. */
+		if (c.late) {
+			char *path = tree_path(c.late);
+			diag_warn(d, "128-byte inodes cannot store times outside 1901-12-13..2038-01-19: "
+				  "\"/%s\" (time %lld) will read back wrong; use inode size 256",
+				  path ? path : "?", (long long)c.late->mtime);
+			free(path);
+		} else if (!ext4_time_fits_small(o->timestamp)) {
+			/* lost+found and kiln's own inodes carry it. */
+			diag_warn(d, "128-byte inodes cannot store times outside 1901-12-13..2038-01-19: "
+				  "the timestamp %lld will read back wrong; use inode size 256",
+				  (long long)o->timestamp);
+		}
+	}
 	if (has_ro(p, EXT4_RO_COMPAT_METADATA_CSUM))
 		p->o.ro_compat &= ~EXT4_RO_COMPAT_GDT_CSUM;
 	p->csum_seed = ext4_csum_seed(p->o.uuid);

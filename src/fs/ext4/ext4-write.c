@@ -483,11 +483,12 @@ out:
 	return r;
 }
 
-static void set_time(uint8_t *inode, uint32_t inode_size, int off, int extra_off, int64_t t)
+static void set_time(uint8_t *inode, uint32_t inode_size, int off, int extra_off, int64_t t,
+		     uint32_t ns)
 {
 	put_le32(inode + off, (uint32_t)t);
 	if (inode_size > EXT4_GOOD_OLD_INODE_SIZE && extra_off)
-		put_le32(inode + extra_off, ext4_time_extra(t));
+		put_le32(inode + extra_off, ext4_time_extra_ns(t, ns));
 }
 
 /*
@@ -547,6 +548,7 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 	struct tree_node *n = ip->node;
 	uint32_t mode, uid = 0, gid = 0, flags = 0;
 	int64_t t = p->o.timestamp;
+	uint32_t ns = 0;
 	uint64_t nblocks = 0;
 	int r = 0;
 
@@ -565,6 +567,7 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 		uid = n->uid;
 		gid = n->gid;
 		t = n->mtime;
+		ns = n->mtime_ns;
 		break;
 	}
 	if (ip->kind == IK_ROOT && p->o.root_owner_set) {
@@ -589,11 +592,11 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 	put_le16(inode + INO_BLOCKS_HIGH, (uint16_t)(sectors >> 32));
 	if (p->inode_size > EXT4_GOOD_OLD_INODE_SIZE)
 		put_le16(inode + INO_EXTRA_ISIZE, EXT4_EXTRA_ISIZE);
-	set_time(inode, p->inode_size, INO_ATIME, INO_ATIME_EXTRA, t);
-	set_time(inode, p->inode_size, INO_CTIME, INO_CTIME_EXTRA, t);
-	set_time(inode, p->inode_size, INO_MTIME, INO_MTIME_EXTRA, t);
+	set_time(inode, p->inode_size, INO_ATIME, INO_ATIME_EXTRA, t, ns);
+	set_time(inode, p->inode_size, INO_CTIME, INO_CTIME_EXTRA, t, ns);
+	set_time(inode, p->inode_size, INO_MTIME, INO_MTIME_EXTRA, t, ns);
 	if (p->inode_size > EXT4_GOOD_OLD_INODE_SIZE)
-		set_time(inode, p->inode_size, INO_CRTIME, INO_CRTIME_EXTRA, t);
+		set_time(inode, p->inode_size, INO_CRTIME, INO_CRTIME_EXTRA, t, ns);
 	if (ip->xattr_blk) {
 		put_le32(inode + INO_FILE_ACL_LO, (uint32_t)ip->xattr_blk);
 		put_le16(inode + INO_FILE_ACL_HIGH, (uint16_t)(ip->xattr_blk >> 32));

@@ -6,7 +6,9 @@
  * scan's sorted breadth-first order (docs/formats/fat.md).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "base/diag.h"
 #include "base/size.h"
@@ -105,14 +107,49 @@ static void allocate(struct fat_plan *p)
 	p->used = next - 2;
 }
 
-static bool any_before_1980(const struct tree_node *n, int64_t limit)
+/* The range of FAT dates: 1980-01-01 00:00:00 .. 2107-12-31 23:59:58. */
+#define FAT_FIRST_TIME 315532800LL
+#define FAT_LAST_TIME 4354819198LL
+
+/* Entries dated outside the range: the first of each side, and counts. */
+struct out_of_range {
+	const struct tree_node *early, *late;
+	uint64_t nearly, nlate;
+};
+
+/* The root has no entry of its own: only its descendants count. */
+static void find_out_of_range(const struct tree_node *dir, struct out_of_range *o)
 {
-	if (n->mtime < limit)
-		return true;
-	for (uint32_t i = 0; i < n->nkids; i++)
-		if (any_before_1980(n->kids[i], limit))
-			return true;
-	return false;
+	for (uint32_t i = 0; i < dir->nkids; i++) {
+		const struct tree_node *n = dir->kids[i];
+		if (n->mtime < FAT_FIRST_TIME && !o->nearly++)
+			o->early = n;
+		if (n->mtime > FAT_LAST_TIME + 1 && !o->nlate++)
+			o->late = n;
+		find_out_of_range(n, o);
+	}
+}
+
+/* One warning per side and image: what was clamped, and to what. */
+static void warn_clamped(const struct fat_options *o, const struct tree_node *n, uint64_t count,
+			 int64_t t, const char *stored, struct diag *d)
+{
+	char when[64] = "?", *path = n ? tree_path(n) : NULL;
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	char what[300];
+	if (n)
+		snprintf(what, sizeof(what), "\"/%s\"", path ? path : "?");
+	else
+		snprintf(what, sizeof(what), "the volume label");
+	diag_warn(d, "%s%s%s%s is dated %s (%llu entr%s out of range in all); FAT dates are "
+		  "1980-01-01..2107-12-31, so they are stored as %s",
+		  o->name ? "image '" : "", o->name ? o->name : "", o->name ? "': " : "", what, when,
+		  (unsigned long long)count, count == 1 ? "y" : "ies", stored);
+	free(path);
 }
 
 int fat_plan_new(struct fat_plan **ret, struct tree *t, const struct fat_options *o,
@@ -194,8 +231,18 @@ int fat_plan_new(struct fat_plan **ret, struct tree *t, const struct fat_options
 	if (o->media)
 		p->g.media = o->media;
 	allocate(p);
-	if (any_before_1980(t->root, 315532800) || (p->has_label && o->epoch < 315532800))
-		diag_warn(d, "FAT cannot store dates before 1980: earlier timestamps are stored as 1980-01-01");
+	struct out_of_range oor = { 0 };
+	find_out_of_range(t->root, &oor);
+	if (p->has_label && o->epoch < FAT_FIRST_TIME)
+		oor.nearly++;
+	if (p->has_label && o->epoch > FAT_LAST_TIME + 1)
+		oor.nlate++;
+	if (oor.nearly)
+		warn_clamped(o, oor.early, oor.nearly, oor.early ? oor.early->mtime : o->epoch,
+			     "1980-01-01 00:00:00", d);
+	if (oor.nlate)
+		warn_clamped(o, oor.late, oor.nlate, oor.late ? oor.late->mtime : o->epoch,
+			     "2107-12-31 23:59:58", d);
 	*ret = p;
 	return 0;
 fail:

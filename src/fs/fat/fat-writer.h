@@ -38,6 +38,7 @@ struct fat_options {
 	uint8_t media;             /* 0: geometry default (0xF8) */
 	int64_t epoch;             /* time of the volume label entry */
 	enum fat_symlinks symlinks;
+	const char *name;          /* the image, for warnings (NULL: none) */
 };
 
 struct fat_plan;
