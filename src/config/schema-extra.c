@@ -74,6 +74,7 @@ static cfg_opt_t layer_opts[] = {
 	CFG_STR("dest", NULL, CFGF_NONE),
 	CFG_BOOL("keep-owner", cfg_false, CFGF_NONE),
 	CFG_BOOL("follow-symlinks", cfg_false, CFGF_NONE),
+	CFG_STR_LIST("xattrs", NULL, CFGF_NONE),
 	CFG_STR("conflicts", NULL, CFGF_NONE),
 	ITEM_SECS,
 	CFG_END()

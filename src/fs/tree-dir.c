@@ -82,6 +82,12 @@ static int import_xattrs(struct import *im, const char *hp, struct tree_node *n)
 
 	if (!im->xattrs)
 		return 0;
+	if (!im->xnames) {
+		/* glibc declares the buffer non-null: never pass NULL. */
+		if (!(im->xnames = malloc(256)))
+			return diag_fail(im->d, -ENOMEM, "out of memory");
+		im->xnames_cap = 256;
+	}
 	for (;;) {
 		len = llistxattr(hp, im->xnames, im->xnames_cap);
 		if (len >= 0)
@@ -92,7 +98,7 @@ static int import_xattrs(struct import *im, const char *hp, struct tree_node *n)
 			return diag_fail(im->d, -errno, "%s: cannot list extended attributes: %s", hp,
 					 strerror(errno));
 		/* Grow to the size asked for (it may change between calls). */
-		ssize_t need = llistxattr(hp, NULL, 0);
+		ssize_t need = llistxattr(hp, im->xnames, 0);
 		if (need < 0)
 			return diag_fail(im->d, -errno, "%s: cannot list extended attributes: %s",
 					 hp, strerror(errno));

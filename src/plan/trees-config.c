@@ -198,6 +198,49 @@ static int parse_policy(cfg_t *sec, const char *s, int *ret, struct diag *d)
 	return cfg_fail(sec, "conflicts", s, -EINVAL, d, "expected error, keep-first or replace");
 }
 
+/* `xattrs = { ... }`: the namespaces a dir layer copies. */
+static int parse_xattrs(cfg_t *sec, struct tree_layer *l, struct diag *d)
+{
+	static const struct {
+		const char *kw;
+		unsigned mask;
+	} ns[] = {
+		{ "user", TREE_XATTR_USER },
+		{ "trusted", TREE_XATTR_TRUSTED },
+		{ "security", TREE_XATTR_SECURITY },
+		{ "security.selinux", TREE_XATTR_SELINUX },
+		{ "system.posix_acl", TREE_XATTR_ACL },
+		{ "all", TREE_XATTR_DEFAULT | TREE_XATTR_SELINUX },
+		{ "none", 0 },
+	};
+	unsigned n = cfg_size(sec, "xattrs");
+
+	l->xattrs = TREE_XATTR_DEFAULT;
+	if (!n)
+		return 0;
+	if (l->src != LAYER_DIR)
+		return cfg_fail(sec, "xattrs", cfg_getnstr(sec, "xattrs", 0), -EINVAL, d,
+				"only for dir layers (archives keep the xattrs they carry)");
+	l->xattrs = 0;
+	l->xattrs_set = true;
+	for (unsigned i = 0; i < n; i++) {
+		const char *v = cfg_getnstr(sec, "xattrs", i);
+		size_t k;
+		for (k = 0; k < sizeof(ns) / sizeof(ns[0]); k++)
+			if (!strcmp(v, ns[k].kw))
+				break;
+		if (k == sizeof(ns) / sizeof(ns[0]))
+			return cfg_fail(sec, "xattrs", v, -EINVAL, d,
+					"expected user, trusted, security, security.selinux, "
+					"system.posix_acl, all or none");
+		if (!ns[k].mask && n > 1)
+			return cfg_fail(sec, "xattrs", v, -EINVAL, d,
+					"\"none\" cannot be combined with namespaces");
+		l->xattrs |= ns[k].mask;
+	}
+	return 0;
+}
+
 int trees_expand_fail(int r, const char *file, unsigned line, const char *what, const char *bad,
 		      struct diag *d)
 {
@@ -348,6 +391,8 @@ static int load_layer(struct build *b, struct trees_state *st, struct tree_def *
 		if (l->follow_symlinks && l->src != LAYER_ARCHIVE && l->src != LAYER_DEB)
 			return cfg_fail(sec, "follow-symlinks", "true", -EINVAL, d,
 					"only for archive and deb layers");
+		if ((r = parse_xattrs(sec, l, d)))
+			return r;
 		const char *c = cfg_getstr(sec, "conflicts");
 		if (c && (r = parse_policy(sec, c, &l->policy, d)))
 			return r;

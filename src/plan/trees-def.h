@@ -54,6 +54,8 @@ struct tree_layer {
 	char *subdir, *dest;
 	bool keep_owner;
 	bool follow_symlinks;       /* archive members through tree symlinks */
+	unsigned xattrs;            /* dir: TREE_XATTR_* namespaces to copy */
+	bool xattrs_set;            /* ... named in the config */
 	int policy;                 /* -1: the tree's */
 	char **remove;
 	unsigned nremove;

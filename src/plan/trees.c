@@ -236,8 +236,12 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 		if (l->src && !(host = trees_resolve(b, l->src_path, l->src == LAYER_DIR ? l->subdir : NULL)))
 			return diag_fail(d, -ENOMEM, "out of memory");
 		if (l->src == LAYER_DIR) {
-			r = tree_add_dir(t, host, l->dest ? l->dest : "", l->keep_owner, NULL, pol,
-					 (uint32_t)li, d);
+			struct tree_dir_opts o = {
+				.dest = l->dest, .keep_owner = l->keep_owner, .policy = pol,
+				.layer = (uint32_t)li, .xattrs = l->xattrs,
+				.warn_trusted = l->xattrs_set,
+			};
+			r = tree_import_dir(t, host, &o, d);
 		} else if (l->src == LAYER_ARCHIVE || l->src == LAYER_DEB) {
 			struct tree_archive_opts o = {
 				.kind = l->src == LAYER_DEB ? TREE_ARCHIVE_DEB : TREE_ARCHIVE_AUTO,
