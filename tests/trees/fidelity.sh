@@ -145,6 +145,19 @@ dbg u.ext4 "ea_list /file" | grep -Eq 'posix_acl|trusted|security' && fail "u.ex
 [ -z "$(dbg n.ext4 "ea_list /file" | grep '=')" ] || fail "n.ext4: xattrs = none copied some"
 [ -z "$(dbg n.ext4 "ea_list /dir" | grep '=')" ] || fail "n.ext4: xattrs = none copied an ACL"
 
+# Without CAP_SYS_ADMIN trusted.* is invisible: a layer that asks for it
+# gets one warning, the default set none; the image has no trusted.*.
+if [ $ROOT = 1 ] && command -v capsh >/dev/null; then
+	cat >c.cfg <<'CFG'
+tree t { layer { dir = "src" xattrs = { "user", "trusted" } } layer { dir = "src" dest = "/again" } }
+image c.ext4 { ext4 { } size = 16M tree = t }
+CFG
+	capsh --drop=cap_sys_admin -- -c '"$0" build --inputpath . --outputpath cout --tmppath tmp c.cfg' "$KILN" 2>err 		|| { cat err; fail "build without CAP_SYS_ADMIN"; }
+	[ "$(grep -c 'warning: .*src: trusted.\* extended attributes are not copied: only a process with CAP_SYS_ADMIN can see them' err)" = 1 ] 		|| { cat err; fail "expected one trusted.* warning (for the layer that asks)"; }
+	debugfs -R 'ea_list /file' cout/c.ext4 2>/dev/null | grep -q trusted && fail "trusted.* copied without CAP_SYS_ADMIN?"
+	debugfs -R 'ea_list /file' cout/c.ext4 2>/dev/null | grep -q 'user.color' || fail "c.ext4: user.color"
+fi
+
 # Hard links to every type from an archive layer, too.
 make_tar links.tar '[{"name": "l", "type": "l", "link": "x", "mode": "777"}, {"name": "l2", "type": "h", "link": "l"},
 	{"name": "p", "type": "p"}, {"name": "p2", "type": "h", "link": "p"},

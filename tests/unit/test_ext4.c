@@ -215,6 +215,11 @@ static void test_hash(void)
 	CHECK_EQ_U64(ext4_time_extra(0), 0);
 	CHECK_EQ_U64(ext4_time_extra(0x80000000ll), 1);
 	CHECK_EQ_U64(ext4_time_extra(-1), 0);
+	/* Nanoseconds above the epoch bits; out-of-range ones dropped. */
+	CHECK_EQ_U64(ext4_time_extra_ns(1500000000, 123456789), 123456789u << 2);
+	CHECK_EQ_U64(ext4_time_extra_ns(2218000000ll, 999999999), (999999999u << 2) | 1);
+	CHECK_EQ_U64(ext4_time_extra_ns(0x100000000ll, 1000000000u), 1);
+	CHECK(ext4_time_fits_small(INT32_MAX) && !ext4_time_fits_small(2218000000ll));
 }
 
 static void test_codecs(void)

@@ -191,6 +191,38 @@ static void test_archive_mem(void)
 	tree_free(t);
 }
 
+/* Times after the epoch are the epoch without a fraction; the root
+ * takes a layer's attributes (keep-first: the first layer's). */
+static void test_times_and_root(void)
+{
+	struct tree *t;
+	struct tree_node *n;
+	struct tree_attr a = { .mode = 0100644, .mtime = 1500000000, .mtime_ns = 42 };
+
+	CHECK(sizeof(struct tree_node) == 128 || sizeof(void *) != 8);
+	CHECK(tree_new(&t, 1700000000) == 0);
+	CHECK(tree_add(t, "a", &a, TREE_CONFLICT_ERROR, 0, &n, NULL) == 0);
+	CHECK(n->mtime == 1500000000 && n->mtime_ns == 42);
+	a.mtime = 1700000000;
+	CHECK(tree_add(t, "b", &a, TREE_CONFLICT_ERROR, 0, &n, NULL) == 0);
+	CHECK(n->mtime == 1700000000 && n->mtime_ns == 0);
+	a.mtime = 1600000000;
+	a.mtime_ns = 1000000000; /* not a nanosecond count */
+	CHECK(tree_add(t, "c", &a, TREE_CONFLICT_ERROR, 0, &n, NULL) == 0);
+	CHECK(n->mtime == 1600000000 && n->mtime_ns == 0);
+	CHECK(tree_add_hardlink(t, "d", "a", TREE_CONFLICT_ERROR, 0, NULL) == 0);
+	CHECK(tree_lookup(t, "d")->hardlink == tree_lookup(t, "a"));
+	CHECK(t->root->mode == 0040755 && t->root->mtime == 1700000000);
+	struct tree_attr r = { .mode = 0040750, .mtime = 1400000000, .mtime_ns = 5 };
+	CHECK(tree_set_root(t, &r, TREE_CONFLICT_KEEP_FIRST, 1));
+	r.mode = 0040700;
+	CHECK(!tree_set_root(t, &r, TREE_CONFLICT_KEEP_FIRST, 2));
+	CHECK(t->root->mode == 0040750 && t->root->mtime_ns == 5);
+	CHECK(tree_set_root(t, &r, TREE_CONFLICT_ERROR, 2));
+	CHECK(t->root->mode == 0040700);
+	tree_free(t);
+}
+
 int main(void)
 {
 	T_RUN(test_clean_path);
@@ -199,5 +231,6 @@ int main(void)
 	T_RUN(test_device_table);
 	T_RUN(test_password);
 	T_RUN(test_archive_mem);
+	T_RUN(test_times_and_root);
 	return T_DONE();
 }
