@@ -517,12 +517,15 @@ static void ext_release(struct image *img)
 const struct image_handler ext2_handler = {
 	.type = "ext2", .opts = ext_opts, .parse = ext2_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
+	.content = image_content_tree,
 };
 const struct image_handler ext3_handler = {
 	.type = "ext3", .opts = ext_opts, .parse = ext3_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
+	.content = image_content_tree,
 };
 const struct image_handler ext4_handler = {
 	.type = "ext4", .opts = ext_opts, .parse = ext4_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
+	.content = image_content_tree,
 };
