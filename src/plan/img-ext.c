@@ -16,6 +16,7 @@
 #include "base/ids.h"
 #include "base/size.h"
 #include "config/cfgutil.h"
+#include "fs/ext4/ext4-format.h"
 #include "fs/ext4/ext4.h"
 #include "fs/tree.h"
 #include "io/sink.h"
@@ -407,8 +408,13 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 	if ((s = cfg_getstr(sec, "journal-size"))) {
 		struct size_spec sp;
 		bool set;
+		const char *f = cfg_getstr(sec, "features");
 		if ((r = cfg_get_size(sec, "journal-size", 0, &sp, &set, d)))
 			return r;
+		/* journal-size turns the journal on: not against an explicit "no". */
+		if (f && strstr(f, "^has_journal"))
+			return cfg_fail(sec, "journal-size", s, -EINVAL, d,
+					"conflicts with features = \"%s\" (^has_journal: no journal)", f);
 		x->o.journal_bytes = sp.bytes;
 		x->o.compat |= 0x0004;
 	}
@@ -432,6 +438,10 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 		}
 	}
 	img->keep_owner = cfg_getbool(sec, "keep-owner");
+	/* As mke2fs: block numbers above 2^32 are reachable only by extents. */
+	if ((x->o.incompat & EXT4_INCOMPAT_64BIT) && !(x->o.incompat & EXT4_INCOMPAT_EXTENTS))
+		return diag_fail(d, -EINVAL, "%s:%d: feature 64bit needs extents (features = \"%s\")",
+				 img->cfgfile ? img->cfgfile : "?", img->line, cfg_getstr(sec, "features") ? cfg_getstr(sec, "features") : "");
 	if (b->genimage_mode && !img->size_set)
 		return diag_fail(d, -EINVAL, "%s:%d: image '%s': %s images need a size in genimage mode",
 				 img->cfgfile ? img->cfgfile : "?", img->line, img->name, fstype);
