@@ -8,6 +8,10 @@
  *
  * TYPE is one of - d l c b p s (h for a hard link to an earlier name,
  * TARGET then being that name); fields without a value print "-".
+ *
+ * Only images that hold a file tree can be listed (ext2/3/4, vfat,
+ * cpio). A disk is refused with the names of its partitions' images to
+ * list instead: their listings would need a path syntax of their own.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +27,7 @@
 #include "cli/settings.h"
 #include "fs/tree.h"
 #include "plan/build.h"
+#include "plan/image.h"
 #include "plan/trees.h"
 
 enum { LS_ROOTPATH = 256, LS_TMPPATH, LS_INPUTPATH, LS_OUTPUTPATH, LS_INCLUDEPATH, LS_CONFIG,
@@ -91,6 +96,50 @@ static int print_node(struct tree_node *n, void *ud)
 	free(path);
 	free(tgt);
 	return 0;
+}
+
+/* Append to @buf the listable types ("ext2, ext3, ... and cpio"). */
+static void listable_types(char *buf, size_t sz)
+{
+	unsigned n = 0, k = 0;
+	size_t len = 0;
+
+	for (unsigned i = 0; image_handlers[i]; i++)
+		n += image_handlers[i]->content != NULL;
+	buf[0] = 0;
+	for (unsigned i = 0; image_handlers[i] && len < sz; i++) {
+		if (!image_handlers[i]->content)
+			continue;
+		k++;
+		len += (size_t)snprintf(buf + len, sz - len, "%s%s", k == 1 ? "" : k == n ? " and " : ", ",
+					image_handlers[i]->type);
+	}
+}
+
+/* Explain why @img cannot be listed, and what can. */
+static void refuse(struct build *b, const struct image *img, const char *config)
+{
+	char types[128], parts[512] = "";
+	size_t len = 0;
+
+	listable_types(types, sizeof(types));
+	for (unsigned i = 0; i < img->nparts && len < sizeof(parts); i++) {
+		const struct image *c = img->parts[i].image ? build_find_image(b, img->parts[i].image)
+							     : NULL;
+		if (c && c->handler->content)
+			len += (size_t)snprintf(parts + len, sizeof(parts) - len, "%s%s", len ? ", " : "",
+						c->name);
+	}
+	if (*parts)
+		log_error("%s:%u: image \"%s\" (%s) holds partitions, not files; "
+			  "list its partitions' images instead: %s",
+			  img->cfgfile ? img->cfgfile : config, img->line, img->name, img->handler->type,
+			  parts);
+	else
+		log_error("%s:%u: image \"%s\" (%s) holds no file tree; "
+			  "kiln ls lists %s images",
+			  img->cfgfile ? img->cfgfile : config, img->line, img->name, img->handler->type,
+			  types);
 }
 
 static int set_str(char **dst, const char *v)
@@ -179,7 +228,11 @@ int cmd_ls(int argc, char **argv)
 			log_error("%s: no image named \"%s\"", config, name);
 			goto out;
 		}
-		if ((r = image_content_tree(&b, img, &t, &d)))
+		if (!img->handler->content) {
+			refuse(&b, img, config);
+			goto out;
+		}
+		if ((r = build_plan_deps(&b, img, &d)) || (r = img->handler->content(&b, img, &t, &d)))
 			goto fail;
 	}
 	struct ls_ctx ctx = { t };

@@ -38,7 +38,12 @@ int main(int argc, char **argv)
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->run(argc - 1, argv + 1);
-	log_error("unknown command '%s'", argv[1]);
-	usage(stderr);
+	/* One line naming the commands, not the whole usage: the mistake
+	 * stays the first thing the user reads. */
+	char names[256] = "";
+	size_t n = 0;
+	for (const struct command *c = commands; c->name && n < sizeof(names); c++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", c->name);
+	log_error("unknown command '%s' (commands: %s; see 'kiln --help')", argv[1], names);
 	return EXIT_USAGE;
 }

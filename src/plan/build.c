@@ -233,6 +233,29 @@ out:
 	return r;
 }
 
+int build_plan_deps(struct build *b, struct image *img, struct diag *d)
+{
+	unsigned n = 0;
+	struct image **order;
+	int r = 0;
+
+	/* visit() may add implicit file images: room for the cap. */
+	order = calloc(b->images_cap, sizeof(*order));
+	if (!order)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	r = visit(b, img, order, &n, d);
+	/* The last one visited is @img itself. */
+	for (unsigned i = 0; !r && i + 1 < n; i++) {
+		if (!order[i]->handler->setup)
+			continue;
+		r = order[i]->handler->setup(b, order[i], d);
+		if (r)
+			image_diag_prefix(order[i], d);
+	}
+	free(order);
+	return r;
+}
+
 struct progress_ctx {
 	struct build *b;
 	const struct image *img;

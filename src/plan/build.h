@@ -62,6 +62,14 @@ int build_load(struct build *b, const char *path, const struct build_paths *cmdl
 /* build_plan - resolve dependencies, order, and set up every image. */
 int build_plan(struct build *b, struct diag *d);
 
+/*
+ * build_plan_deps - resolve @img's dependencies and set up those it needs
+ * (children first), not @img itself: what `kiln ls` needs to know the
+ * sizes of the images a FAT holds without planning the whole config.
+ * Errors as build_plan (unknown handler setups, -ELOOP on a cycle).
+ */
+int build_plan_deps(struct build *b, struct image *img, struct diag *d);
+
 /* build_generate - write every image (children first), each through a
  * temporary file renamed on success; run exec-pre/exec-post. */
 int build_generate(struct build *b, struct diag *d);

@@ -74,6 +74,11 @@ struct image_handler {
 	void (*describe)(const struct image *img, void (*line)(void *ud, const char *text),
 			 void *ud);
 	void (*release)(struct image *img);
+	/* Optional: the files the image will hold, for `kiln ls`, called
+	 * with its dependencies set up and itself not (a listing must not
+	 * depend on the files fitting). NULL: the type holds no file tree
+	 * (a disk, an env, a FIT) and ls refuses it. Caller frees the tree. */
+	int (*content)(struct build *b, struct image *img, struct tree **ret, struct diag *d);
 	/* Images of this type are disks that get a .bmap by default. */
 	bool is_disk;
 };

@@ -161,4 +161,5 @@ const struct image_handler cpio_handler = {
 	.generate = cpio_generate,
 	.describe = cpio_describe,
 	.release = cpio_release,
+	.content = image_content_tree,
 };

@@ -16,6 +16,7 @@
 #include "base/ids.h"
 #include "base/size.h"
 #include "config/cfgutil.h"
+#include "fs/ext4/ext4-format.h"
 #include "fs/ext4/ext4.h"
 #include "fs/tree.h"
 #include "io/sink.h"
@@ -407,8 +408,13 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 	if ((s = cfg_getstr(sec, "journal-size"))) {
 		struct size_spec sp;
 		bool set;
+		const char *f = cfg_getstr(sec, "features");
 		if ((r = cfg_get_size(sec, "journal-size", 0, &sp, &set, d)))
 			return r;
+		/* journal-size turns the journal on: not against an explicit "no". */
+		if (f && strstr(f, "^has_journal"))
+			return cfg_fail(sec, "journal-size", s, -EINVAL, d,
+					"conflicts with features = \"%s\" (^has_journal: no journal)", f);
 		x->o.journal_bytes = sp.bytes;
 		x->o.compat |= 0x0004;
 	}
@@ -437,6 +443,11 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 	if (img->size_set && !img->size)
 		return diag_fail(d, -EINVAL, "size = 0: an %s image needs a size%s", fstype,
 				 b->genimage_mode ? "" : " (leave size out for the smallest that fits)");
+	/* As mke2fs: block numbers above 2^32 are reachable only by extents. */
+	if ((x->o.incompat & EXT4_INCOMPAT_64BIT) && !(x->o.incompat & EXT4_INCOMPAT_EXTENTS))
+		return diag_fail(d, -EINVAL, "%s:%d: feature 64bit needs extents (features = \"%s\")",
+				 img->cfgfile ? img->cfgfile : "?", img->line,
+				 cfg_getstr(sec, "features") ? cfg_getstr(sec, "features") : "");
 	if (b->genimage_mode && !img->size_set)
 		return diag_fail(d, -EINVAL, "%s:%d: image '%s': %s images need a size in genimage mode",
 				 img->cfgfile ? img->cfgfile : "?", img->line, img->name, fstype);
@@ -522,12 +533,15 @@ static void ext_release(struct image *img)
 const struct image_handler ext2_handler = {
 	.type = "ext2", .opts = ext_opts, .parse = ext2_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
+	.content = image_content_tree,
 };
 const struct image_handler ext3_handler = {
 	.type = "ext3", .opts = ext_opts, .parse = ext3_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
+	.content = image_content_tree,
 };
 const struct image_handler ext4_handler = {
 	.type = "ext4", .opts = ext_opts, .parse = ext4_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
+	.content = image_content_tree,
 };

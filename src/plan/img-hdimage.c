@@ -522,6 +522,13 @@ static int hd_setup(struct build *b, struct image *img, struct diag *d)
 			else
 				p->index = ++gpt_num;
 		}
+		if (gpt_num > GPT_NENTRIES) {
+			/* Said here, in the plan: the writer could only fail. */
+			snprintf(why, sizeof(why), " (partition %u; the table has %u entries)", gpt_num,
+				 GPT_NENTRIES);
+			r = part_fail(l, p, -E2BIG, "too many partitions for a GPT", why);
+			goto out;
+		}
 		if ((r = setup_type(l, p, p->index)))
 			goto out;
 		if ((hd->table & HD_TABLE_GPT) && p->in_partition_table && p->mbr_type_set &&

@@ -398,7 +398,7 @@ static char *input_path(struct build *b, const char *name)
 }
 
 /* Put one files/file entry into the tree. */
-static int add_to_tree(struct build *b, struct image *img, struct vfat_priv *v, struct tree *t,
+static int add_to_tree(struct build *b, struct image *img, struct tree *t,
 		       const struct vfat_entry *e, struct diag *d)
 {
 	char layer[512];
@@ -448,8 +448,38 @@ static int add_to_tree(struct build *b, struct image *img, struct vfat_priv *v, 
 			      img->cfgfile, e->line, e->image, src);
 	}
 	free(path);
-	(void)v;
 	return r;
+}
+
+/*
+ * What the FAT holds: the files/file entries (genimage: they replace the
+ * rootpath content, but not a tree or srcpath), else the image's content
+ * tree. Setup plans exactly this tree, and `kiln ls` prints it.
+ */
+static int vfat_content(struct build *b, struct image *img, struct tree **ret, struct diag *d)
+{
+	struct vfat_priv *v = img->priv;
+	struct tree *t = NULL;
+	int r;
+
+	if (v->nents && !img->ntrees && !img->srcpath) {
+		r = tree_new(&t, b->epoch);
+		if (r)
+			return diag_fail(d, r, "out of memory");
+	} else {
+		r = image_content_tree(b, img, &t, d);
+		if (r)
+			return r;
+	}
+	for (unsigned i = 0; i < v->nents; i++) {
+		if ((r = add_to_tree(b, img, t, &v->ents[i], d))) {
+			tree_free(t);
+			return r;
+		}
+	}
+	tree_finish(t);
+	*ret = t;
+	return 0;
 }
 
 static int vfat_setup(struct build *b, struct image *img, struct diag *d)
@@ -463,31 +493,18 @@ static int vfat_setup(struct build *b, struct image *img, struct diag *d)
 	} else if (b->genimage_mode) {
 		return diag_fail(d, -EINVAL, "vfat: size is required in genimage mode (kiln build can size the filesystem itself)");
 	}
-	if (v->nents && !img->ntrees && !img->srcpath) {
-		/* genimage: files/file replace rootpath content */
-		r = tree_new(&t, b->epoch);
-		if (r)
-			return diag_fail(d, r, "out of memory");
-	} else {
-		r = image_content_tree(b, img, &t, d);
-		if (r)
-			return r;
-	}
-	for (unsigned i = 0; i < v->nents; i++)
-		if ((r = add_to_tree(b, img, v, t, &v->ents[i], d)))
-			goto fail;
-	tree_finish(t);
+	if ((r = vfat_content(b, img, &t, d)))
+		return r;
 	v->o.label = v->label;
 	v->o.name = img->name;
 	r = fat_plan_new(&v->plan, t, &v->o, d);
-	if (r)
-		goto fail;
+	if (r) {
+		tree_free(t);
+		return r;
+	}
 	v->tree = t;
 	img->size = fat_plan_size(v->plan);
 	return 0;
-fail:
-	tree_free(t);
-	return r;
 }
 
 static int vfat_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
@@ -548,4 +565,5 @@ const struct image_handler vfat_handler = {
 	.generate = vfat_generate,
 	.describe = vfat_describe,
 	.release = vfat_release,
+	.content = vfat_content,
 };

@@ -21,7 +21,7 @@ make_tar input/a.tar.xz '[
  {"name": "./bin/ls", "type": "h", "link": "./bin/busybox"},
  {"name": "./bin/sh", "type": "l", "link": "busybox"},
  {"name": "./bin/ping", "data": "PING", "mode": "755", "xattr": {"user.kiln": "yes"}},
- {"name": "./dev/", "type": "d"},
+ {"name": "./dev/", "type": "d", "mode": "755"},
  {"name": "./dev/console", "type": "c", "major": 5, "minor": 1, "mode": "600"},
  {"name": "./dev/fifo", "type": "p", "mode": "600"},
  {"name": "./usr/", "type": "d", "mode": "755"},
@@ -78,7 +78,7 @@ done
 # What cpio finds in them (extracted by GNU cpio, not by kiln).
 x() { # IMAGE DIR
 	mkdir "$2"
-	(cd "$2" && cpio -id --quiet --no-absolute-filenames <"../cached/$1.cpio") ||
+	(cd "$2" && cpio_extract "../cached/$1.cpio") ||
 		fail "cpio cannot extract $1.cpio"
 }
 x whole whole
