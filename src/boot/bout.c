@@ -7,7 +7,8 @@
 
 static int emit_sink(struct bout *o, const void *buf, size_t len)
 {
-	int r = buf ? sink_pwrite(o->sink, buf, len, o->off) : sink_zero(o->sink, o->off, len);
+	/* Padding (buf NULL) is data too: a boot artifact is read whole. */
+	int r = buf ? sink_pwrite(o->sink, buf, len, o->off) : sink_fill(o->sink, o->off, len, 0);
 
 	if (!r)
 		o->off += len;

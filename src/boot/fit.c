@@ -573,11 +573,12 @@ int fit_write(const struct dt_node *root, const struct fit_layout *l, struct sin
 			      (unsigned long long)l->fdt_size);
 	if (!r)
 		r = sink_pwrite(out, buf, fdt_totalsize(buf), 0);
-	/* The padding between the parts is zero (a hole in a file sink). */
+	/* The padding between the parts is zero, written as data: the FIT
+	 * is one blob whose every byte a card must get. */
 	if (!r && l->external && e.ext_base > l->fdt_size)
-		r = sink_zero(out, l->fdt_size, e.ext_base - l->fdt_size);
+		r = sink_fill(out, l->fdt_size, e.ext_base - l->fdt_size, 0);
 	if (!r && l->external && l->total > e.ext_end && e.ext_end)
-		r = sink_zero(out, e.ext_end, l->total - e.ext_end);
+		r = sink_fill(out, e.ext_end, l->total - e.ext_end, 0);
 	free(buf);
 	return r;
 }

@@ -187,6 +187,7 @@ int cmd_flash(int argc, char **argv)
 	log_info("wrote %" PRIu64 " of %" PRIu64 " bytes to %s in %.1f s (%s%s)%s%s", res.written,
 		 res.image_size, o.target, el, res.bmap_used[0] ? "bmap " : "",
 		 res.bmap_used[0] ? res.bmap_used : o.no_bmap ? "every byte"
+		 : res.whole ? "no bmap: every byte, the device keeps no old bytes"
 		 : res.stream ? "no bmap: zero blocks skipped" : "no bmap: holes detected",
 		 o.no_verify ? ", not verified" : ", verified by reading back",
 		 res.gpt_moved ? "; backup GPT moved to the end of the device" : "");

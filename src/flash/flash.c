@@ -50,6 +50,7 @@ struct ctx {
 	struct sink *sink;
 	struct bmap map;
 	bool have_map;      /* ranges known up front (bmap file, scan, or whole) */
+	bool whole;         /* every byte is written (a stream's zero blocks too) */
 	uint64_t image_size; /* 0 until known (stream without bmap) */
 	uint64_t total;      /* bytes to write, 0 if unknown */
 	uint8_t *buf, *vbuf; /* vbuf: page aligned, CHUNK + 4 KiB */
@@ -421,7 +422,7 @@ static int write_map(struct ctx *c)
 	return 0;
 }
 
-/* A stream without a bmap: all-zero blocks are holes (unless no_bmap);
+/* A stream without a bmap: all-zero blocks are holes (unless whole);
  * runs of data blocks are written and become the ranges to verify. */
 static int write_stream(struct ctx *c)
 {
@@ -440,7 +441,7 @@ static int write_stream(struct ctx *c)
 			goto out;
 		for (b = 0; b < got; b += bs) {
 			size_t n = got - b < bs ? got - b : bs;
-			bool data = c->o->no_bmap || !buf_is_zero(c->buf + b, n);
+			bool data = c->whole || !buf_is_zero(c->buf + b, n);
 			if (data) {
 				if (!run_open) {
 					if ((r = sha256_init(&h)) || (r = range_begin(c, pos + b)))
@@ -527,6 +528,30 @@ static int find_bmap(struct ctx *c)
 	return 0;
 }
 
+/* One range: every block of the image. */
+static int map_whole(struct ctx *c, uint64_t size)
+{
+	bmap_release(&c->map);
+	bmap_init(&c->map);
+	c->map.block_size = BMAP_BLOCK_SIZE;
+	c->map.image_size = size;
+	c->map.blocks_count = u64_div_roundup(size, BMAP_BLOCK_SIZE);
+	if (bmap_add_range(&c->map, 0, c->map.blocks_count - 1, NULL))
+		return diag_fail(c->d, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static void count_map(struct ctx *c)
+{
+	c->total = 0;
+	for (size_t i = 0; i < c->map.nranges; i++) {
+		uint64_t off, len;
+		bmap_range_bytes(&c->map, &c->map.ranges[i], &off, &len);
+		c->total += len;
+	}
+	c->res->ranges = c->map.nranges;
+}
+
 static int prepare_map(struct ctx *c)
 {
 	const struct flash_opts *o = c->o;
@@ -552,26 +577,40 @@ static int prepare_map(struct ctx *c)
 		if (!size)
 			return diag_fail(c->d, -EINVAL, "image %s is empty", o->image);
 		if (o->no_bmap) {
-			bmap_init(&c->map);
-			c->map.block_size = BMAP_BLOCK_SIZE;
-			c->map.image_size = size;
-			c->map.blocks_count = u64_div_roundup(size, BMAP_BLOCK_SIZE);
-			if ((r = bmap_add_range(&c->map, 0, c->map.blocks_count - 1, NULL)))
-				return diag_fail(c->d, r, "out of memory");
+			if ((r = map_whole(c, size)))
+				return r;
 		} else if ((r = bmap_scan(c->src.fd, size, false, o->image, &c->map, c->d))) {
 			return r;
 		}
 		c->have_map = true;
 		c->image_size = size;
 	}
-	if (c->have_map) {
-		for (size_t i = 0; i < c->map.nranges; i++) {
-			uint64_t off, len;
-			bmap_range_bytes(&c->map, &c->map.ranges[i], &off, &len);
-			c->total += len;
-		}
-		c->res->ranges = c->map.nranges;
-	}
+	c->whole = o->no_bmap;
+	if (c->have_map)
+		count_map(c);
+	return 0;
+}
+
+/*
+ * Without a bmap file a block device gets every byte: holes found in the
+ * image (or zero blocks of a stream) say nothing about which zeros a
+ * reader of the card interprets, and the device still holds old bytes
+ * there. A regular-file target is truncated first, so its holes already
+ * read as the image's zeros.
+ */
+static int whole_for_device(struct ctx *c)
+{
+	int r;
+
+	if (c->whole || c->res->bmap_used[0] || !c->tgt.blockdev)
+		return 0;
+	c->whole = true;
+	c->res->whole = true;
+	if (c->src.stream)
+		return 0;
+	if ((r = map_whole(c, c->image_size)))
+		return r;
+	count_map(c);
 	return 0;
 }
 
@@ -592,6 +631,8 @@ int flash_run(const struct flash_opts *o, struct flash_result *res, struct diag 
 	if ((r = prepare_map(&c)))
 		goto out;
 	if ((r = target_open(&c.tgt, o->target, &c.src.st, c.image_size, o->force, d)))
+		goto out;
+	if ((r = whole_for_device(&c)))
 		goto out;
 	if (c.tgt.blockdev && o->confirm && !o->confirm(o->ud, &c.tgt, c.image_size)) {
 		res->aborted = true;

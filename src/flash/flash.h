@@ -8,8 +8,9 @@
  *
  *   1. open the image (plain or compressed stream) and its bmap
  *      (--bmap, else IMAGE.bmap or the name without the compression
- *      suffix + .bmap; none: holes from SEEK_DATA/SEEK_HOLE, or all-zero
- *      blocks of a stream; no_bmap: everything)
+ *      suffix + .bmap; none: a block device gets everything, a regular
+ *      file the data extents (SEEK_DATA/SEEK_HOLE) or non-zero blocks
+ *      of a stream; no_bmap: everything)
  *   2. check and open the target (target.h), ask for confirmation
  *   3. write the ranges, hashing what is written, paced with
  *      sync_file_range so dirty data never piles up; each window on the
@@ -48,6 +49,7 @@ struct flash_result {
 	uint64_t ranges;
 	char bmap_used[4096];   /* "" if none */
 	bool stream;            /* the image was a compressed stream */
+	bool whole;             /* every byte was written (no_bmap, or a device without a bmap) */
 	bool gpt_moved;
 	bool aborted;           /* confirm() said no */
 };

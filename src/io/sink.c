@@ -123,31 +123,6 @@ bool buf_is_zero(const void *buf, size_t len)
 }
 
 #define COPY_CHUNK (1u << 20)
-#define ZBLK 4096u
-
-/* Write a data run, turning whole zero 4 KiB blocks into holes. */
-static int write_run(struct sink *s, const uint8_t *buf, size_t len, uint64_t off)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = len - i < ZBLK ? len - i : ZBLK;
-		size_t j = i;
-		bool z = buf_is_zero(buf + i, n);
-		/* Extend the run while the kind (zero/data) stays the same. */
-		while (j < len) {
-			size_t m = len - j < ZBLK ? len - j : ZBLK;
-			if (buf_is_zero(buf + j, m) != z)
-				break;
-			j += m;
-		}
-		int r = z ? sink_zero(s, off + i, j - i) : sink_pwrite(s, buf + i, j - i, off + i);
-		if (r)
-			return r;
-		i = j;
-	}
-	return 0;
-}
 
 int sink_copy_fd(struct sink *s, uint64_t dst_off, int fd, uint64_t src_off, uint64_t len,
 		 const char *what, struct diag *d)
@@ -207,7 +182,7 @@ int sink_copy_fd(struct sink *s, uint64_t dst_off, int fd, uint64_t src_off, uin
 				r = diag_fail(d, -EIO, "%s: file is shorter than expected (changed while reading?)", what);
 				goto out;
 			}
-			r = write_run(s, buf, (size_t)got, dst_off + pos);
+			r = sink_pwrite(s, buf, (size_t)got, dst_off + pos);
 			if (r)
 				goto fail_sink;
 			pos += (uint64_t)got;

@@ -8,6 +8,7 @@
  *
  *   sink_pwrite  write bytes at an offset relative to the sink
  *   sink_zero    declare a range zero; an implementation may leave a hole
+ *   sink_fill    write a byte (often zero) as data, never a hole
  *   sink_pread   read back (for writers that patch, and for verification)
  *   sink_sync    flush to stable storage
  *
@@ -53,8 +54,17 @@ int sink_sync(struct sink *s);
  * commit a file sink (see sink_file_commit). */
 void sink_release(struct sink *s);
 
-/* sink_fill - write @len bytes of @byte at @off as real data, never a
- * hole: NOR flash padding (0xFF), partitions marked `sparse = false`. */
+/*
+ * A hole is for bytes no reader interprets (free blocks and clusters,
+ * padding between partitions): a card flashed through a bmap keeps its
+ * old bytes there. Zeros a reader does interpret (FAT entries, directory
+ * tails, inode tables, the journal, table entries) must be data: write
+ * them with sink_pwrite or sink_fill(..., 0), never sink_zero.
+ *
+ * sink_fill - write @len bytes of @byte at @off as real data, never a
+ * hole: zero metadata, NOR flash padding (0xFF), partitions marked
+ * `sparse = false`.
+ */
 int sink_fill(struct sink *s, uint64_t off, uint64_t len, uint8_t byte);
 
 /* sink_sub - make @ret a window [base, base+size) of @parent. */
@@ -62,8 +72,10 @@ int sink_sub(struct sink *ret, struct sink *parent, uint64_t base, uint64_t size
 
 /*
  * sink_copy_fd - copy @len bytes of @fd starting at @src_off to sink
- * offset @dst_off, keeping holes: ranges SEEK_HOLE reports, and 4 KiB
- * blocks of zeros, become sink_zero() calls. Short files are an error
+ * offset @dst_off, keeping the source's holes: ranges SEEK_HOLE reports
+ * become sink_zero() calls; everything the source stores, zeros
+ * included, is written as data (the source's writer decided which of
+ * its zeros are interpreted). Short files are an error
  * (-EIO, "changed while reading"). @what names the source for the diag.
  */
 int sink_copy_fd(struct sink *s, uint64_t dst_off, int fd, uint64_t src_off, uint64_t len,

@@ -67,9 +67,13 @@ static void test_file_sink(void)
 	CHECK(sink_file_commit(s, &d) == 0);
 	sink_release(s);
 	CHECK(stat(path, &st) == 0 && st.st_size == 16 << 20);
-	/* Sparse: 8 KiB of data plus metadata, far below 16 MiB. */
-	CHECK((uint64_t)st.st_blocks * 512 < (1 << 20));
+	/* The source's hole stays a hole; its stored zeros stay data (a
+	 * reader may interpret them: a card must get them written). */
+	CHECK((uint64_t)st.st_blocks * 512 >= (1 << 20) + 4096);
+	CHECK((uint64_t)st.st_blocks * 512 < (2 << 20));
 	int o = open(path, O_RDONLY);
+	CHECK(lseek(o, 4096 + (512 << 10), SEEK_DATA) == 4096 + (512 << 10));
+	CHECK(lseek(o, 4096 + (4 << 20), SEEK_DATA) == (8 << 20) + 4096);
 	uint8_t b2[4096];
 	CHECK(pread(o, b2, 4096, 4096) == 4096 && b2[0] == 0xab && b2[4095] == 0xab);
 	CHECK(pread(o, b2, 4096, (8 << 20) + 4096) == 4096 && b2[100] == 0xab);

@@ -4,8 +4,13 @@
  * inode's blocks (file data read straight from the source into the
  * write cache, directory blocks, extent/indirect blocks, xattr block),
  * then the group's inode table, bitmaps and descriptor; finally the
- * superblocks and descriptor tables. Nothing is written twice; whole
- * zero blocks are never written.
+ * superblocks and descriptor tables. Nothing is written twice.
+ *
+ * Every block the writer touches is one some reader interprets (file
+ * contents, directories, extent blocks, inode tables, bitmaps, the
+ * journal), so all of it is written as data, zeros included: flashed
+ * through a bmap onto a used card, it must not keep the card's old
+ * bytes. Only blocks the writer never touches (free blocks) are holes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +34,6 @@
  * chunks) are gathered in one large buffer, read straight into it from
  * the source; a full buffer goes to a second thread that writes it while
  * the next one is filled, so reading and writing overlap on two cores.
- * Whole zero blocks are not written (the sink starts as a hole).
  */
 #define WC_SIZE (8u << 20)
 #define WR_MAX (256u << 10) /* one pwrite: page-cache friendly size */
@@ -42,7 +46,6 @@ struct wcache {
 	size_t len;
 
 	struct sink *out;
-	uint32_t zblk;    /* zero-skipping granule */
 	pthread_t th;
 	bool inited, started, stop;
 	pthread_mutex_t mu;
@@ -54,31 +57,18 @@ struct wcache {
 	uint64_t err_off;
 };
 
-/* Write @len bytes at @off, leaving whole zero granules as holes. */
-static int write_nonzero(struct sink *out, const uint8_t *buf, size_t len, uint64_t off,
-			 uint32_t z, uint64_t *ret_bad)
+/* Write @len bytes at @off as data (zeros included), WR_MAX at a time. */
+static int write_data(struct sink *out, const uint8_t *buf, size_t len, uint64_t off,
+		      uint64_t *ret_bad)
 {
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = len - i < z ? len - i : z;
-		if (buf_is_zero(buf + i, n)) {
-			i += n;
-			continue;
-		}
-		size_t j = i + n;
-		while (j < len && j - i < WR_MAX) {
-			size_t m = len - j < z ? len - j : z;
-			if (buf_is_zero(buf + j, m))
-				break;
-			j += m;
-		}
-		int r = sink_pwrite(out, buf + i, j - i, off + i);
+	for (size_t i = 0; i < len;) {
+		size_t n = len - i < WR_MAX ? len - i : WR_MAX;
+		int r = sink_pwrite(out, buf + i, n, off + i);
 		if (r) {
 			*ret_bad = off + i;
 			return r;
 		}
-		i = j;
+		i += n;
 	}
 	return 0;
 }
@@ -97,7 +87,7 @@ static void *wc_writer(void *arg)
 		uint64_t off = wc->pend_off, bad = 0;
 		size_t len = wc->pend_len;
 		pthread_mutex_unlock(&wc->mu);
-		int r = write_nonzero(wc->out, b, len, off, wc->zblk, &bad);
+		int r = write_data(wc->out, b, len, off, &bad);
 		pthread_mutex_lock(&wc->mu);
 		if (r && !wc->err) {
 			wc->err = r;
@@ -110,7 +100,7 @@ static void *wc_writer(void *arg)
 	return NULL;
 }
 
-static int wc_init(struct wcache *wc, struct sink *out, uint32_t bs)
+static int wc_init(struct wcache *wc, struct sink *out)
 {
 	memset(wc, 0, sizeof(*wc));
 	if (pthread_mutex_init(&wc->mu, NULL))
@@ -126,7 +116,6 @@ static int wc_init(struct wcache *wc, struct sink *out, uint32_t bs)
 		return -ENOMEM;
 	wc->buf = wc->bufs[0];
 	wc->out = out;
-	wc->zblk = bs > 4096 ? bs : 4096;
 	/* Without a thread the cache still works, synchronously. */
 	wc->started = !pthread_create(&wc->th, NULL, wc_writer, wc);
 	return 0;
@@ -146,7 +135,7 @@ static int wc_flush(struct sink *out, struct wcache *wc, struct diag *d)
 		return 0;
 	if (!wc->started) {
 		uint64_t bad = 0;
-		int r = write_nonzero(wc->out, wc->buf, wc->len, wc->off, wc->zblk, &bad);
+		int r = write_data(wc->out, wc->buf, wc->len, wc->off, &bad);
 		wc->len = 0;
 		if (r) {
 			wc->err = r;
@@ -250,6 +239,25 @@ static int put_blocks(struct ext4_plan *p, struct sink *out, uint64_t blk, const
 	if (r)
 		return diag_fail(d, r, "writing block %llu: %s", (unsigned long long)blk,
 				 strerror(-r));
+	return 0;
+}
+
+/* @n zero blocks from @blk, written as data (journal log). */
+static int put_zero_blocks(struct ext4_plan *p, struct sink *out, uint64_t blk, uint64_t n,
+			   struct diag *d)
+{
+	uint64_t per = WC_SIZE / p->bs;
+	int r;
+
+	while (n) {
+		uint64_t k = n < per ? n : per;
+		uint8_t *dst = wc_reserve(out, p->wc, blk * p->bs, (size_t)(k * p->bs), d, &r);
+		if (!dst)
+			return r;
+		memset(dst, 0, (size_t)(k * p->bs));
+		blk += k;
+		n -= k;
+	}
 	return 0;
 }
 
@@ -636,6 +644,15 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 		put_be32(jsb + JSB_NR_USERS, 1);
 		r = put_blocks(p, out, ip_ext(ip)[0].pblk, jsb, 1, d);
 		free(jsb);
+		/* The log is zeroed, as mke2fs does without lazy_journal_init:
+		 * a card's old bytes could hold descriptor blocks that look
+		 * valid (same UUID in a reproducible rebuild) and be replayed
+		 * after a crash. */
+		struct ext4_extent *je = ip_ext(ip);
+		for (uint32_t i = 0; i < ip->next && !r; i++) {
+			uint64_t skip = i == 0 ? 1 : 0;
+			r = put_zero_blocks(p, out, je[i].pblk + skip, je[i].len - skip, d);
+		}
 		if (!r)
 			r = map_blocks(p, out, ip, ino, inode, d);
 	} else if (fmt == 0100000) {
@@ -760,7 +777,7 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 	struct wcache wc = { 0 };
 	int r = 0;
 
-	if (wc_init(&wc, out, bs)) {
+	if (wc_init(&wc, out)) {
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -779,9 +796,14 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 		uint32_t first = g * p->ipg + 1;
 		uint32_t used = p->ipg - gr->itable_unused;
 
-		/* Inodes (and their blocks). */
-		if (used) {
-			memset(itable, 0, (size_t)used * isz);
+		/*
+		 * Inodes (and their blocks). The whole table is written, the
+		 * never-used tail too: the descriptor says ITABLE_ZEROED, so
+		 * no kernel lazyinit will zero it later, and ext2/ext3 without
+		 * group checksums have every inode read by e2fsck.
+		 */
+		{
+			memset(itable, 0, (size_t)p->ipg * isz);
 			for (uint32_t i = 0; i < used; i++) {
 				uint32_t ino = first + i;
 				uint8_t *inode = itable + (size_t)i * isz;
@@ -802,14 +824,7 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 					ext4_inode_csum_set(inode, isz,
 							    ext4_inode_seed(p->csum_seed, ino, 0));
 			}
-			uint64_t ib = (uint64_t)used * isz;
-			ib = (ib + bs - 1) / bs;
-			/* Whole blocks: the tail of the last one stays zero. */
-			uint8_t *tmp = itable;
-			if ((uint64_t)used * isz % bs) {
-				memset(itable + (size_t)used * isz, 0, (size_t)(ib * bs - (uint64_t)used * isz));
-			}
-			r = put_blocks(p, out, gr->inode_table, tmp, ib, d);
+			r = put_blocks(p, out, gr->inode_table, itable, p->itb, d);
 			if (r)
 				goto out;
 		}

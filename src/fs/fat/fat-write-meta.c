@@ -2,6 +2,13 @@
 /*
  * FAT writing, metadata: the boot sector (FAT32: backup and FSInfo), the
  * allocation tables and every directory, all from the finished plan.
+ *
+ * All of it is written as data, zeros included: the reserved sectors,
+ * both FATs in full (a free entry is a zero a reader interprets), the
+ * FAT12/16 root region and every directory cluster to its end (Linux and
+ * fsck.fat read past the end-of-directory entry). A card flashed through
+ * a bmap must not keep its old bytes there. Only free clusters and the
+ * slack of a file's last cluster may stay holes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,6 +80,8 @@ int fat_write_tables(const struct fat_plan *p, struct sink *out, struct diag *d)
 	b.fsinfo_sector = 1;
 	b.backup_boot_sector = g->backup_boot;
 	fat_bpb_encode(&b, sec);
+	if ((r = sink_fill(out, 0, (uint64_t)g->reserved * ss, 0)))
+		goto out;
 	if ((r = sink_pwrite(out, sec, ss, 0)))
 		goto out;
 	if (g->fat_type == 32) {
@@ -85,8 +94,8 @@ int fat_write_tables(const struct fat_plan *p, struct sink *out, struct diag *d)
 			goto out;
 	}
 
-	/* Only the used head of each FAT is written: the rest is free (zero),
-	 * which the sink already is. */
+	/* The used head of each FAT is built in memory, the free rest is
+	 * written as zeros (memory stays bounded on a large FAT32). */
 	uint64_t ents = p->next_free;
 	uint64_t bytes = g->fat_type == 12 ? (ents * 3 + 1) / 2 : ents * (g->fat_type / 8);
 	bytes = (bytes + ss - 1) / ss * ss;
@@ -105,7 +114,10 @@ int fat_write_tables(const struct fat_plan *p, struct sink *out, struct diag *d)
 			fat_run(fat, g->fat_type, p->objs[i].first, p->objs[i].nclus, eoc);
 	for (uint32_t k = 0; k < g->nfats; k++) {
 		uint64_t off = ((uint64_t)g->reserved + (uint64_t)k * g->fat_sectors) * ss;
+		uint64_t whole = (uint64_t)g->fat_sectors * ss;
 		if ((r = sink_pwrite(out, fat, bytes, off)))
+			goto out;
+		if (whole > bytes && (r = sink_fill(out, off + bytes, whole - bytes, 0)))
 			goto out;
 	}
 	r = 0;
@@ -133,8 +145,18 @@ static int write_dir(const struct fat_plan *p, uint32_t di, uint8_t *buf, size_t
 	struct fat_dirent e;
 	uint16_t u[FAT_NAME_MAX];
 	uint8_t *w = buf;
-	uint64_t off;
+	uint64_t off, region;
+	int r;
 
+	if (di == 0 && g->fat_type != 32) {
+		off = ((uint64_t)g->reserved + (uint64_t)g->nfats * g->fat_sectors) * g->sector_size;
+		region = (uint64_t)g->root_sectors * g->sector_size;
+	} else {
+		off = fat_cluster_offset(g, dd->first);
+		region = (uint64_t)dd->nclus * g->cluster_bytes;
+	}
+	if (len < region && (r = sink_fill(out, off + len, region - len, 0)))
+		return r;
 	if (!len)
 		return 0;
 	if (len > cap)
@@ -181,10 +203,6 @@ static int write_dir(const struct fat_plan *p, uint32_t di, uint8_t *buf, size_t
 		fat_dirent_encode(&e, w);
 		w += 32;
 	}
-	if (di == 0 && g->fat_type != 32)
-		off = ((uint64_t)g->reserved + (uint64_t)g->nfats * g->fat_sectors) * g->sector_size;
-	else
-		off = fat_cluster_offset(g, dd->first);
 	return sink_pwrite(out, buf, len, off);
 }
 
