@@ -256,7 +256,7 @@ static int run(int argc, char **argv, enum mode mode)
 		cfg_print(b.cfg, f);
 		fclose(f);
 	}
-	undo_activity("planning %s (reading its inputs)", config);
+	undo_activity("planning %s", config);
 	r = build_plan(&b, &d);
 	if (r)
 		goto fail;

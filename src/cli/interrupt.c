@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/log.h"
+#include "io/tmpfile.h"
 #include "io/undo.h"
 
 static const char *test_signal; /* KILN_TEST_SIGNAL, read once */
@@ -44,7 +45,8 @@ static void on_signal(int sig)
 	failed = undo_interrupt(sig);
 	what = undo_activity_text();
 	residue = undo_residue_text();
-	put("\n");
+	if (isatty(2))
+		put("\r\033[K"); /* over a progress line */
 	put(log_prog);
 	put(": interrupted (");
 	put(name);
@@ -68,8 +70,11 @@ static void on_signal(int sig)
 void interrupt_install(void)
 {
 	struct sigaction sa;
+	const char *v;
 
 	test_signal = getenv("KILN_TEST_SIGNAL");
+	v = getenv("KILN_TEST_NO_TMPFILE");
+	tmpfile_named_only = v && *v && strcmp(v, "0");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -94,4 +99,6 @@ void interrupt_test_point(const char *point)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (!strcmp(colon + 1, names[i] + 3))
 			raise(sigs[i]);
+	if (!strcmp(colon + 1, "KILL"))
+		raise(SIGKILL); /* a crash: nothing runs, only unnamed files vanish */
 }

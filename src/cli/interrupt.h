@@ -22,11 +22,14 @@ void interrupt_install(void);
 
 /*
  * TEST ONLY (docs/testing.md): KILN_TEST_SIGNAL="POINT:SIG" makes kiln
- * send itself SIG (INT, TERM or HUP) when it reaches POINT: "plan"
+ * send itself SIG (INT, TERM, HUP, or KILL for a crash) when it reaches POINT: "plan"
  * (after planning), an image name (its first bytes written), "flash"
  * (the first bytes written to the target). interrupt_test_point() is
  * called at each such point.
  */
 void interrupt_test_point(const char *point);
+
+/* Also TEST ONLY: KILN_TEST_NO_TMPFILE=1 makes every temporary a named
+ * one, as on a filesystem without O_TMPFILE (read by interrupt_install). */
 
 #endif

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 
 #include "base/diag.h"
 #include "io/undo.h"
+
+bool tmpfile_named_only;
 
 void tmpfile_remove_stale(const char *dir, const char *prefix)
 {
@@ -82,6 +85,11 @@ static int make_link(const char *path, void *ud)
 	return linkat(AT_FDCWD, (const char *)ud, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 }
 
+static int make_rename(const char *path, void *ud)
+{
+	return renameat2(AT_FDCWD, (const char *)ud, AT_FDCWD, path, RENAME_NOREPLACE);
+}
+
 static int create_named(struct tmpfile *t, const char *dir, const char *prefix)
 {
 	for (int tries = 0; tries < 10; tries++) {
@@ -129,7 +137,7 @@ int tmpfile_create(struct tmpfile *t, const char *dir, const char *prefix)
 	t->path = NULL;
 	t->undo = -1;
 	tmpfile_remove_stale(dir, prefix);
-	t->fd = open(*dir ? dir : ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	t->fd = tmpfile_named_only ? -1 : open(*dir ? dir : ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
 	if (t->fd >= 0) {
 		snprintf(t->proc, sizeof(t->proc), "/proc/self/fd/%d", t->fd);
 		if (!access(t->proc, F_OK) && !flock(t->fd, LOCK_EX))
@@ -170,6 +178,10 @@ static int keep_previous(const char *dir, const char *prefix, const char *final,
 		goto fail;
 	}
 	r = fresh_name(b, make_link, (void *)final);
+	/* No hard links (FAT): move it aside instead. The output is then
+	 * briefly missing, never wrong. */
+	if (r == -EPERM || r == -EOPNOTSUPP)
+		r = fresh_name(b, make_rename, (void *)final);
 	if (r)
 		goto fail;
 	*ret_id = undo_replace(final, b, fd);
@@ -213,16 +225,24 @@ int tmpfile_commit(struct tmpfile *t, const char *dir, const char *prefix, const
 		}
 		t->path = name;
 	}
-	if (undo_in_transaction() && (r = keep_previous(dir, prefix, final, &keep)))
+	/* Keeping the previous file, replacing it and updating the undo log
+	 * happen with signals held, so the handler sees all or none of it. */
+	sigset_t old;
+	undo_block(&old);
+	if (undo_in_transaction() && (r = keep_previous(dir, prefix, final, &keep))) {
+		undo_unblock(&old);
 		return diag_fail(d, r, "%s: cannot keep the previous version: %s", final,
 				 strerror(-r));
+	}
 	if (rename(name, final)) {
 		r = -errno;
-		undo_settle(keep); /* nothing was replaced: drop the backup */
+		undo_rollback_one(keep); /* nothing was replaced */
+		undo_unblock(&old);
 		return diag_fail(d, r, "%s: cannot rename temporary output into place: %s", final,
 				 strerror(-r));
 	}
 	undo_forget(t->undo);
+	undo_unblock(&old);
 	t->undo = -1;
 	free(t->path);
 	t->path = NULL;

@@ -46,6 +46,10 @@ int tmpfile_commit(struct tmpfile *t, const char *dir, const char *prefix, const
 /* tmpfile_release - close, and remove it if not committed. */
 void tmpfile_release(struct tmpfile *t);
 
+/* TEST ONLY: never use O_TMPFILE (the CLI sets it from
+ * KILN_TEST_NO_TMPFILE, to exercise named temporaries anywhere). */
+extern bool tmpfile_named_only;
+
 /* tmpfile_remove_stale - remove "<dir>/<prefix>*" regular files whose
  * flock can be taken (their kiln is gone). Best effort. */
 void tmpfile_remove_stale(const char *dir, const char *prefix);

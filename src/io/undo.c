@@ -107,7 +107,7 @@ void undo_forget(int id)
 	undo_unblock(&old);
 }
 
-void undo_settle(int id)
+void undo_rollback_one(int id)
 {
 	sigset_t old;
 
@@ -115,10 +115,11 @@ void undo_settle(int id)
 		return;
 	undo_block(&old);
 	if (id < log_n) {
-		if (log_v[id].kind == REPLACE && log_v[id].backup)
-			unlink(log_v[id].backup);
-		else if (log_v[id].kind == UNLINK)
-			unlink(log_v[id].path);
+		struct entry *e = &log_v[id];
+		if (e->kind == REPLACE && e->backup)
+			rename(e->backup, e->path);
+		else if (e->kind == UNLINK)
+			unlink(e->path);
 		clear(id);
 	}
 	undo_unblock(&old);

@@ -43,9 +43,9 @@ int undo_replace(const char *final, const char *backup, int lock_fd);
  * or removed by its owner). Negative ids are ignored. */
 void undo_forget(int id);
 
-/* undo_settle - make the entry @id permanent now, as undo_commit would
- * (a REPLACE entry's backup is unlinked). Negative ids are ignored. */
-void undo_settle(int id);
+/* undo_rollback_one - undo the entry @id now (a backup is put back, a
+ * temporary removed). Negative ids are ignored. */
+void undo_rollback_one(int id);
 
 /*
  * Transactions (a build): while one is open, undo_in_transaction() is true
