@@ -587,6 +587,7 @@ int flash_run(const struct flash_opts *o, struct flash_result *res, struct diag 
 	pthread_cond_init(&c.cond, NULL);
 	c.tgt.fd = -1;
 	c.vfd = -1;
+	undo_activity("reading %s", o->image);
 	if ((r = source_open(&c.src, o->image, d)))
 		return r;
 	res->stream = c.src.stream;
