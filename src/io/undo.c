@@ -22,6 +22,7 @@ struct entry {
 static struct entry *log_v;
 static int log_n, log_cap;
 static int transactions;
+static int floor_n; /* mark of the outermost open transaction: ids below stay put */
 static pid_t child;
 static char activity[512], residue[512];
 
@@ -91,7 +92,7 @@ static void clear(int i)
 	free(e->path);
 	free(e->backup);
 	*e = (struct entry){ FREE, NULL, NULL, -1 };
-	while (log_n && log_v[log_n - 1].kind == FREE)
+	while (log_n > floor_n && log_v[log_n - 1].kind == FREE)
 		log_n--;
 }
 
@@ -127,7 +128,8 @@ void undo_rollback_one(int id)
 
 int undo_begin(void)
 {
-	transactions++;
+	if (!transactions++)
+		floor_n = log_n;
 	return log_n;
 }
 
@@ -154,8 +156,10 @@ static void end(int mark, bool ok)
 		if (e->kind != FREE)
 			clear(i);
 	}
-	if (transactions)
-		transactions--;
+	if (transactions && !--transactions)
+		floor_n = 0;
+	while (log_n > floor_n && log_v[log_n - 1].kind == FREE)
+		log_n--;
 	if (!log_n) {
 		free(log_v);
 		log_v = NULL;
