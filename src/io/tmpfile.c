@@ -203,51 +203,50 @@ int tmpfile_commit(struct tmpfile *t, const char *dir, const char *prefix, const
 		   struct diag *d)
 {
 	int r, keep = -1;
-	char *name = t->path;
+	sigset_t old;
 
 	if (fsync(t->fd))
 		return diag_fail(d, -errno, "%s: fsync failed: %s", final, strerror(errno));
-	if (!name) {
-		/* Unnamed: link it under a temporary name (in the undo log first,
-		 * so a signal right after linkat still removes it), then rename:
-		 * linkat cannot replace an existing file. */
-		name = name_in(dir, prefix);
-		if (!name)
-			return diag_fail(d, -ENOMEM, "out of memory");
-		t->undo = undo_unlink(name);
-		r = t->undo < 0 ? -ENOMEM : fresh_name(name, make_link, t->proc);
-		if (r) {
-			undo_forget(t->undo);
-			t->undo = -1;
-			free(name);
-			return diag_fail(d, r, "%s: cannot link temporary output: %s", final,
-					 strerror(-r));
-		}
-		t->path = name;
-	}
-	/* Keeping the previous file, replacing it and updating the undo log
-	 * happen with signals held, so the handler sees all or none of it. */
-	sigset_t old;
+	/* Naming it, keeping the previous file, replacing it and updating the
+	 * undo log happen with signals held, so the handler sees all or none
+	 * of it (these are quick metadata calls). */
 	undo_block(&old);
-	if (undo_in_transaction() && (r = keep_previous(dir, prefix, final, &keep))) {
-		undo_unblock(&old);
-		return diag_fail(d, r, "%s: cannot keep the previous version: %s", final,
-				 strerror(-r));
+	if (!t->path) {
+		/* Unnamed: link it under a temporary name, then rename (linkat
+		 * cannot replace an existing file). */
+		char *name = name_in(dir, prefix);
+		if (!name) {
+			r = diag_fail(d, -ENOMEM, "out of memory");
+			goto out;
+		}
+		r = fresh_name(name, make_link, t->proc);
+		if (r) {
+			free(name);
+			diag_fail(d, r, "%s: cannot link temporary output: %s", final, strerror(-r));
+			goto out;
+		}
+		t->path = name; /* tmpfile_release removes it if what follows fails */
 	}
-	if (rename(name, final)) {
+	if (undo_in_transaction() && (r = keep_previous(dir, prefix, final, &keep))) {
+		diag_fail(d, r, "%s: cannot keep the previous version: %s", final, strerror(-r));
+		goto out;
+	}
+	if (rename(t->path, final)) {
 		r = -errno;
 		undo_rollback_one(keep); /* nothing was replaced */
-		undo_unblock(&old);
-		return diag_fail(d, r, "%s: cannot rename temporary output into place: %s", final,
-				 strerror(-r));
+		diag_fail(d, r, "%s: cannot rename temporary output into place: %s", final,
+			  strerror(-r));
+		goto out;
 	}
 	undo_forget(t->undo);
-	undo_unblock(&old);
 	t->undo = -1;
 	free(t->path);
 	t->path = NULL;
 	t->proc[0] = 0;
-	return 0;
+	r = 0;
+out:
+	undo_unblock(&old);
+	return r;
 }
 
 void tmpfile_release(struct tmpfile *t)
