@@ -12,8 +12,10 @@
 #include "base/diag.h"
 #include "base/size.h"
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/log.h"
 #include "cli/settings.h"
+#include "io/undo.h"
 #include "plan/build.h"
 
 enum {
@@ -99,6 +101,8 @@ static void on_progress(void *ud, const struct image *img, uint64_t done, uint64
 	struct cli_progress *p = ud;
 	uint64_t mib = done >> 20;
 
+	if (done)
+		interrupt_test_point(img->name);
 	if (!p->tty || log_level < 1)
 		return;
 	if (img == p->last && mib == p->last_mib && done != total)
@@ -239,6 +243,7 @@ static int run(int argc, char **argv, enum mode mode)
 	const char *config = cmd.config ? cmd.config
 			     : env.config ? env.config
 			     : mode == MODE_GENIMAGE ? "genimage.cfg" : "kiln.cfg";
+	undo_activity("reading %s", config);
 	r = build_load(&b, config, &cmd, &env, &d);
 	if (r)
 		goto fail;
@@ -251,9 +256,11 @@ static int run(int argc, char **argv, enum mode mode)
 		cfg_print(b.cfg, f);
 		fclose(f);
 	}
+	undo_activity("planning %s", config);
 	r = build_plan(&b, &d);
 	if (r)
 		goto fail;
+	interrupt_test_point("plan");
 	if (mode == MODE_PLAN) {
 		print_plan(&b);
 		ret = EXIT_OK;

@@ -11,6 +11,7 @@
 
 #include "base/diag.h"
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/log.h"
 #include "flash/flash.h"
 #include "flash/target.h"
@@ -55,6 +56,8 @@ static void on_progress(void *ud, uint64_t written, uint64_t verified, uint64_t 
 	double t = now(), el, rate;
 	char tot[32] = "?", eta[32] = "";
 
+	if (written)
+		interrupt_test_point("flash");
 	if (log_level < 1)
 		return;
 	if (t - u->last < (u->tty ? 0.2 : 5.0))

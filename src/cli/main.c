@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/log.h"
 
 static void usage(FILE *f)
@@ -19,6 +20,7 @@ int main(int argc, char **argv)
 	const char *base = strrchr(argv[0], '/');
 
 	base = base ? base + 1 : argv[0];
+	interrupt_install();
 	if (!strcmp(base, "genimage")) {
 		log_prog = "genimage";
 		return cmd_genimage(argc, argv);

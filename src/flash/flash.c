@@ -21,6 +21,7 @@
 #include "flash/source.h"
 #include "flash/target.h"
 #include "io/sink.h"
+#include "io/undo.h"
 
 #define CHUNK (4u << 20)
 /* Start writeback every PACE bytes and wait for the previous window: the
@@ -617,7 +618,7 @@ static int whole_for_device(struct ctx *c)
 int flash_run(const struct flash_opts *o, struct flash_result *res, struct diag *d)
 {
 	struct ctx c = { .o = o, .res = res, .d = d };
-	int r;
+	int r, undo_id = -1;
 
 	memset(res, 0, sizeof(*res));
 	bmap_init(&c.map);
@@ -625,6 +626,7 @@ int flash_run(const struct flash_opts *o, struct flash_result *res, struct diag 
 	pthread_cond_init(&c.cond, NULL);
 	c.tgt.fd = -1;
 	c.vfd = -1;
+	undo_activity("reading %s", o->image);
 	if ((r = source_open(&c.src, o->image, d)))
 		return r;
 	res->stream = c.src.stream;
@@ -632,6 +634,15 @@ int flash_run(const struct flash_opts *o, struct flash_result *res, struct diag 
 		goto out;
 	if ((r = target_open(&c.tgt, o->target, &c.src.st, c.image_size, o->force, d)))
 		goto out;
+	/* An interruption removes a target file this run created; anything
+	 * else keeps what was written so far, and the message says so. */
+	if (c.tgt.created && (undo_id = undo_unlink(o->target)) < 0) {
+		r = diag_fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	undo_activity("writing %s to %s", o->image, o->target);
+	if (!c.tgt.created)
+		undo_residue("%s holds a partial image", o->target);
 	if ((r = whole_for_device(&c)))
 		goto out;
 	if (c.tgt.blockdev && o->confirm && !o->confirm(o->ud, &c.tgt, c.image_size)) {
@@ -709,5 +720,7 @@ out:
 	bmap_release(&c.map);
 	source_close(&c.src);
 	target_close(&c.tgt, r != 0);
+	undo_forget(undo_id);
+	undo_residue("%s", "");
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "io/tmpfile.h"
 
 #define SPILL_MAX (UINT64_C(1) << 62)
 #define SPILL_FIRST 4096
@@ -31,9 +32,7 @@ void spill_release(struct spill *s)
 {
 	free(s->buf);
 	if (s->fd >= 0)
-		close(s->fd);
-	if (s->path)
-		unlink(s->path);
+		tmpfile_release(&s->tmp);
 	free(s->path);
 	free(s->dir);
 	memset(s, 0, sizeof(*s));
@@ -42,25 +41,22 @@ void spill_release(struct spill *s)
 
 static int spill_create(struct spill *s, struct diag *d)
 {
-	size_t n = strlen(s->dir) + 32;
-	char *p = malloc(n);
+	int r;
 
-	if (!p)
-		return diag_fail(d, -ENOMEM, "out of memory");
 	/* tmppath may not exist yet (genimage creates it too). */
 	if (mkdir(s->dir, 0755) && errno != EEXIST) {
 		int e = -errno;
-		free(p);
 		return diag_fail(d, e, "%s: cannot create tmppath: %s", s->dir, strerror(-e));
 	}
-	snprintf(p, n, "%s/kiln-spill.XXXXXX", s->dir);
-	s->fd = mkostemp(p, O_CLOEXEC);
-	if (s->fd < 0) {
-		int e = -errno;
-		free(p);
-		return diag_fail(d, e, "%s: cannot create spill file: %s", s->dir, strerror(-e));
-	}
-	s->path = p;
+	/* Unnamed where possible, so even a SIGKILLed build leaves no spill
+	 * file; readers reach it through /proc/self/fd either way. */
+	r = tmpfile_create(&s->tmp, s->dir, "kiln-spill.");
+	if (r)
+		return diag_fail(d, r, "%s: cannot create spill file: %s", s->dir, strerror(-r));
+	s->fd = s->tmp.fd;
+	s->path = strdup(s->tmp.path ? s->tmp.path : s->tmp.proc);
+	if (!s->path)
+		return diag_fail(d, -ENOMEM, "out of memory");
 	return 0;
 }
 

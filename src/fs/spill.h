@@ -22,12 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/tmpfile.h"
+
 struct diag;
 
 struct spill {
 	char *dir;      /* where to create the file (NULL: discard data) */
-	char *path;     /* created on first write */
+	char *path;     /* created on first write: the file, or /proc/self/fd/N */
 	int fd;         /* -1 until created */
+	struct tmpfile tmp;
 	uint64_t end;   /* bytes handed out so far */
 	/* Small members arrive one after another: coalesce them. */
 	uint8_t *buf;

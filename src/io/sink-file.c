@@ -10,13 +10,15 @@
 
 #include "base/diag.h"
 #include "io/sink.h"
+#include "io/tmpfile.h"
 
 struct file_sink {
 	struct sink s;
 	int fd;
 	bool own_fd;
-	char *tmp_path;   /* NULL once committed, or for existing files */
-	char *final_path;
+	bool pending;     /* a temporary not committed yet */
+	struct tmpfile tmp;
+	char *dir, *prefix, *final_path;
 	bool punch_ok;
 };
 
@@ -102,11 +104,12 @@ static void file_release(struct sink *s)
 {
 	struct file_sink *f = s->priv;
 
-	if (f->own_fd && f->fd >= 0)
+	if (f->pending)
+		tmpfile_release(&f->tmp);
+	else if (f->own_fd && f->fd >= 0)
 		close(f->fd);
-	if (f->tmp_path)
-		unlink(f->tmp_path);
-	free(f->tmp_path);
+	free(f->dir);
+	free(f->prefix);
 	free(f->final_path);
 	free(f);
 }
@@ -123,35 +126,30 @@ int sink_file_new(struct sink **ret, const char *final_path, uint64_t size, stru
 {
 	struct file_sink *f = calloc(1, sizeof(*f));
 	const char *slash = strrchr(final_path, '/');
-	size_t dlen = slash ? (size_t)(slash - final_path) + 1 : 0;
+	size_t dlen = slash ? (size_t)(slash - final_path) : 0;
 	const char *base = slash ? slash + 1 : final_path;
 	int r;
 
 	if (!f)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	f->fd = -1;
+	f->s.ops = &file_ops;
+	f->s.priv = f;
 	f->final_path = strdup(final_path);
-	f->tmp_path = malloc(dlen + strlen(base) + 32);
-	if (!f->final_path || !f->tmp_path) {
+	f->dir = strndup(final_path, slash == final_path ? 1 : dlen);
+	f->prefix = malloc(strlen(base) + 8);
+	if (!f->final_path || !f->dir || !f->prefix) {
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	memcpy(f->tmp_path, final_path, dlen);
-	sprintf(f->tmp_path + dlen, ".%s.kiln-XXXXXX", base);
-	f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
-	if (f->fd < 0) {
-		r = diag_fail(d, -errno, "%s: cannot create temporary output: %s", final_path,
-			      strerror(errno));
-		free(f->tmp_path);
-		f->tmp_path = NULL;
+	sprintf(f->prefix, ".%s.kiln-", base);
+	r = tmpfile_create(&f->tmp, f->dir, f->prefix);
+	if (r) {
+		diag_fail(d, r, "%s: cannot create output: %s", final_path, strerror(-r));
 		goto fail;
 	}
-	/* mkostemp makes 0600; outputs are ordinary files (0644 less umask). */
-	{
-		mode_t um = umask(0);
-		umask(um);
-		fchmod(f->fd, 0666 & ~um);
-	}
+	f->pending = true;
+	f->fd = f->tmp.fd;
 	if (size != UINT64_MAX && ftruncate(f->fd, (off_t)size)) {
 		r = diag_fail(d, -errno, "%s: cannot size output to %llu bytes: %s", final_path,
 			      (unsigned long long)size, strerror(errno));
@@ -159,13 +157,10 @@ int sink_file_new(struct sink **ret, const char *final_path, uint64_t size, stru
 	}
 	f->own_fd = true;
 	f->punch_ok = true;
-	f->s.ops = &file_ops;
-	f->s.priv = f;
 	f->s.size = size;
 	*ret = &f->s;
 	return 0;
 fail:
-	f->own_fd = true;
 	file_release(&f->s);
 	return r;
 }
@@ -173,14 +168,12 @@ fail:
 int sink_file_commit(struct sink *s, struct diag *d)
 {
 	struct file_sink *f = s->priv;
+	int r;
 
-	if (fsync(f->fd))
-		return diag_fail(d, -errno, "%s: fsync failed: %s", f->final_path, strerror(errno));
-	if (rename(f->tmp_path, f->final_path))
-		return diag_fail(d, -errno, "%s: cannot rename temporary output into place: %s",
-				 f->final_path, strerror(errno));
-	free(f->tmp_path);
-	f->tmp_path = NULL;
+	r = tmpfile_commit(&f->tmp, f->dir, f->prefix, f->final_path, d);
+	if (r)
+		return r;
+	f->pending = false;
 	return 0;
 }
 

@@ -87,11 +87,16 @@ int sink_mem_new(struct sink **ret, uint64_t max);
 const uint8_t *sink_mem_data(struct sink *s, uint64_t *ret_len);
 
 /*
- * File sink: writes @final_path through a temporary file in the same
- * directory (".<name>.kiln-XXXXXX"), created sparse with length @size.
- * sink_file_commit fsyncs and renames it into place; sink_release
- * without a commit unlinks the temporary. So a failed build leaves no
- * output that looks valid.
+ * File sink: writes @final_path through a temporary in the same directory
+ * (io/tmpfile.h: unnamed where O_TMPFILE works, else
+ * ".<name>.kiln-XXXXXX"), created sparse with length @size. Stale
+ * ".<name>.kiln-*" of a killed kiln are removed first.
+ * sink_file_commit fsyncs and renames it into place (inside an undo
+ * transaction, keeping the previous file until the transaction ends:
+ * io/undo.h); sink_release without a commit removes the temporary. So a
+ * failed build leaves no output that looks valid.
+ * Errors name the path and the reason: "images/a.img: cannot create
+ * output: Permission denied".
  */
 int sink_file_new(struct sink **ret, const char *final_path, uint64_t size, struct diag *d);
 int sink_file_commit(struct sink *s, struct diag *d);

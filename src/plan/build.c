@@ -15,6 +15,7 @@
 #include "flash/bmap-io.h"
 #include "fs/tree.h"
 #include "io/sink.h"
+#include "io/undo.h"
 #include "plan/exec.h"
 #include "plan/trees.h"
 
@@ -277,9 +278,11 @@ static int generate_one(struct build *b, struct image *img, struct diag *d)
 	struct progress_ctx pc = { b, img, 0 };
 	int r;
 
+	undo_activity("running exec-pre of image '%s'", img->name);
 	r = run_exec_hook(b, img, img->exec_pre, "exec-pre", d);
 	if (r)
 		return r;
+	undo_activity("writing %s", img->outfile);
 	r = sink_file_new(&out, img->outfile, img->file_size ? img->file_size : img->size, d);
 	if (r)
 		return r;
@@ -295,18 +298,30 @@ static int generate_one(struct build *b, struct image *img, struct diag *d)
 	r = sink_file_commit(out, d);
 	if (r)
 		goto out;
+	undo_activity("running exec-post of image '%s'", img->name);
 	r = run_exec_hook(b, img, img->exec_post, "exec-post", d);
 	/* After exec-post, so the map describes the final bytes (flash/bmap-io.h). */
-	if (!r && b->bmap && img->handler->is_disk)
+	if (!r && b->bmap && img->handler->is_disk) {
+		undo_activity("writing %s.bmap", img->outfile);
 		r = bmap_write_file(img->outfile, NULL, d);
+	}
 out:
 	sink_release(out);
 	return r;
 }
 
+/*
+ * Outputs are committed one by one, children first, because exec-post
+ * hooks and parent images read them at their final paths (genimage's
+ * order). The whole generation is one undo transaction: if any image or
+ * hook fails, every output this run wrote is removed again and every
+ * output it replaced is put back (io/undo.h), so a failed build leaves
+ * the output directory as it found it.
+ */
 int build_generate(struct build *b, struct diag *d)
 {
-	int r;
+	int mark = undo_begin();
+	int r = 0;
 
 	for (unsigned i = 0; i < b->nimages; i++) {
 		struct image *img = b->images[i];
@@ -314,12 +329,16 @@ int build_generate(struct build *b, struct diag *d)
 			continue; /* an input, not an output */
 		const char *dir = img->temporary ? b->paths.tmppath : b->paths.outputpath;
 		if ((r = mkdir_p(dir, d)))
-			return r;
+			break;
 		r = generate_one(b, img, d);
 		if (r)
-			return r;
+			break;
 	}
-	return 0;
+	if (r)
+		undo_rollback(mark);
+	else
+		undo_commit(mark);
+	return r;
 }
 
 /* ---- image contents ---- */

@@ -71,7 +71,9 @@ int build_plan(struct build *b, struct diag *d);
 int build_plan_deps(struct build *b, struct image *img, struct diag *d);
 
 /* build_generate - write every image (children first), each through a
- * temporary file renamed on success; run exec-pre/exec-post. */
+ * temporary file renamed on success; run exec-pre/exec-post. On failure
+ * every output written by this call is removed and every output it
+ * replaced restored (one undo transaction, io/undo.h). */
 int build_generate(struct build *b, struct diag *d);
 
 /* Look up an image by name (NULL if none). */

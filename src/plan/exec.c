@@ -2,6 +2,7 @@
 #include "plan/exec.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "base/diag.h"
+#include "io/undo.h"
 #include "plan/build.h"
 
 extern char **environ;
@@ -77,7 +79,28 @@ int run_exec_hook(struct build *b, struct image *img, const char *cmd, const cha
 			goto out;
 		}
 	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
-	r = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, env);
+	/*
+	 * The hook gets its own process group, so an interrupted kiln can
+	 * signal it and whatever it started (io/undo.h), and the unblocked
+	 * signal mask kiln had. Signals stay blocked from the spawn until the
+	 * pid is in the undo log, so none is lost in between.
+	 */
+	posix_spawnattr_t attr;
+	sigset_t old;
+	undo_block(&old);
+	r = posix_spawnattr_init(&attr);
+	if (!r)
+		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+	if (!r)
+		r = posix_spawnattr_setpgroup(&attr, 0);
+	if (!r)
+		r = posix_spawnattr_setsigmask(&attr, &old);
+	if (!r)
+		r = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env);
+	posix_spawnattr_destroy(&attr);
+	if (!r)
+		undo_set_child(pid);
+	undo_unblock(&old);
 	if (r) {
 		r = diag_fail(d, -r, "%s: cannot start /bin/sh: %s", what, strerror(r));
 		goto out;
@@ -85,9 +108,11 @@ int run_exec_hook(struct build *b, struct image *img, const char *cmd, const cha
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
 			r = diag_fail(d, -errno, "%s: waitpid: %s", what, strerror(errno));
+			undo_set_child(0);
 			goto out;
 		}
 	}
+	undo_set_child(0);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		r = 0;
 	else if (WIFEXITED(st))
