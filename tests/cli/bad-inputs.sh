@@ -134,7 +134,7 @@ cfg 29 '' "(a.img|b.img).*cycl" 'image a.img { hdimage { } size = 4M partition p
 image b.img { hdimage { } size = 4M partition p { image = "a.img" } }'
 cfg 30 '' "a.img.*(itself|cycl)" 'image a.img { hdimage { } size = 4M partition p { image = "a.img" } }'
 long=$(printf 'n%.0s' $(seq 1 5000))
-cfg 31 'lifecycle' "c31.cfg:1.*(too long|nnnnnnnn)" "image $long { file { name = \"f.txt\" } }"
+cfg 31 'config' "c31.cfg:1.*(too long|nnnnnnnn)" "image $long { file { name = \"f.txt\" } }"
 cfg 32 '' 'c32.cfg:[0-9]+.*(name|36)' 'image d.img { hdimage { partition-table-type = "gpt" } size = 4M
 partition aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa { image = "f.txt" } }'
 cfg 33 '' 'c33.cfg:[0-9]+.*(UTF-8|name)' "$(printf 'image d.img { hdimage { partition-table-type = "gpt" } size = 4M\npartition a\377b { image = "f.txt" } }')"
