@@ -10,5 +10,6 @@ const struct command commands[] = {
 	{ "bmap", "write the block map (.bmap) of an image", cmd_bmap },
 	{ "flash", "write an image to a card or file, verified", cmd_flash },
 	{ "inspect", "check a FIT, U-Boot env, legacy image or cpio archive", cmd_inspect },
+	{ "cache", "look after the build cache: info, verify, gc, clear", cmd_cache },
 	{ NULL, NULL, NULL },
 };
