@@ -21,6 +21,8 @@
 #include "cli/commands.h"
 #include "cli/log.h"
 #include "cli/settings.h"
+#include "cli/store-opts.h"
+#include "store/store.h"
 #include "fs/tree.h"
 #include "plan/build.h"
 #include "plan/trees.h"
@@ -166,6 +168,10 @@ int cmd_ls(int argc, char **argv)
 		goto out;
 	if ((r = build_load(&b, config, &cmd, &env, &d)))
 		goto fail;
+	/* Package layers read their .debs from the store. */
+	struct store_opts so = { .cfg_file = config };
+	if (store_opts_open(&so, &b.store))
+		goto out;
 	if (tree_name) {
 		/* A tree on its own: compose it as an image holding only it. */
 		struct image tmp = { .name = tree_name, .cfgfile = config, .trees = &tree_name,
@@ -198,6 +204,7 @@ fail:
 out:
 	tree_free(t);
 	build_release(&b);
+	store_free(b.store);
 	free(cmd.rootpath);
 	free(cmd.tmppath);
 	free(cmd.inputpath);

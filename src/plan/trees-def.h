@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/ids.h"
+#include "pkg/pkg.h"
 #include "fs/spill.h"
 #include "fs/tree.h"
 
@@ -44,7 +45,7 @@ struct tree_item {
 	struct spill_region region; /* file content once written */
 };
 
-enum layer_src { LAYER_NONE, LAYER_DIR, LAYER_ARCHIVE, LAYER_DEB };
+enum layer_src { LAYER_NONE, LAYER_DIR, LAYER_ARCHIVE, LAYER_DEB, LAYER_PKG };
 
 struct tree_layer {
 	const char *cfgfile;
@@ -67,6 +68,25 @@ struct tree_layer {
 	 * them instead of decompressing the archive again. */
 	struct tree_archive_log *log;
 	char *label;                /* layer name in messages */
+	/* Package layer (trees-pkg.c): what it asks for; at build time, one
+	 * deb layer per package kiln.lock names for it. */
+	unsigned index;             /* 1-based among the tree's layer sections */
+	char **packages, **exclude;
+	unsigned npackages, nexclude;
+	char *repo_name;
+	unsigned repo;              /* index into trees_state.repos */
+	bool recommends;
+	struct spill_region *pkg_regions; /* one per locked package */
+	unsigned npkg_regions;
+	bool pkg_verified;          /* the store's blobs re-hashed once */
+};
+
+/* A `repository NAME { }` section: pkg's view, plus the strings it
+ * borrows (resolved paths are owned here, list items by the config). */
+struct tree_repo {
+	struct pkg_repo r;
+	char *url, *keyring;
+	const char **components, **archs;
 };
 
 struct tree_attrdef {
@@ -132,7 +152,24 @@ struct trees_state {
 	bool spill_ready;
 	struct spill_blob *blobs;
 	unsigned nblobs, capblobs;
+	struct tree_repo *repos;
+	unsigned nrepos;
+	struct pkg_lock *lock;      /* kiln.lock, read at the first package layer */
 };
+
+/* Read `repository` sections (trees-pkg.c). */
+int trees_pkg_load_repos(struct build *b, struct trees_state *st, cfg_t *cfg, struct diag *d);
+/* Read a layer's package options; @l->index is set (trees-pkg.c). */
+int trees_pkg_load_layer(struct build *b, struct trees_state *st, struct tree_def *def,
+			 cfg_t *sec, struct tree_layer *l, struct diag *d);
+/* Free what the two above allocated. */
+void trees_pkg_release(struct trees_state *st);
+void trees_pkg_layer_release(struct tree_layer *l);
+/* Compose package layer @l: one deb layer per locked package, read from
+ * the store (trees-pkg.c). */
+int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
+		      struct tree_layer *l, struct tree *t, enum tree_conflict pol,
+		      struct diag *d);
 
 /* Parse every `tree` section and `vars` into b->trees (config time). */
 int trees_load(struct build *b, cfg_t *cfg, struct diag *d);

@@ -233,7 +233,8 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 		if (li < 0)
 			return diag_fail(d, -ENOMEM, "out of memory");
 		/* A dir layer's subdir is a host path; an archive's filters members. */
-		if (l->src && !(host = trees_resolve(b, l->src_path, l->src == LAYER_DIR ? l->subdir : NULL)))
+		if (l->src && l->src != LAYER_PKG &&
+		    !(host = trees_resolve(b, l->src_path, l->src == LAYER_DIR ? l->subdir : NULL)))
 			return diag_fail(d, -ENOMEM, "out of memory");
 		if (l->src == LAYER_DIR) {
 			r = tree_add_dir(t, host, l->dest ? l->dest : "", l->keep_owner, NULL, pol,
@@ -254,6 +255,8 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 			o.siblings = sib;
 			r = tree_add_archive(t, host, &o, d);
 			free(sib);
+		} else if (l->src == LAYER_PKG) {
+			r = trees_pkg_compose(b, st, def, l, t, pol, d);
 		}
 		free(host);
 		for (unsigned k = 0; !r && k < l->nremove; k++) {
