@@ -293,8 +293,10 @@ static int run(int argc, char **argv, enum mode mode)
 fail:
 	log_diag(&d, r);
 out:
-	build_release(&b);
+	/* build_release() clears @b: take the store out first. */
 	store_free(b.store);
+	b.store = NULL;
+	build_release(&b);
 	paths_free(&cmd);
 	paths_free(&env);
 	free(configdump);

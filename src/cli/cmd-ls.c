@@ -203,8 +203,10 @@ fail:
 	log_diag(&d, r);
 out:
 	tree_free(t);
-	build_release(&b);
+	/* build_release() clears @b: take the store out first. */
 	store_free(b.store);
+	b.store = NULL;
+	build_release(&b);
 	free(cmd.rootpath);
 	free(cmd.tmppath);
 	free(cmd.inputpath);

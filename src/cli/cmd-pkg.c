@@ -145,9 +145,10 @@ static int run(int argc, char **argv, bool fetch)
 		goto out;
 	}
 	if ((r = pkg_lock_load(lockpath, &lock, &d))) {
-		if (r == -ENOENT)
-			diag_prefix(&d, "run `kiln lock` first");
-		goto fail;
+		if (r != -ENOENT)
+			goto fail;
+		log_error("%s: not found; run `kiln lock` first", lockpath);
+		goto out;
 	}
 	uint8_t h[SHA256_LEN];
 	if ((r = pkg_request_hash(&req, h)))

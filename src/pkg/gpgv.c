@@ -25,9 +25,15 @@ extern char **environ;
 
 static int memfd_with(const char *name, const void *buf, size_t len)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC);
+	int fd0 = memfd_create(name, MFD_CLOEXEC), fd;
 	const char *p = buf;
 
+	if (fd0 < 0)
+		return -errno;
+	/* Above the child's fixed fds (1-5), so that no dup2 there
+	 * overwrites a source not yet duplicated. */
+	fd = fcntl(fd0, F_DUPFD_CLOEXEC, 10);
+	close(fd0);
 	if (fd < 0)
 		return -errno;
 	while (len) {

@@ -373,6 +373,12 @@ int pkg_download(const struct pkg_dl *v, unsigned n, struct store *s,
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			curl_multi_remove_handle(m, x->c);
 			running--;
+			if (cc == CURLE_RANGE_ERROR && x->got) {
+				/* The server cannot resume: start over, which
+				 * is not another attempt. */
+				x->restart = true;
+				x->attempts--;
+			}
 			bool again = x->attempts <= o->retries && !x->werr &&
 				     (x->restart || (cc != CURLE_OK && retryable(cc)) ||
 				      (cc == CURLE_OK && x->got < x->dl->size));

@@ -16,6 +16,8 @@
 #include "pkg/solve.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +33,18 @@
 
 #include "base/diag.h"
 
+/* libsolv's Debian reader does not keep Size: kiln reads it itself. */
+struct pkg_size {
+	char *key;                  /* "name version arch" */
+	uint64_t size;
+};
+
 struct pkg_pool {
 	Pool *pool;
 	Repo *repo;
+	struct pkg_size *sizes;
+	size_t nsizes, capsizes;
+	bool sorted;
 };
 
 int pkg_pool_new(const char *const *archs, unsigned narchs, struct pkg_pool **ret,
@@ -64,7 +75,89 @@ void pkg_pool_free(struct pkg_pool *p)
 	if (!p)
 		return;
 	pool_free(p->pool);
+	for (size_t i = 0; i < p->nsizes; i++)
+		free(p->sizes[i].key);
+	free(p->sizes);
 	free(p);
+}
+
+/* The value of field @f in the stanza line at @line (NULL if another). */
+static const char *field(const char *line, const char *end, const char *f, size_t *ret_len)
+{
+	size_t fl = strlen(f);
+	const char *v;
+
+	if ((size_t)(end - line) <= fl || strncmp(line, f, fl) || line[fl] != ':')
+		return NULL;
+	v = line + fl + 1;
+	while (v < end && *v == ' ')
+		v++;
+	*ret_len = (size_t)(end - v);
+	return v;
+}
+
+struct stanza {
+	const char *nm, *ver, *arch;
+	size_t nl, vl, al;
+	uint64_t size;
+	bool have;
+};
+
+static int flush_stanza(struct pkg_pool *p, struct stanza *st)
+{
+	char *k;
+
+	if (st->nm && st->ver && st->arch && st->have) {
+		if (p->nsizes == p->capsizes) {
+			size_t cap = p->capsizes ? p->capsizes * 2 : 256;
+			void *nv = realloc(p->sizes, cap * sizeof(*p->sizes));
+			if (!nv)
+				return -ENOMEM;
+			p->sizes = nv;
+			p->capsizes = cap;
+		}
+		if (asprintf(&k, "%.*s %.*s %.*s", (int)st->nl, st->nm, (int)st->vl, st->ver,
+			     (int)st->al, st->arch) < 0)
+			return -ENOMEM;
+		p->sizes[p->nsizes++] = (struct pkg_size){ k, st->size };
+		p->sorted = false;
+	}
+	memset(st, 0, sizeof(*st));
+	return 0;
+}
+
+static int add_sizes(struct pkg_pool *p, const char *text, size_t len)
+{
+	const char *q = text, *end = text + len;
+	struct stanza st = { 0 };
+	int r;
+
+	while (q < end) {
+		const char *e = memchr(q, '\n', (size_t)(end - q));
+		const char *le = e ? e : end, *v;
+		size_t n;
+		if (le == q) {
+			if ((r = flush_stanza(p, &st)))
+				return r;
+		} else if ((v = field(q, le, "Package", &n))) {
+			st.nm = v, st.nl = n;
+		} else if ((v = field(q, le, "Version", &n))) {
+			st.ver = v, st.vl = n;
+		} else if ((v = field(q, le, "Architecture", &n))) {
+			st.arch = v, st.al = n;
+		} else if ((v = field(q, le, "Size", &n))) {
+			char *x;
+			st.size = strtoull(v, &x, 10);
+			st.have = n && x == v + n;
+		}
+		q = e ? e + 1 : end;
+	}
+	return flush_stanza(p, &st);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	return strcmp(((const struct pkg_size *)a)->key, ((const struct pkg_size *)b)->key);
 }
 
 int pkg_pool_add(struct pkg_pool *p, const char *text, size_t len, const char *name,
@@ -78,6 +171,8 @@ int pkg_pool_add(struct pkg_pool *p, const char *text, size_t len, const char *n
 	fclose(f);
 	if (r)
 		return diag_fail(d, -EINVAL, "%s: %s", name, pool_errstr(p->pool));
+	if (add_sizes(p, text, len))
+		return diag_fail(d, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -123,9 +218,10 @@ static int cmp_locked(const void *a, const void *b)
 	return c ? c : strcmp(x->arch, y->arch);
 }
 
-static int add_result(Pool *pool, Id p, unsigned repo_index, const char *repo_name,
+static int add_result(struct pkg_pool *pp, Id p, unsigned repo_index, const char *repo_name,
 		      struct pkg_lock_layer *out, struct diag *d)
 {
+	Pool *pool = pp->pool;
 	Solvable *s = pool_id2solvable(pool, p);
 	Id type = 0;
 	const char *sum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &type);
@@ -142,7 +238,20 @@ static int add_result(Pool *pool, Id p, unsigned repo_index, const char *repo_na
 	memset(l, 0, sizeof(*l));
 	for (unsigned i = 0; i < SHA256_LEN; i++)
 		l->sha256[i] = (uint8_t)(hex_digit(sum[2 * i]) << 4 | hex_digit(sum[2 * i + 1]));
-	l->size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);
+	struct pkg_size key = { .key = NULL }, *found;
+	if (asprintf(&key.key, "%s %s %s", name, pool_id2str(pool, s->evr),
+		     pool_id2str(pool, s->arch)) < 0)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	if (!pp->sorted) {
+		qsort(pp->sizes, pp->nsizes, sizeof(*pp->sizes), cmp_size);
+		pp->sorted = true;
+	}
+	found = bsearch(&key, pp->sizes, pp->nsizes, sizeof(*pp->sizes), cmp_size);
+	free(key.key);
+	if (!found)
+		return diag_fail(d, -EINVAL, "repository %s: package %s has no Size in its index",
+				 repo_name, name);
+	l->size = found->size;
 	l->repo = repo_index;
 	if (!(l->name = strdup(name)) || !(l->version = strdup(pool_id2str(pool, s->evr))) ||
 	    !(l->arch = strdup(pool_id2str(pool, s->arch))) || !(l->filename = strdup(loc))) {
@@ -233,7 +342,7 @@ int pkg_pool_solve(struct pkg_pool *pp, const struct pkg_layer_req *lr, unsigned
 		goto out;
 	}
 	for (int i = 0; i < inst.count && !r; i++)
-		r = add_result(pool, inst.elements[i], repo_index, repo_name, out, d);
+		r = add_result(pp, inst.elements[i], repo_index, repo_name, out, d);
 	queue_free(&inst);
 	if (!r)
 		qsort(out->pkgs, out->npkgs, sizeof(*out->pkgs), cmp_locked);

@@ -316,6 +316,7 @@ static int load_lock(struct build *b, struct trees_state *st, struct diag *d)
 	}
 	free(path);
 	if (r) {
+		pkg_lock_release(st->lock);
 		free(st->lock);
 		st->lock = NULL;
 	}
