@@ -119,6 +119,7 @@ grep -q '^package rec-extra ' kiln.lock || fail "recommends = true: rec-extra no
 cp kiln.lock before.lock
 echo 'tree bad { layer { packages = { "broken" } } }' >>kiln.cfg
 expect_fail 1 'kiln.cfg:[0-9]+: tree .bad.*missing-lib' "$KILN" lock kiln.cfg
+cat "$T/.err"
 [ "$(wc -l <"$T/.err")" = 1 ] || { cat "$T/.err"; fail "more than one line"; }
 cmp before.lock kiln.lock || fail "kiln.lock changed by a failed lock"
 ls kiln.lock.tmp.* 2>/dev/null && fail "temporary lock left behind"
