@@ -129,6 +129,10 @@ static void sb_printf(struct strbuf *s, const char *fmt, ...)
 
 	if (s->err)
 		return;
+	if (!s->buf && !(s->buf = malloc(s->cap = 4096))) {
+		s->err = -ENOMEM;
+		return;
+	}
 	for (;;) {
 		va_start(ap, fmt);
 		int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);

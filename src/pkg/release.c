@@ -287,7 +287,10 @@ int release_check_gpgv_status(const char *buf, size_t len, const char *keyring, 
 			} else if (IS("EXPKEYSIG") || IS("REVKEYSIG") || IS("EXPSIG")) {
 				char kw[16];
 				status_field(s, sn, 0, f, sizeof(f));
-				snprintf(kw, sizeof(kw), "%.*s", (int)strcspn(s, " "), s);
+				size_t kl = 0;
+				while (kl < sn && s[kl] != ' ')
+					kl++;
+				snprintf(kw, sizeof(kw), "%.*s", (int)kl, s);
 				snprintf(why, sizeof(why), "%s: signed by key %s, which is %s", kw, f,
 					 kw[0] == 'R' ? "revoked" : kw[3] == 'K' ? "expired" :
 					 "an expired signature");

@@ -242,11 +242,12 @@ static int add_result(struct pkg_pool *pp, Id p, unsigned repo_index, const char
 	if (asprintf(&key.key, "%s %s %s", name, pool_id2str(pool, s->evr),
 		     pool_id2str(pool, s->arch)) < 0)
 		return diag_fail(d, -ENOMEM, "out of memory");
-	if (!pp->sorted) {
+	if (!pp->sorted && pp->nsizes) {
 		qsort(pp->sizes, pp->nsizes, sizeof(*pp->sizes), cmp_size);
 		pp->sorted = true;
 	}
-	found = bsearch(&key, pp->sizes, pp->nsizes, sizeof(*pp->sizes), cmp_size);
+	found = pp->nsizes ? bsearch(&key, pp->sizes, pp->nsizes, sizeof(*pp->sizes), cmp_size)
+			   : NULL;
 	free(key.key);
 	if (!found)
 		return diag_fail(d, -EINVAL, "repository %s: package %s has no Size in its index",
