@@ -174,6 +174,7 @@ static int run(int argc, char **argv, enum mode mode)
 	struct diag d = { 0 };
 	struct cli_progress prog = { 0 };
 	struct store_opts so = { 0 };
+	struct store *store;
 	char *configdump = NULL, *seed = NULL;
 	bool no_bmap = false;
 	int c, r, ret = EXIT_USAGE;
@@ -293,8 +294,9 @@ static int run(int argc, char **argv, enum mode mode)
 fail:
 	log_diag(&d, r);
 out:
+	store = b.store; /* build_release clears b */
 	build_release(&b);
-	store_free(b.store);
+	store_free(store);
 	paths_free(&cmd);
 	paths_free(&env);
 	free(configdump);
