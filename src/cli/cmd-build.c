@@ -256,9 +256,11 @@ static int run(int argc, char **argv, enum mode mode)
 	r = build_load(&b, config, &cmd, &env, &d);
 	if (r)
 		goto fail;
-	so.cfg_file = config;
 	cfg_t *cs = cfg_getsec(b.cfg, "config");
 	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
+	/* libconfuse keeps lines per section: name the config section. */
+	so.cfg_file = cs && cs->filename ? cs->filename : config;
+	so.cfg_line = cs ? cs->line : 0;
 	if (store_opts_open(&so, &b.store))
 		goto out;
 	if (configdump) {

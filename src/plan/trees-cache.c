@@ -161,8 +161,10 @@ static void save_one(struct build *b, struct trees_state *st, struct tree_layer 
 	if (layer_key(l, hash, key))
 		return;
 	if (!store_ac_get(b->store, key, &val, &len, &q)) {
+		/* Kept already, unless its blob was found bad and removed. */
+		bool have = len == SHA256_LEN && store_has(b->store, val);
 		free(val);
-		if (len == SHA256_LEN)
+		if (have)
 			return;
 	}
 	r = store_writer_new(b->store, &p.w, &q);
