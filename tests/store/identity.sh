@@ -3,7 +3,8 @@
 # sharing one store and on the Raspberry Pi example (real .debs). The
 # warm builds decompress nothing: every archive layer comes from the
 # store (--loglevel 2 notes), including for the second config, which
-# reads the same archives through other trees.
+# reads the same archives through other trees, and the example's FIT
+# takes its gzip'd kernel from the store.
 . "$KILN_TESTLIB"
 . "$KILN_SRC/tests/store/store.inc"
 need python3 sha256sum
@@ -55,4 +56,7 @@ ex ex-nocache --no-cache
 [ "$(sums ex-cold)" = "$(sums ex-nocache)" ] || fail "example: --no-cache build differs"
 grep -q 'linux-image.deb: reading archive' ex-cold.log || fail "example: cold build did not read the kernel"
 ! grep -q 'reading archive' ex-warm.log || { cat ex-warm.log; fail "example: warm build decompressed"; }
+# The gzip'd kernel in the FIT is a derived blob: compressed once.
+! grep -q "gzip'd payload .* from the build cache" ex-cold.log || fail "example: cold build hit a gzip entry"
+grep -q "gzip'd payload .* from the build cache" ex-warm.log || { cat ex-warm.log; fail "example: kernel gzip'd again"; }
 echo "identity: ok"
