@@ -174,6 +174,7 @@ static int run(int argc, char **argv, enum mode mode)
 	struct diag d = { 0 };
 	struct cli_progress prog = { 0 };
 	struct store_opts so = { 0 };
+	struct store *store;
 	char *configdump = NULL, *seed = NULL;
 	bool no_bmap = false;
 	int c, r, ret = EXIT_USAGE;
@@ -255,9 +256,11 @@ static int run(int argc, char **argv, enum mode mode)
 	r = build_load(&b, config, &cmd, &env, &d);
 	if (r)
 		goto fail;
-	so.cfg_file = config;
 	cfg_t *cs = cfg_getsec(b.cfg, "config");
 	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
+	/* libconfuse keeps lines per section: name the config section. */
+	so.cfg_file = cs && cs->filename ? cs->filename : config;
+	so.cfg_line = cs ? cs->line : 0;
 	if (store_opts_open(&so, &b.store))
 		goto out;
 	if (configdump) {
@@ -293,10 +296,9 @@ static int run(int argc, char **argv, enum mode mode)
 fail:
 	log_diag(&d, r);
 out:
-	/* build_release() clears @b: take the store out first. */
-	store_free(b.store);
-	b.store = NULL;
+	store = b.store; /* build_release clears b */
 	build_release(&b);
+	store_free(store);
 	paths_free(&cmd);
 	paths_free(&env);
 	free(configdump);

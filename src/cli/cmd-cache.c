@@ -130,6 +130,8 @@ int cmd_cache(int argc, char **argv)
 			goto fail;
 		printf("%" PRIu64 " bad entr%s removed\n", bad, bad == 1 ? "y" : "ies");
 		if (bad) {
+			log_error("store %s: %" PRIu64 " bad entr%s found and removed",
+				  store_root(s), bad, bad == 1 ? "y" : "ies");
 			ret = EXIT_FAIL;
 			goto out;
 		}

@@ -59,7 +59,8 @@ int store_opts_limit(const struct store_opts *o, uint64_t *ret)
 		if (o->size)
 			log_error("--cache-size: %s", d.msg);
 		else
-			log_error("%s: config { cache-size }: %s", o->cfg_file, d.msg);
+			log_error("%s:%d: config { cache-size = \"%s\" }: %s", o->cfg_file,
+				  o->cfg_line, v, d.msg);
 		return -EINVAL;
 	}
 	*ret = sp.bytes;

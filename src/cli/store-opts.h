@@ -19,8 +19,9 @@ struct store_opts {
 	const char *dir;    /* --cache */
 	bool off;           /* --no-cache */
 	const char *size;   /* --cache-size */
-	const char *cfg_size;  /* config { cache-size } (for messages: cfg_file) */
-	const char *cfg_file;
+	const char *cfg_size;  /* config { cache-size } */
+	const char *cfg_file;  /* ... and where it is, for messages */
+	int cfg_line;
 };
 
 #define STORE_DEFAULT_LIMIT (UINT64_C(10) << 30)

@@ -59,6 +59,7 @@ static void def_free(struct tree_def *def)
 		free(l->dest);
 		free(l->label);
 		tree_archive_log_free(l->log);
+		trees_cache_free(l->cache);
 		strv_free(l->remove, l->nremove);
 		strv_free(l->include, l->ninclude);
 		trees_pkg_layer_release(l);

@@ -18,6 +18,7 @@
 
 struct build;
 struct diag;
+struct layer_cache;
 struct tree_archive_log;
 
 /* Inline items of a layer, applied in this order of kinds. */
@@ -67,6 +68,7 @@ struct tree_layer {
 	 * later compositions (other images, setup then generate) replay
 	 * them instead of decompressing the archive again. */
 	struct tree_archive_log *log;
+	struct layer_cache *cache;  /* archive/deb: its entry in the store */
 	char *label;                /* layer name in messages */
 	/* Package layer (trees-pkg.c): what it asks for; at build time, one
 	 * deb layer per package kiln.lock names for it. */
@@ -210,6 +212,21 @@ int trees_expand_fail(int r, const char *file, unsigned line, const char *what, 
 /* Host path of config path @p (relative to the input path), with @sub
  * appended when not NULL; NULL when out of memory (trees.c). */
 char *trees_resolve(struct build *b, const char *p, const char *sub);
+
+/*
+ * The build cache for archive layers (trees-cache.c). trees_cache_load:
+ * before a layer's first read in this build, hash the archive (stat
+ * index) and, when the store holds its decoded form, load that as the
+ * layer's log: the archive is not decompressed. trees_cache_save: after
+ * a read, keep the logs it recorded (this layer's and its siblings') in
+ * the store. Both are no-ops without b->store. Return 0, or -ESTALE
+ * when the archive changes while kiln reads it (the diag names it),
+ * -ENOMEM; problems with the store itself are warnings.
+ */
+int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, struct diag *d);
+int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer *l,
+		     const char *host, struct diag *d);
+void trees_cache_free(struct layer_cache *lc);
 
 /* Apply inline item @it to @t under policy @pol (trees-items.c). */
 int trees_apply_item(struct build *b, struct trees_state *st, struct tree *t,

@@ -250,10 +250,16 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 				.log = b->archive_nocache ? NULL : &l->log,
 			};
 			struct tree_archive_sibling *sib = NULL;
-			if (o.log && !l->log)
+			bool first = o.log && !l->log;
+			if (first)
+				r = trees_cache_load(b, l, host, d);
+			if (!r && o.log && !l->log)
 				o.nsiblings = collect_siblings(b, st, l, host, &sib);
 			o.siblings = sib;
-			r = tree_add_archive(t, host, &o, d);
+			if (!r)
+				r = tree_add_archive(t, host, &o, d);
+			if (!r && first)
+				r = trees_cache_save(b, st, l, host, d);
 			free(sib);
 		} else if (l->src == LAYER_PKG) {
 			r = trees_pkg_compose(b, st, def, l, t, pol, d);

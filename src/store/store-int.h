@@ -15,7 +15,7 @@ struct store {
 	int lockfd;
 	uint64_t max_bytes;
 	/* Bytes in cas/ + ac/ as last counted plus what this process added
-	 * since: when it passes max_bytes, an opportunistic gc runs. */
+	 * since: past max_bytes, store_free runs an opportunistic gc. */
 	uint64_t approx_bytes;
 	bool counted;
 	unsigned tmp_seq;

@@ -228,6 +228,20 @@ int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify
 	return 0;
 }
 
+char *store_blob_path(const struct store *s, const uint8_t hash[SHA256_LEN])
+{
+	char rel[STORE_REL_MAX];
+	size_t n;
+	char *p;
+
+	store_rel_path("cas", hash, rel);
+	n = strlen(s->root) + strlen(rel) + 2;
+	p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", s->root, rel);
+	return p;
+}
+
 struct store_writer {
 	struct store *s;
 	int fd;
@@ -342,13 +356,12 @@ static int publish(struct store *s, const char *tmp, const char *rel, struct dia
 	return 0;
 }
 
+/* The limit is enforced when the store is opened and closed, never in
+ * between: paths handed out (store_blob_path) must stay valid. */
 static void account(struct store *s, uint64_t len)
 {
-	if (!s->counted)
-		return;
-	s->approx_bytes += len;
-	if (s->max_bytes && s->approx_bytes > s->max_bytes)
-		store_gc_try(s, s->max_bytes);
+	if (s->counted)
+		s->approx_bytes += len;
 }
 
 int store_writer_commit(struct store_writer *w, const uint8_t *expect,

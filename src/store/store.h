@@ -83,6 +83,12 @@ int store_writer_commit(struct store_writer *w, const uint8_t *expect /* SHA256_
 			uint8_t ret_hash[SHA256_LEN], struct diag *d);
 void store_writer_free(struct store_writer *w);
 
+/* store_blob_path - "<root>/cas/XX/<hex>" of blob @hash, malloc'd (NULL
+ * when out of memory): for readers that hand the path on (tree nodes
+ * point into decoded layers). The path stays valid while the store is
+ * open: gc and clear wait for every open store to close. */
+char *store_blob_path(const struct store *s, const uint8_t hash[SHA256_LEN]);
+
 /* store_put_fd - copy the whole of @fd (from offset 0) into the store. */
 int store_put_fd(struct store *s, int fd, const uint8_t *expect, uint8_t ret_hash[SHA256_LEN],
 		 struct diag *d);
