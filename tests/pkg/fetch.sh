@@ -36,17 +36,32 @@ expect_fail 1 'kiln.lock.*run `kiln lock` first' "$KILN" fetch kiln.cfg
 expect_fail 1 "package (hello 1.0|libhello 2) .* is not in the store; run \`kiln fetch\`" build
 expect_no_output images
 
-# The server stops mid-download: nothing enters the store.
-python3 - "$T/repo" >"$T/half.port" 2>"$T/half.log" <<'PY' &
-import http.server, os, sys
-root = sys.argv[1]
+# A server that stops half-way through every file ("half"), or only the
+# first time and then honours Range ("resume").
+cat >server.py <<'PY'
+import http.server, os, re, sys
+root, mode = sys.argv[1], sys.argv[2]
+seen = set()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        p = os.path.join(root, self.path.lstrip('/'))
-        data = open(p, 'rb').read()
+        data = open(os.path.join(root, self.path.lstrip('/')), 'rb').read()
+        m = re.match(r'bytes=(\d+)-$', self.headers.get('Range', ''))
+        if mode == 'resume' and m:
+            start = int(m.group(1))
+            sys.stderr.write('RANGE %s %d\n' % (self.path, start)); sys.stderr.flush()
+            self.send_response(206)
+            self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, len(data) - 1, len(data)))
+            self.send_header('Content-Length', str(len(data) - start))
+            self.end_headers()
+            self.wfile.write(data[start:])
+            return
         self.send_response(200)
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
+        if mode == 'resume' and self.path in seen:
+            self.wfile.write(data)
+            return
+        seen.add(self.path)
         self.wfile.write(data[:len(data) // 2])
         self.wfile.flush()
         self.close_connection = True
@@ -55,23 +70,39 @@ s = http.server.HTTPServer(('127.0.0.1', 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
-HALF_PID=$!
-trap 'kill $HTTP_PID $HALF_PID 2>/dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 100); do [ -s "$T/half.port" ] && break; sleep 0.1; done
-half=$(cat "$T/half.port")
-sed "s|^repository debian [0-9]* .*|&|; s|^repository debian http://[^ ]*|repository debian http://127.0.0.1:$half|" \
-	kiln.lock >half.lock
+start_server() {
+	: >"$T/$1.port"
+	python3 server.py "$T/repo" "$1" >"$T/$1.port" 2>"$T/$1.log" &
+	eval "${1}_pid=\$!"
+	for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.1; done
+	[ -s "$T/$1.port" ] || fail "$1 server did not start"
+}
+start_server half
+start_server resume
+trap 'kill $HTTP_PID $half_pid $resume_pid 2>/dev/null || true; rm -rf "$T"' EXIT
 cp kiln.lock good.lock
-cp half.lock kiln.lock
+at() { sed "s|^repository debian http://[^ ]*|repository debian http://127.0.0.1:$1|" good.lock >kiln.lock; }
+
+# Stopping mid-download every time: nothing enters the store.
+half=$(cat "$T/half.port")
+at "$half"
 expect_fail 1 "http://127.0.0.1:$half/pool/main/.*\.deb: .*transfer closed with [0-9]+ bytes remaining" \
 	"$KILN" fetch --retries 2 kiln.cfg
 [ "$(blobs)" = 0 ] || fail "a partial download entered the store"
 [ -z "$(ls -A "$KILN_CACHE/tmp" 2>/dev/null)" ] || fail "temporaries left in the store"
-kill $HALF_PID
+kill $half_pid
+
+# Stopping once: the retry resumes with a Range request (in a store of
+# its own) and the result is verified whole.
+at "$(cat "$T/resume.port")"
+KILN_CACHE=$T/cache2 "$KILN" fetch --retries 1 kiln.cfg || fail "fetch did not resume"
+grep -q '^RANGE /pool/main/hello_1.0_arm64.deb [1-9]' "$T/resume.log" || fail "no Range request"
+[ "$(find "$T/cache2/cas" -type f | wc -l)" = 2 ] || fail "resumed downloads not in the store"
+kill $resume_pid
 
 # A server that is gone (a closed port).
 closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-sed "s|^repository debian http://[^ ]*|repository debian http://127.0.0.1:$closed|" good.lock >kiln.lock
+at "$closed"
 expect_fail 1 "http://127.0.0.1:$closed/pool/main/.*\.deb: .*(connect|refused)" \
 	"$KILN" fetch --retries 0 kiln.cfg
 [ "$(blobs)" = 0 ] || fail "store changed"
