@@ -216,6 +216,9 @@ int trees_pkg_load_layer(struct build *b, struct trees_state *st, struct tree_de
 	    (r = dup_list(sec, "exclude", &l->exclude, &l->nexclude, d)))
 		return r;
 	l->recommends = cfg_getbool(sec, "recommends");
+	if (!st->nrepos)
+		return diag_fail(d, -EINVAL, "%s:%u: tree '%s': a package layer needs a "
+				 "`repository NAME { }` section", l->cfgfile, l->line, def->name);
 	if (!repo && st->nrepos != 1)
 		return diag_fail(d, -EINVAL, "%s:%u: tree '%s': package layer: name its "
 				 "repository (%u are defined)", l->cfgfile, l->line, def->name,
