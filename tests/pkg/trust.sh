@@ -98,6 +98,12 @@ sed 's/keyring = /allow-expired = true\n\tkeyring = /' kiln.cfg >snap.cfg
 cp good.lock kiln.lock # (kiln.lock is per directory)
 restore
 
+# A Release from the future (a wrong clock or a forged Date).
+sed -i 's/^Date: .*/Date: Fri, 01 Jan 2100 00:00:00 UTC/' "$D/Release"
+sign "$D"
+must_refuse 'Release is not valid yet \(Date: Fri, 01 Jan 2100 00:00:00 UTC is in the future\)'
+restore
+
 # A server that is not there (a closed port).
 python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' >port
 closed=$(cat port)
