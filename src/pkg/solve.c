@@ -232,7 +232,12 @@ static int add_result(struct pkg_pool *pp, Id p, unsigned repo_index, const char
 	if (!sum || type != REPOKEY_TYPE_SHA256 || strlen(sum) != 64)
 		return diag_fail(d, -EINVAL, "repository %s: package %s has no SHA256 in its index",
 				 repo_name, name);
-	if (!loc || !*loc || strpbrk(loc, " \t\n") || strstr(loc, ".."))
+	const char *fields[] = { name, pool_id2str(pool, s->evr), pool_id2str(pool, s->arch) };
+	for (unsigned i = 0; i < 3; i++)
+		if (!*fields[i] || strpbrk(fields[i], " \t\n\r"))
+			return diag_fail(d, -EINVAL, "repository %s: package \"%s\": malformed "
+					 "name, version or architecture", repo_name, name);
+	if (!loc || !*loc || strpbrk(loc, " \t\n\r") || strstr(loc, ".."))
 		return diag_fail(d, -EINVAL, "repository %s: package %s: bad Filename", repo_name,
 				 name);
 	memset(l, 0, sizeof(*l));

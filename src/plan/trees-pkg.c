@@ -208,6 +208,10 @@ int trees_pkg_load_layer(struct build *b, struct trees_state *st, struct tree_de
 		return diag_fail(d, -EINVAL, "%s:%u: tree '%s': a layer has one source (dir, "
 				 "archive, deb or packages); use one layer each", l->cfgfile,
 				 l->line, def->name);
+	/* The tree's name is written to kiln.lock, one line per layer. */
+	if (strpbrk(def->name, "\n\r") || !*def->name)
+		return diag_fail(d, -EINVAL, "%s:%u: a tree with package layers needs a name "
+				 "without line breaks", l->cfgfile, l->line);
 	if (cfg_getstr(sec, "subdir"))
 		return cfg_fail(sec, "subdir", cfg_getstr(sec, "subdir"), -EINVAL, d,
 				"not for package layers");

@@ -37,6 +37,8 @@ tree t { layer { packages = { \"a b\" } } }" 'bad.cfg:2: packages = "a b": not a
 check "$R
 tree t { layer { packages = { \"a\" } subdir = \"x\" } }" 'bad.cfg:2: subdir = "x": not for package layers'
 check 'tree t { layer { dir = "d" } }' 'bad.cfg: no package layers'
+check "$R
+tree \"a\\nb\" { layer { packages = { \"a\" } } }" 'bad.cfg:2: a tree with package layers needs a name without line breaks'
 # A local repository that is not there names the path.
 check "$R
 tree t { layer { packages = { \"a\" } } }" 'repository r \(bad.cfg:1\): .*repo/Release: No such file or directory'
