@@ -37,6 +37,19 @@ sed "s|url = \"flat\"|url = \"file://$T/cfg/flat\"|" cfg/kiln.cfg >cfg/file.cfg
 diff <(grep '^package' dir.lock) <(grep '^package' cfg/kiln.lock) || fail "file:// locked differently"
 cp dir.lock cfg/kiln.lock
 
+# The index compressed with gzip, or not at all: the same packages.
+for z in gz plain; do
+	rm -f cfg/flat/Packages.xz cfg/flat/Packages.gz
+	[ $z = gz ] && gzip -kn cfg/flat/Packages
+	(cd cfg/flat && apt-ftparchive release . >../Release.new && mv ../Release.new Release)
+	sign cfg/flat
+	[ $z = plain ] || ! grep -q ' Packages$' cfg/flat/Release || mv cfg/flat/Packages cfg/Packages.hidden
+	"$KILN" lock cfg/kiln.cfg || fail "kiln lock (Packages $z)"
+	diff <(grep '^package' dir.lock) <(grep '^package' cfg/kiln.lock) || fail "Packages.$z locked differently"
+	[ -e cfg/Packages.hidden ] && mv cfg/Packages.hidden cfg/flat/Packages
+done
+cp dir.lock cfg/kiln.lock
+
 # A modified .deb in the directory: refused, nothing enters the store.
 cp cfg/flat/tool_1.2-3_arm64.deb tool.saved
 echo junk >>cfg/flat/tool_1.2-3_arm64.deb
