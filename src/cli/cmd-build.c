@@ -15,13 +15,15 @@
 #include "cli/interrupt.h"
 #include "cli/log.h"
 #include "cli/settings.h"
+#include "cli/store-opts.h"
 #include "io/undo.h"
+#include "store/store.h"
 #include "plan/build.h"
 
 enum {
 	OPT_ROOTPATH = 256, OPT_TMPPATH, OPT_INPUTPATH, OPT_OUTPUTPATH, OPT_INCLUDEPATH,
 	OPT_CONFIG, OPT_CONFIGDUMP, OPT_LOGLEVEL, OPT_SEED, OPT_NO_BMAP, OPT_TOOL, OPT_HELP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_CACHE, OPT_NO_CACHE, OPT_CACHE_SIZE,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +39,9 @@ static const struct option long_opts[] = {
 	{ "no-bmap", no_argument, NULL, OPT_NO_BMAP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "cache-size", required_argument, NULL, OPT_CACHE_SIZE },
 	/* genimage's tool-path options: accepted, unused (kiln runs no tools). */
 	{ "cpio", required_argument, NULL, OPT_TOOL }, { "dd", required_argument, NULL, OPT_TOOL },
 	{ "debugfs", required_argument, NULL, OPT_TOOL }, { "e2fsck", required_argument, NULL, OPT_TOOL },
@@ -68,6 +73,10 @@ static void help(enum mode m)
 	       "  --loglevel N        0 quiet, 1 normal, 2+ verbose\n"
 	       "  --seed STRING       key for every derived id (default: per image name)\n"
 	       "  --no-bmap           do not write .bmap files next to disk images\n"
+	       "  --cache DIR         the build cache (default $KILN_CACHE, else\n"
+	       "                      $XDG_CACHE_HOME/kiln, else ~/.cache/kiln)\n"
+	       "  --no-cache          build without it (as KILN_CACHE=off)\n"
+	       "  --cache-size SIZE   its limit (default: config { cache-size }, else 10G)\n"
 	       "Environment: GENIMAGE_ROOTPATH, ..._TMPPATH, ..._INPUTPATH, ..._OUTPUTPATH,\n"
 	       "..._INCLUDEPATH, ..._CONFIG; SOURCE_DATE_EPOCH fixes every timestamp.\n",
 	       what, m == MODE_GENIMAGE ? "genimage.cfg" : "kiln.cfg");
@@ -168,6 +177,8 @@ static int run(int argc, char **argv, enum mode mode)
 	struct build b;
 	struct diag d = { 0 };
 	struct cli_progress prog = { 0 };
+	struct store_opts so = { 0 };
+	struct store *store;
 	char *configdump = NULL, *seed = NULL;
 	bool no_bmap = false;
 	int c, r, ret = EXIT_USAGE;
@@ -188,6 +199,9 @@ static int run(int argc, char **argv, enum mode mode)
 		case OPT_SEED: r = set_opt(&seed, optarg); break;
 		case OPT_NO_BMAP: no_bmap = true; r = 0; break;
 		case OPT_TOOL: r = 0; break;
+		case OPT_CACHE: so.dir = optarg; r = 0; break;
+		case OPT_NO_CACHE: so.off = true; r = 0; break;
+		case OPT_CACHE_SIZE: so.size = optarg; r = 0; break;
 		case OPT_LOGLEVEL: {
 			char *e;
 			long v = strtol(optarg, &e, 10);
@@ -247,6 +261,13 @@ static int run(int argc, char **argv, enum mode mode)
 	r = build_load(&b, config, &cmd, &env, &d);
 	if (r)
 		goto fail;
+	cfg_t *cs = cfg_getsec(b.cfg, "config");
+	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
+	/* libconfuse keeps lines per section: name the config section. */
+	so.cfg_file = cs && cs->filename ? cs->filename : config;
+	so.cfg_line = cs ? cs->line : 0;
+	if (store_opts_open(&so, &b.store))
+		goto out;
 	if (configdump) {
 		FILE *f = fopen(configdump, "w");
 		if (!f) {
@@ -282,7 +303,9 @@ static int run(int argc, char **argv, enum mode mode)
 fail:
 	log_diag(&d, r);
 out:
+	store = b.store; /* build_release clears b */
 	build_release(&b);
+	store_free(store);
 	paths_free(&cmd);
 	paths_free(&env);
 	free(configdump);

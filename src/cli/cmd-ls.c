@@ -25,6 +25,8 @@
 #include "cli/commands.h"
 #include "cli/log.h"
 #include "cli/settings.h"
+#include "cli/store-opts.h"
+#include "store/store.h"
 #include "fs/tree.h"
 #include "plan/build.h"
 #include "plan/image.h"
@@ -215,6 +217,10 @@ int cmd_ls(int argc, char **argv)
 		goto out;
 	if ((r = build_load(&b, config, &cmd, &env, &d)))
 		goto fail;
+	/* Package layers read their .debs from the store. */
+	struct store_opts so = { .cfg_file = config };
+	if (store_opts_open(&so, &b.store))
+		goto out;
 	if (tree_name) {
 		/* A tree on its own: compose it as an image holding only it. */
 		struct image tmp = { .name = tree_name, .cfgfile = config, .trees = &tree_name,
@@ -250,6 +256,9 @@ fail:
 	log_diag(&d, r);
 out:
 	tree_free(t);
+	/* build_release() clears @b: take the store out first. */
+	store_free(b.store);
+	b.store = NULL;
 	build_release(&b);
 	free(cmd.rootpath);
 	free(cmd.tmppath);

@@ -24,6 +24,9 @@ int cmd_inspect(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_bmap(int argc, char **argv);  /* cmd-bmap.c */
 int cmd_flash(int argc, char **argv); /* cmd-flash.c */
+int cmd_cache(int argc, char **argv); /* cmd-cache.c */
+int cmd_lock(int argc, char **argv);  /* cmd-pkg.c */
+int cmd_fetch(int argc, char **argv); /* cmd-pkg.c */
 /* genimage drop-in mode: same options as build, no subcommand. */
 int cmd_genimage(int argc, char **argv);
 

@@ -8,12 +8,15 @@
  *   vars = { "KERNEL=Image" }
  *   tree NAME {
  *       conflicts = error | keep-first | replace
- *       layer { dir = "..." | archive = "..." | deb = "..."  ... }   (ordered)
+ *       layer { dir = "..." | archive = "..." | deb = "..." | packages = { ... } ... }
  *       mkdir/file/symlink/hardlink/node PATH { ... }   remove = { GLOB }
  *       device-table = { "..." }  fs-config = { "..." }
  *       attr GLOB { mode uid gid capabilities }
  *       group NAME { gid members }  user NAME { ... }
  *   }
+ *
+ *   repository NAME { url suite components architectures keyring allow-expired }
+ *   (docs/config/packages.md)
  *
  * libconfuse keeps order only among sections of one kind, so ordering
  * is explicit: `layer` sections apply in order; inside a layer its
@@ -76,7 +79,22 @@ static cfg_opt_t layer_opts[] = {
 	CFG_BOOL("follow-symlinks", cfg_false, CFGF_NONE),
 	CFG_STR_LIST("xattrs", NULL, CFGF_NONE),
 	CFG_STR("conflicts", NULL, CFGF_NONE),
+	/* A package layer (docs/config/packages.md). */
+	CFG_STR_LIST("packages", NULL, CFGF_NONE),
+	CFG_STR("repository", NULL, CFGF_NONE),
+	CFG_STR_LIST("exclude", NULL, CFGF_NONE),
+	CFG_BOOL("recommends", cfg_false, CFGF_NONE),
 	ITEM_SECS,
+	CFG_END()
+};
+
+static cfg_opt_t repository_opts[] = {
+	CFG_STR("url", NULL, CFGF_NONE),
+	CFG_STR("suite", NULL, CFGF_NONE),
+	CFG_STR_LIST("components", NULL, CFGF_NONE),
+	CFG_STR_LIST("architectures", NULL, CFGF_NONE),
+	CFG_STR("keyring", NULL, CFGF_NONE),
+	CFG_BOOL("allow-expired", cfg_false, CFGF_NONE),
 	CFG_END()
 };
 
@@ -123,6 +141,7 @@ static cfg_opt_t tree_opts[] = {
 cfg_opt_t schema_extra_top_opts[] = {
 	CFG_SEC("tree", tree_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_STR_LIST("vars", NULL, CFGF_NONE),
+	CFG_SEC("repository", repository_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
 

@@ -31,6 +31,9 @@ struct tree_archive_log {
 	char *abs_name;   /* member that triggered the leading-'/' warning */
 	bool have_stat;
 	struct stat st;   /* the archive file when it was read */
+	/* Loaded from a decoded-layer file (tree-archive-export.c): the
+	 * members' data is in that file, not in the spill file. */
+	char *data_path;
 };
 
 /* An archive member, from libarchive (a, e) or from a replay log. */
@@ -58,6 +61,7 @@ struct imp {
 	uint64_t count;
 	struct tree_archive_log *rec; /* reading: log being recorded (or NULL) */
 	struct tree_archive_log **sib; /* ... and those of o->siblings */
+	const char *data_path;         /* replaying a loaded log: its data file */
 	unsigned nsib;                 /* 0 when sibling recording was dropped */
 	bool kept;                    /* the current member passed the filters */
 	bool has_data;                /* ... and its data went to data_off */
@@ -116,5 +120,14 @@ int ta_record_sibling(struct imp *im, unsigned k, const struct member *m);
 
 /* Import every member of @log again, in order. */
 int ta_replay(struct imp *im, const struct tree_archive_log *log);
+
+/* Check the records in @buf (a log's bytes) are well formed, count them
+ * into *ret_n, and pass each data reference to @fn (which may rewrite
+ * the offset). -EINVAL for a malformed log, or @fn's error. */
+int ta_log_walk(uint8_t *buf, size_t len, uint64_t *ret_n,
+		int (*fn)(void *ud, uint64_t *data_off, uint64_t size), void *ud);
+
+/* Size of one record's fixed part: part of the decoded-layer format. */
+size_t ta_log_rec_size(void);
 
 #endif

@@ -34,6 +34,7 @@ void tree_archive_log_free(struct tree_archive_log *log)
 		return;
 	free(log->buf);
 	free(log->abs_name);
+	free(log->data_path);
 	free(log);
 }
 
@@ -232,4 +233,61 @@ int ta_replay(struct imp *im, const struct tree_archive_log *log)
 			return r;
 	}
 	return 0;
+}
+
+/* Walk the records of a log (tree-archive-export.c): check each lies
+ * within @len, and hand every data reference to @fn, which may move it. */
+int ta_log_walk(uint8_t *buf, size_t len, uint64_t *ret_n,
+		int (*fn)(void *ud, uint64_t *data_off, uint64_t size), void *ud)
+{
+	size_t pos = 0;
+	uint64_t n = 0;
+
+	while (pos < len) {
+		struct rec rc;
+		if (len - pos < sizeof(rc))
+			return -EINVAL;
+		memcpy(&rc, buf + pos, sizeof(rc));
+		size_t rec_at = pos;
+		pos += sizeof(rc);
+		const uint32_t lens[3] = { rc.name_len, rc.hl_len, rc.link_len };
+		const bool has[3] = { true, rc.flags & REC_HL, rc.flags & REC_LINK };
+		for (int i = 0; i < 3; i++) {
+			if (!has[i])
+				continue;
+			if (lens[i] > TREE_ARCHIVE_MAX_NAME || len - pos <= lens[i] ||
+			    buf[pos + lens[i]] || strlen((const char *)buf + pos) != lens[i])
+				return -EINVAL;
+			pos += lens[i] + 1;
+		}
+		for (uint32_t i = 0; i < rc.nxattrs; i++) {
+			uint32_t nl, vl;
+			if (len - pos < 8)
+				return -EINVAL;
+			memcpy(&nl, buf + pos, 4);
+			memcpy(&vl, buf + pos + 4, 4);
+			pos += 8;
+			uint64_t need = (uint64_t)nl + 1 + (vl <= XATTR_MAX ? vl : 0);
+			if (nl > TREE_ARCHIVE_MAX_NAME || vl > XATTR_MAX + 1 || len - pos < need ||
+			    buf[pos + nl])
+				return -EINVAL;
+			pos += (size_t)need;
+		}
+		if (rc.flags & REC_DATA) {
+			if (rc.size <= 0)
+				return -EINVAL;
+			int r = fn(ud, &rc.data_off, (uint64_t)rc.size);
+			if (r)
+				return r;
+			memcpy(buf + rec_at, &rc, sizeof(rc));
+		}
+		n++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+size_t ta_log_rec_size(void)
+{
+	return sizeof(struct rec);
 }

@@ -27,6 +27,13 @@ static int arch_fail(struct imp *im, struct archive *a, const char *member, int 
 	return diag_fail(im->d, err, "%s: %s", im->o->name, why ? why : "cannot read archive");
 }
 
+/* Where the data of the members being imported is: the spill file, or
+ * the decoded-layer file a replayed log was loaded from. */
+static const char *data_path(const struct imp *im)
+{
+	return im->data_path ? im->data_path : spill_path(im->o->spill);
+}
+
 /* Copy one member's data into the spill file. */
 int ta_read_data(struct imp *im, struct archive *a, const char *member, uint64_t size,
 		 uint64_t *ret_off)
@@ -180,8 +187,8 @@ int ta_import_member(struct imp *im, const struct member *m)
 			r = member_data(im, m, (uint64_t)m->size, &off);
 			if (r)
 				return r;
-			if (tgt && tree_is_reg(tgt) && *spill_path(im->o->spill)) {
-				if (tree_node_set_src(im->t, tgt, spill_path(im->o->spill), off))
+			if (tgt && tree_is_reg(tgt) && *data_path(im)) {
+				if (tree_node_set_src(im->t, tgt, data_path(im), off))
 					return diag_fail(im->d, -ENOMEM, "out of memory");
 				tgt->size = (uint64_t)m->size;
 			} else if (tgt && tree_is_reg(tgt)) {
@@ -201,8 +208,8 @@ int ta_import_member(struct imp *im, const struct member *m)
 			r = member_data(im, m, at.size, &at.src_off);
 			if (r)
 				return r;
-			if (*spill_path(im->o->spill))
-				at.src_path = spill_path(im->o->spill);
+			if (*data_path(im))
+				at.src_path = data_path(im);
 		}
 		break;
 	}
@@ -444,6 +451,7 @@ static int run_replay(struct tree *t, const struct tree_archive_opts *o, struct 
 	im->t = t;
 	im->o = o;
 	im->d = d;
+	im->data_path = log->data_path;
 	r = ta_replay(im, log);
 	free(im);
 	return r;

@@ -31,6 +31,7 @@
 
 struct diag;
 struct spill;
+struct stat;
 struct spill_region;
 struct tree_archive_log;
 
@@ -90,6 +91,42 @@ struct tree_archive_sibling {
 
 /* tree_archive_log_free - free a replay log; NULL is a no-op. */
 void tree_archive_log_free(struct tree_archive_log *log);
+
+/*
+ * Decoded layers (tree-archive-export.c): a replay log with its members'
+ * data in one file, for the build cache. The log of a layer depends only
+ * on the archive's bytes, its kind, `include` and `subdir`: dest, policy
+ * and the tree-dependent checks apply at each replay.
+ *
+ * tree_archive_layer_format - the file format's number (changes with
+ * the record layout); part of any key a decoded layer is stored under.
+ */
+uint32_t tree_archive_layer_format(void);
+
+/*
+ * tree_archive_log_export - write @log (recorded by a read whose data is
+ * in the spill file open as @spill_fd, flushed) and its data through
+ * @write_fn. Returns 0, -EINVAL for a log loaded from a file, -ENOMEM,
+ * or -errno of reading the spill file / @write_fn's error.
+ */
+int tree_archive_log_export(const struct tree_archive_log *log, int spill_fd,
+			    int (*write_fn)(void *ud, const void *buf, size_t len), void *ud,
+			    struct diag *d);
+
+/*
+ * tree_archive_log_load - a replay log from the decoded-layer file open
+ * as @fd, whose members' data stays in that file: tree nodes point at
+ * @path, which must stay readable until the images are written.
+ * @archive_st: the archive's stat data, checked before every replay as
+ * for a log recorded in this build (may be NULL). Every record is
+ * bounds-checked. Returns 0, -EINVAL (not such a file, or another
+ * format: the diag names @path), -ENOMEM, -errno.
+ */
+int tree_archive_log_load(int fd, const char *path, const struct stat *archive_st,
+			  struct tree_archive_log **ret, struct diag *d);
+
+/* tree_archive_log_is_loaded - true for a log from tree_archive_log_load. */
+bool tree_archive_log_is_loaded(const struct tree_archive_log *log);
 
 /*
  * tree_add_archive - import the archive at host path @path.

@@ -14,6 +14,7 @@
 
 struct diag;
 struct sink;
+struct store;
 
 /* Settings with genimage's precedence: default < GENIMAGE_* env <
  * config {} < command line. The CLI fills them; NULL = not given. */
@@ -31,6 +32,9 @@ struct build {
 	bool bmap;                /* write .bmap next to disk images */
 	unsigned loglevel;
 	bool archive_nocache;     /* re-read archive layers at every composition (tests) */
+	/* The content-addressed store (docs/store.md), opened and freed by
+	 * the CLI; NULL: no cache. Decoded archive layers are kept there. */
+	struct store *store;
 
 	struct schema_set schema;
 	cfg_t *cfg;

@@ -28,6 +28,7 @@
 #include "io/sink.h"
 #include "plan/bootutil.h"
 #include "plan/build.h"
+#include "plan/derived-cache.h"
 #include "plan/image.h"
 
 #define ITS_MAX (4u << 20)
@@ -413,7 +414,7 @@ static int gzip_images(struct build *b, struct image *img, struct fit_priv *p, s
 			memcpy(raw, dp->val, dp->len);
 			rl = dp->len;
 		}
-		r = gzip_buf(raw, rl, &gz, &gl);
+		r = derived_gzip(b, raw, rl, &gz, &gl, d);
 		free(raw);
 		if (r)
 			return diag_fail(d, r, "gzip of image %s failed", n->name);

@@ -59,8 +59,10 @@ static void def_free(struct tree_def *def)
 		free(l->dest);
 		free(l->label);
 		tree_archive_log_free(l->log);
+		trees_cache_free(l->cache);
 		strv_free(l->remove, l->nremove);
 		strv_free(l->include, l->ninclude);
+		trees_pkg_layer_release(l);
 	}
 	free(def->layers);
 	strv_free(def->devtables, def->ndevtables);
@@ -101,6 +103,7 @@ void trees_release(struct build *b)
 		if (st->spill_ready)
 			spill_release(&st->spill);
 		free(st->blobs);
+		trees_pkg_release(st);
 		free(st);
 	}
 	b->trees = NULL;
@@ -371,6 +374,8 @@ static int load_layer(struct build *b, struct trees_state *st, struct tree_def *
 			if (!(l->src_path = strdup(v)))
 				return diag_fail(d, -ENOMEM, "out of memory");
 		}
+		if ((r = trees_pkg_load_layer(b, st, def, sec, l, d)))
+			return r;
 		if ((r = dup_opt(sec, "subdir", &l->subdir, d)) || (r = dup_opt(sec, "dest", &l->dest, d)))
 			return r;
 		if (l->subdir && !l->src)
@@ -378,9 +383,9 @@ static int load_layer(struct build *b, struct trees_state *st, struct tree_def *
 					"only for dir, archive and deb layers");
 		if ((r = strv_dup(sec, "include", &l->include, &l->ninclude, d)))
 			return r;
-		if (l->ninclude && l->src != LAYER_ARCHIVE && l->src != LAYER_DEB)
+		if (l->ninclude && l->src != LAYER_ARCHIVE && l->src != LAYER_DEB && l->src != LAYER_PKG)
 			return cfg_fail(sec, "include", l->include[0], -EINVAL, d,
-					"only for archive and deb layers");
+					"only for archive, deb and package layers");
 		if (l->subdir && (strstr(l->subdir, "..") || l->subdir[0] == '/'))
 			return cfg_fail(sec, "subdir", l->subdir, -EINVAL, d,
 					"expected a relative path without \"..\"");
@@ -388,15 +393,19 @@ static int load_layer(struct build *b, struct trees_state *st, struct tree_def *
 			return cfg_fail(sec, "dest", l->dest, -EINVAL, d, "\"..\" is not allowed");
 		l->keep_owner = cfg_getbool(sec, "keep-owner");
 		l->follow_symlinks = cfg_getbool(sec, "follow-symlinks");
-		if (l->follow_symlinks && l->src != LAYER_ARCHIVE && l->src != LAYER_DEB)
+		if (l->follow_symlinks && l->src != LAYER_ARCHIVE && l->src != LAYER_DEB &&
+		    l->src != LAYER_PKG)
 			return cfg_fail(sec, "follow-symlinks", "true", -EINVAL, d,
-					"only for archive and deb layers");
+					"only for archive, deb and package layers");
 		if ((r = parse_xattrs(sec, l, d)))
 			return r;
 		const char *c = cfg_getstr(sec, "conflicts");
 		if (c && (r = parse_policy(sec, c, &l->policy, d)))
 			return r;
-		if (l->src)
+		if (l->src == LAYER_PKG)
+			snprintf(lab, sizeof(lab), "packages from %s (%s:%u)", l->repo_name,
+				 l->cfgfile, l->line);
+		else if (l->src)
 			snprintf(lab, sizeof(lab), "%s \"%s%s%s\" (%s:%u)",
 				 l->src == LAYER_DIR ? "dir" : l->src == LAYER_ARCHIVE ? "archive" : "deb",
 				 l->src_path, l->subdir ? "/" : "", l->subdir ? l->subdir : "",
@@ -561,6 +570,7 @@ static int load_def(struct build *b, struct trees_state *st, cfg_t *sec, struct 
 	if (!def->layers)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i <= nl; i++) {
+		def->layers[i].index = i + 1;
 		r = load_layer(b, st, def, i < nl ? cfg_getnsec(sec, "layer", i) : sec, i < nl,
 			       &def->layers[i], d);
 		def->nlayers = i + 1;
@@ -620,6 +630,8 @@ int trees_load(struct build *b, cfg_t *cfg, struct diag *d)
 		if (!eq || eq == st->vars[i])
 			return cfg_fail(cfg, "vars", st->vars[i], -EINVAL, d, "expected NAME=value");
 	}
+	if ((r = trees_pkg_load_repos(b, st, cfg, d)))
+		return r;
 	st->defs = n ? calloc(n, sizeof(*st->defs)) : NULL;
 	if (n && !st->defs)
 		return diag_fail(d, -ENOMEM, "out of memory");

@@ -12,11 +12,13 @@
 #include <stdint.h>
 
 #include "base/ids.h"
+#include "pkg/pkg.h"
 #include "fs/spill.h"
 #include "fs/tree.h"
 
 struct build;
 struct diag;
+struct layer_cache;
 struct tree_archive_log;
 
 /* Inline items of a layer, applied in this order of kinds. */
@@ -44,7 +46,7 @@ struct tree_item {
 	struct spill_region region; /* file content once written */
 };
 
-enum layer_src { LAYER_NONE, LAYER_DIR, LAYER_ARCHIVE, LAYER_DEB };
+enum layer_src { LAYER_NONE, LAYER_DIR, LAYER_ARCHIVE, LAYER_DEB, LAYER_PKG };
 
 struct tree_layer {
 	const char *cfgfile;
@@ -68,7 +70,27 @@ struct tree_layer {
 	 * later compositions (other images, setup then generate) replay
 	 * them instead of decompressing the archive again. */
 	struct tree_archive_log *log;
+	struct layer_cache *cache;  /* archive/deb: its entry in the store */
 	char *label;                /* layer name in messages */
+	/* Package layer (trees-pkg.c): what it asks for; at build time, one
+	 * deb layer per package kiln.lock names for it. */
+	unsigned index;             /* 1-based among the tree's layer sections */
+	char **packages, **exclude;
+	unsigned npackages, nexclude;
+	char *repo_name;
+	unsigned repo;              /* index into trees_state.repos */
+	bool recommends;
+	struct spill_region *pkg_regions; /* one per locked package */
+	unsigned npkg_regions;
+	bool pkg_verified;          /* the store's blobs re-hashed once */
+};
+
+/* A `repository NAME { }` section: pkg's view, plus the strings it
+ * borrows (resolved paths are owned here, list items by the config). */
+struct tree_repo {
+	struct pkg_repo r;
+	char *url, *keyring;
+	const char **components, **archs;
 };
 
 struct tree_attrdef {
@@ -134,7 +156,24 @@ struct trees_state {
 	bool spill_ready;
 	struct spill_blob *blobs;
 	unsigned nblobs, capblobs;
+	struct tree_repo *repos;
+	unsigned nrepos;
+	struct pkg_lock *lock;      /* kiln.lock, read at the first package layer */
 };
+
+/* Read `repository` sections (trees-pkg.c). */
+int trees_pkg_load_repos(struct build *b, struct trees_state *st, cfg_t *cfg, struct diag *d);
+/* Read a layer's package options; @l->index is set (trees-pkg.c). */
+int trees_pkg_load_layer(struct build *b, struct trees_state *st, struct tree_def *def,
+			 cfg_t *sec, struct tree_layer *l, struct diag *d);
+/* Free what the two above allocated. */
+void trees_pkg_release(struct trees_state *st);
+void trees_pkg_layer_release(struct tree_layer *l);
+/* Compose package layer @l: one deb layer per locked package, read from
+ * the store (trees-pkg.c). */
+int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
+		      struct tree_layer *l, struct tree *t, enum tree_conflict pol,
+		      struct diag *d);
 
 /* Parse every `tree` section and `vars` into b->trees (config time). */
 int trees_load(struct build *b, cfg_t *cfg, struct diag *d);
@@ -175,6 +214,21 @@ int trees_expand_fail(int r, const char *file, unsigned line, const char *what, 
 /* Host path of config path @p (relative to the input path), with @sub
  * appended when not NULL; NULL when out of memory (trees.c). */
 char *trees_resolve(struct build *b, const char *p, const char *sub);
+
+/*
+ * The build cache for archive layers (trees-cache.c). trees_cache_load:
+ * before a layer's first read in this build, hash the archive (stat
+ * index) and, when the store holds its decoded form, load that as the
+ * layer's log: the archive is not decompressed. trees_cache_save: after
+ * a read, keep the logs it recorded (this layer's and its siblings') in
+ * the store. Both are no-ops without b->store. Return 0, or -ESTALE
+ * when the archive changes while kiln reads it (the diag names it),
+ * -ENOMEM; problems with the store itself are warnings.
+ */
+int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, struct diag *d);
+int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer *l,
+		     const char *host, struct diag *d);
+void trees_cache_free(struct layer_cache *lc);
 
 /* Apply inline item @it to @t under policy @pol (trees-items.c). */
 int trees_apply_item(struct build *b, struct trees_state *st, struct tree *t,

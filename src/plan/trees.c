@@ -233,7 +233,8 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 		if (li < 0)
 			return diag_fail(d, -ENOMEM, "out of memory");
 		/* A dir layer's subdir is a host path; an archive's filters members. */
-		if (l->src && !(host = trees_resolve(b, l->src_path, l->src == LAYER_DIR ? l->subdir : NULL)))
+		if (l->src && l->src != LAYER_PKG &&
+		    !(host = trees_resolve(b, l->src_path, l->src == LAYER_DIR ? l->subdir : NULL)))
 			return diag_fail(d, -ENOMEM, "out of memory");
 		if (l->src == LAYER_DIR) {
 			struct tree_dir_opts o = {
@@ -253,11 +254,19 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 				.log = b->archive_nocache ? NULL : &l->log,
 			};
 			struct tree_archive_sibling *sib = NULL;
-			if (o.log && !l->log)
+			bool first = o.log && !l->log;
+			if (first)
+				r = trees_cache_load(b, l, host, d);
+			if (!r && o.log && !l->log)
 				o.nsiblings = collect_siblings(b, st, l, host, &sib);
 			o.siblings = sib;
-			r = tree_add_archive(t, host, &o, d);
+			if (!r)
+				r = tree_add_archive(t, host, &o, d);
+			if (!r && first)
+				r = trees_cache_save(b, st, l, host, d);
 			free(sib);
+		} else if (l->src == LAYER_PKG) {
+			r = trees_pkg_compose(b, st, def, l, t, pol, d);
 		}
 		free(host);
 		for (unsigned k = 0; !r && k < l->nremove; k++) {

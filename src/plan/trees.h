@@ -13,6 +13,19 @@ struct tree;
 /* Apply the trees named by @img->trees, in order, into @t. */
 int trees_compose(struct build *b, struct image *img, struct tree *t, struct diag *d);
 
+struct pkg_request;
+
+/*
+ * trees_pkg_request - the config's repositories and package layers as
+ * a request for src/pkg (strings borrowed from @b; free with
+ * trees_pkg_request_free). Returns 0 or -ENOMEM.
+ */
+int trees_pkg_request(struct build *b, struct pkg_request *ret, struct diag *d);
+void trees_pkg_request_free(struct pkg_request *req);
+
+/* trees_pkg_lock_path - kiln.lock beside the config (malloc'd). */
+char *trees_pkg_lock_path(struct build *b);
+
 /* Free the build's tree definitions. */
 void trees_release(struct build *b);
 

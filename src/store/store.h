@@ -83,6 +83,12 @@ int store_writer_commit(struct store_writer *w, const uint8_t *expect /* SHA256_
 			uint8_t ret_hash[SHA256_LEN], struct diag *d);
 void store_writer_free(struct store_writer *w);
 
+/* store_blob_path - "<root>/cas/XX/<hex>" of blob @hash, malloc'd (NULL
+ * when out of memory): for readers that hand the path on (tree nodes
+ * point into decoded layers). The path stays valid while the store is
+ * open: gc and clear wait for every open store to close. */
+char *store_blob_path(const struct store *s, const uint8_t hash[SHA256_LEN]);
+
 /* store_put_fd - copy the whole of @fd (from offset 0) into the store. */
 int store_put_fd(struct store *s, int fd, const uint8_t *expect, uint8_t ret_hash[SHA256_LEN],
 		 struct diag *d);
@@ -96,6 +102,31 @@ int store_ac_get(struct store *s, const uint8_t key[SHA256_LEN], void **ret_buf,
 /* store_ac_put - record @buf for @key (atomic replace). */
 int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
 		 struct diag *d);
+
+/* ---- input identity (the stat index, store-index.c) ---- */
+
+/*
+ * store_file_hash - the SHA-256 of the regular file open as @fd (@path
+ * names it in messages), remembered by (device, inode, size, mtime,
+ * ctime) as git's index does: when the stat data match a record and the
+ * file's mtime is older than the moment it was hashed by more than the
+ * coarsest timestamp granularity (racy-git rule), the recorded hash is
+ * returned without reading the file. Otherwise the file is read and the
+ * record refreshed (best effort: a full store costs a re-hash next time,
+ * never an error). @s may be NULL: always read.
+ *
+ * Returns 0; -ESTALE when the file's stat data change while it is read
+ * (the message names @path); -errno from fstat/read.
+ * *ret_st (may be NULL) gets the stat data the hash belongs to, so a
+ * caller reading the file again can check it is still that file.
+ */
+struct stat;
+int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[SHA256_LEN],
+		    struct stat *ret_st, struct diag *d);
+
+/* store_same_file - true if @a and @b describe the same unchanged file
+ * (device, inode, size, mtime and ctime to the nanosecond). */
+bool store_same_file(const struct stat *a, const struct stat *b);
 
 /* ---- maintenance (kiln cache info|verify|gc|clear) ---- */
 

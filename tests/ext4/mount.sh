@@ -8,7 +8,7 @@ H="$KILN_SRC/tests/ext4"
 [ "$(id -u)" = 0 ] || skip "mounting needs root"
 mkdir -p mnt
 python3 "$H/gen.py" src 11 3000
-cleanup() { mountpoint -q "$T/mnt" && umount "$T/mnt"; rm -rf "$T"; }
+cleanup() { mountpoint -q "$T/mnt" && umount "$T/mnt"; rm -rf "$T" "$KILN_CACHE"; }
 trap cleanup EXIT
 
 for v in "ext4|-b 4096" "ext4|-b 1024" "ext3|-b 2048" "ext2|-b 4096"; do

@@ -3,7 +3,12 @@ set -euo pipefail
 : "${KILN:?run through ctest (KILN unset)}"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# Each test has its own build cache, starting empty: never the user's
+# ~/.cache, and no test sees what another left there. Outside $T, which
+# some tests watch for stray files.
+export KILN_CACHE
+KILN_CACHE=$(mktemp -d "${TMPDIR:-/tmp}/kiln-test-cache.XXXXXX")
+trap 'rm -rf "$T" "$KILN_CACHE"' EXIT
 cd "$T"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_PLAN_DERIVED_CACHE_H
+#define KILN_PLAN_DERIVED_CACHE_H
+
+/* Derived blobs in the build cache (docs/store.md): results of pure
+ * functions of their input bytes, such as gzip'd FIT payloads. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct build;
+struct diag;
+
+/*
+ * derived_gzip - gzip_buf(@in) through the store: keyed by the SHA-256
+ * of @in, the compression level and zlib's version (a different zlib may
+ * compress differently, and a hit must equal a cold build). Without
+ * b->store, or when the store fails (a warning), it just compresses.
+ * Returns 0 (*ret malloc'd) or gzip_buf's -ENOMEM / -EIO.
+ */
+int derived_gzip(struct build *b, const void *in, size_t len, uint8_t **ret, size_t *ret_len,
+		 struct diag *d);
+
+#endif

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Package layers and `repository` sections (docs/config/packages.md):
+ * reading them from the config, the request `kiln lock` resolves, and
+ * composing a package layer at build time from kiln.lock and the store
+ * — the same as one deb layer per locked package, in the lock's order.
+ * The build never touches the network.
+ */
+#include "plan/trees.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "config/cfgutil.h"
+#include "fs/tree-archive.h"
+#include "plan/build.h"
+#include "plan/trees-def.h"
+#include "store/store.h"
+
+static void strv_free(char **v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void trees_pkg_layer_release(struct tree_layer *l)
+{
+	strv_free(l->packages, l->npackages);
+	strv_free(l->exclude, l->nexclude);
+	free(l->repo_name);
+	free(l->pkg_regions);
+}
+
+void trees_pkg_release(struct trees_state *st)
+{
+	for (unsigned i = 0; i < st->nrepos; i++) {
+		free(st->repos[i].url);
+		free(st->repos[i].keyring);
+		free(st->repos[i].components);
+		free(st->repos[i].archs);
+	}
+	free(st->repos);
+	if (st->lock)
+		pkg_lock_release(st->lock);
+	free(st->lock);
+}
+
+static const char *sec_file(struct build *b, cfg_t *sec)
+{
+	return sec->filename ? sec->filename : b->paths.config;
+}
+
+/* A path in a repository section: relative to the config's directory. */
+static char *config_relative(struct build *b, const char *p)
+{
+	const char *slash = strrchr(b->paths.config, '/');
+	char *s;
+
+	if (p[0] == '/' || !slash)
+		return strdup(p);
+	if (asprintf(&s, "%.*s/%s", (int)(slash - b->paths.config), b->paths.config, p) < 0)
+		return NULL;
+	return s;
+}
+
+char *trees_pkg_lock_path(struct build *b)
+{
+	return config_relative(b, "kiln.lock");
+}
+
+static bool bad_token(const char *s)
+{
+	return !s || !*s || strpbrk(s, " \t\n\"'") || strlen(s) > 1024;
+}
+
+static int borrow_list(cfg_t *sec, const char *key, const char ***ret, unsigned *ret_n,
+		       struct diag *d)
+{
+	unsigned n = cfg_size(sec, key);
+	const char **v = calloc(n + 1, sizeof(*v));
+
+	if (!v)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		const char *s = cfg_getnstr(sec, key, i);
+		if (bad_token(s)) {
+			free(v);
+			return cfg_fail(sec, key, s ? s : "", -EINVAL, d,
+					"expected a name without spaces or quotes");
+		}
+		v[i] = s;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int load_repo(struct build *b, cfg_t *sec, struct tree_repo *tr, struct diag *d)
+{
+	struct pkg_repo *r = &tr->r;
+	const char *url = cfg_getstr(sec, "url"), *kr = cfg_getstr(sec, "keyring");
+	int e;
+
+	r->name = cfg_title(sec);
+	r->cfgfile = sec_file(b, sec);
+	r->line = (unsigned)sec->line;
+	if (bad_token(r->name) || strpbrk(r->name, "/:"))
+		return diag_fail(d, -EINVAL, "%s:%u: repository \"%s\": not a valid name",
+				 r->cfgfile, r->line, r->name);
+	if (!url || bad_token(url))
+		return cfg_fail(sec, "url", url ? url : "", -EINVAL, d,
+				"expected the repository's URL (http://, https://, file://) or "
+				"directory");
+	if (!kr || !*kr)
+		return diag_fail(d, -EINVAL, "%s:%u: repository %s: keyring is required (the "
+				 "keys its Release must be signed with)", r->cfgfile, r->line,
+				 r->name);
+	r->suite = cfg_getstr(sec, "suite");
+	if (r->suite && (bad_token(r->suite) || strstr(r->suite, "..")))
+		return cfg_fail(sec, "suite", r->suite, -EINVAL, d, "not a valid suite name");
+	if ((e = borrow_list(sec, "components", &tr->components, &r->ncomponents, d)) ||
+	    (e = borrow_list(sec, "architectures", &tr->archs, &r->narchs, d)))
+		return e;
+	r->components = tr->components;
+	r->archs = tr->archs;
+	if (!r->narchs)
+		return diag_fail(d, -EINVAL, "%s:%u: repository %s: architectures is required "
+				 "(the first is the native one)", r->cfgfile, r->line, r->name);
+	if (r->suite && !r->ncomponents)
+		return diag_fail(d, -EINVAL, "%s:%u: repository %s: components is required with a "
+				 "suite (such as { main })", r->cfgfile, r->line, r->name);
+	if (!r->suite && r->ncomponents)
+		return cfg_fail(sec, "components", r->components[0], -EINVAL, d,
+				"a flat repository (no suite) has no components");
+	/* Local repositories and keyrings are relative to the config. */
+	bool remote = strstr(url, "://") && strncmp(url, "file://", 7);
+	tr->url = remote || !strncmp(url, "file://", 7) ? strdup(url) : config_relative(b, url);
+	tr->keyring = config_relative(b, kr);
+	if (!tr->url || !tr->keyring)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	r->url = tr->url;
+	r->keyring = tr->keyring;
+	r->allow_expired = cfg_getbool(sec, "allow-expired");
+	return 0;
+}
+
+int trees_pkg_load_repos(struct build *b, struct trees_state *st, cfg_t *cfg, struct diag *d)
+{
+	unsigned n = cfg_size(cfg, "repository");
+	int r;
+
+	if (n > PKG_MAX_REPOS)
+		return diag_fail(d, -E2BIG, "%s: more than %d repositories", b->paths.config,
+				 PKG_MAX_REPOS);
+	st->repos = calloc(n + 1, sizeof(*st->repos));
+	if (!st->repos)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		st->nrepos = i + 1;
+		if ((r = load_repo(b, cfg_getnsec(cfg, "repository", i), &st->repos[i], d)))
+			return r;
+	}
+	return 0;
+}
+
+static int dup_list(cfg_t *sec, const char *key, char ***ret, unsigned *ret_n, struct diag *d)
+{
+	unsigned n = cfg_size(sec, key);
+	char **v = calloc(n + 1, sizeof(*v));
+
+	if (!v)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		const char *s = cfg_getnstr(sec, key, i);
+		if (bad_token(s)) {
+			strv_free(v, i);
+			return cfg_fail(sec, key, s ? s : "", -EINVAL, d, "not a package name");
+		}
+		if (!(v[i] = strdup(s))) {
+			strv_free(v, i);
+			return diag_fail(d, -ENOMEM, "out of memory");
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int trees_pkg_load_layer(struct build *b, struct trees_state *st, struct tree_def *def,
+			 cfg_t *sec, struct tree_layer *l, struct diag *d)
+{
+	const char *repo = cfg_getstr(sec, "repository");
+	int r;
+
+	if (!cfg_size(sec, "packages")) {
+		if (repo || cfg_size(sec, "exclude") || cfg_getbool(sec, "recommends"))
+			return diag_fail(d, -EINVAL, "%s:%u: tree '%s': repository, exclude and "
+					 "recommends belong to a package layer (packages = { ... })",
+					 l->cfgfile, l->line, def->name);
+		return 0;
+	}
+	if (l->src)
+		return diag_fail(d, -EINVAL, "%s:%u: tree '%s': a layer has one source (dir, "
+				 "archive, deb or packages); use one layer each", l->cfgfile,
+				 l->line, def->name);
+	/* The tree's name is written to kiln.lock, one line per layer. */
+	if (strpbrk(def->name, "\n\r") || !*def->name)
+		return diag_fail(d, -EINVAL, "%s:%u: a tree with package layers needs a name "
+				 "without line breaks", l->cfgfile, l->line);
+	if (cfg_getstr(sec, "subdir"))
+		return cfg_fail(sec, "subdir", cfg_getstr(sec, "subdir"), -EINVAL, d,
+				"not for package layers");
+	l->src = LAYER_PKG;
+	if ((r = dup_list(sec, "packages", &l->packages, &l->npackages, d)) ||
+	    (r = dup_list(sec, "exclude", &l->exclude, &l->nexclude, d)))
+		return r;
+	l->recommends = cfg_getbool(sec, "recommends");
+	if (!st->nrepos)
+		return diag_fail(d, -EINVAL, "%s:%u: tree '%s': a package layer needs a "
+				 "`repository NAME { }` section", l->cfgfile, l->line, def->name);
+	if (!repo && st->nrepos != 1)
+		return diag_fail(d, -EINVAL, "%s:%u: tree '%s': package layer: name its "
+				 "repository (%u are defined)", l->cfgfile, l->line, def->name,
+				 st->nrepos);
+	l->repo = st->nrepos;
+	for (unsigned i = 0; i < st->nrepos; i++)
+		if (!repo || !strcmp(repo, st->repos[i].r.name))
+			l->repo = i;
+	if (l->repo == st->nrepos)
+		return cfg_fail(sec, "repository", repo, -EINVAL, d,
+				"no `repository %s { }` section", repo);
+	if (!(l->repo_name = strdup(st->repos[l->repo].r.name)))
+		return diag_fail(d, -ENOMEM, "out of memory");
+	return 0;
+}
+
+int trees_pkg_request(struct build *b, struct pkg_request *ret, struct diag *d)
+{
+	struct trees_state *st = b->trees;
+	struct pkg_repo *repos;
+	struct pkg_layer_req *layers;
+	unsigned n = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!st)
+		return 0;
+	for (unsigned i = 0; i < st->ndefs; i++)
+		for (unsigned k = 0; k < st->defs[i].nlayers; k++)
+			n += st->defs[i].layers[k].src == LAYER_PKG;
+	repos = calloc(st->nrepos + 1, sizeof(*repos));
+	layers = calloc(n + 1, sizeof(*layers));
+	if (!repos || !layers) {
+		free(repos);
+		free(layers);
+		return diag_fail(d, -ENOMEM, "out of memory");
+	}
+	for (unsigned i = 0; i < st->nrepos; i++)
+		repos[i] = st->repos[i].r;
+	n = 0;
+	for (unsigned i = 0; i < st->ndefs; i++) {
+		const struct tree_def *def = &st->defs[i];
+		for (unsigned k = 0; k < def->nlayers; k++) {
+			const struct tree_layer *l = &def->layers[k];
+			if (l->src != LAYER_PKG)
+				continue;
+			layers[n++] = (struct pkg_layer_req){
+				.tree = def->name, .index = l->index, .repo = l->repo,
+				.packages = (const char *const *)l->packages,
+				.npackages = l->npackages,
+				.exclude = (const char *const *)l->exclude, .nexclude = l->nexclude,
+				.recommends = l->recommends, .cfgfile = l->cfgfile, .line = l->line,
+			};
+		}
+	}
+	ret->repos = repos;
+	ret->nrepos = st->nrepos;
+	ret->layers = layers;
+	ret->nlayers = n;
+	return 0;
+}
+
+void trees_pkg_request_free(struct pkg_request *req)
+{
+	free((void *)req->repos);
+	free((void *)req->layers);
+	memset(req, 0, sizeof(*req));
+}
+
+/* kiln.lock, once per build, checked against the config's request. */
+static int load_lock(struct build *b, struct trees_state *st, struct diag *d)
+{
+	struct pkg_request req;
+	uint8_t h[SHA256_LEN];
+	char *path;
+	int r;
+
+	if (st->lock)
+		return 0;
+	if (!(path = trees_pkg_lock_path(b)) || !(st->lock = calloc(1, sizeof(*st->lock)))) {
+		free(path);
+		return diag_fail(d, -ENOMEM, "out of memory");
+	}
+	r = pkg_lock_load(path, st->lock, d);
+	if (r == -ENOENT) {
+		diag_clear(d);
+		r = diag_fail(d, r, "%s: not found: the config has package layers; run `kiln lock` "
+			      "(then `kiln fetch`)", path);
+	}
+	if (!r && !(r = trees_pkg_request(b, &req, d))) {
+		r = pkg_request_hash(&req, h);
+		trees_pkg_request_free(&req);
+		if (r)
+			r = diag_fail(d, r, "sha256 failed");
+		else if (memcmp(h, st->lock->request, SHA256_LEN))
+			r = diag_fail(d, -ESTALE, "%s is stale: the config's repositories or package "
+				      "layers changed since it was written; run `kiln lock` (then "
+				      "`kiln fetch`)", path);
+	}
+	free(path);
+	if (r) {
+		pkg_lock_release(st->lock);
+		free(st->lock);
+		st->lock = NULL;
+	}
+	return r;
+}
+
+int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
+		      struct tree_layer *l, struct tree *t, enum tree_conflict pol,
+		      struct diag *d)
+{
+	const struct pkg_lock_layer *y;
+	char label[600], fdpath[64];
+	int r;
+
+	if ((r = load_lock(b, st, d)))
+		return r;
+	/* A lock whose request hash matches has every package layer. */
+	y = pkg_lock_find_layer(st->lock, def->name, l->index);
+	if (!y)
+		return diag_fail(d, -ESTALE, "%s:%u: tree '%s': kiln.lock has no entry for this "
+				 "package layer; run `kiln lock`", l->cfgfile, l->line, def->name);
+	if (!b->store)
+		return diag_fail(d, -ENOENT, "%s:%u: tree '%s': package layers read the store "
+				 "(`kiln fetch` fills it); it is off (--no-cache / KILN_CACHE=off)",
+				 l->cfgfile, l->line, def->name);
+	if (!l->pkg_regions) {
+		if (!(l->pkg_regions = calloc(y->npkgs + 1, sizeof(*l->pkg_regions))))
+			return diag_fail(d, -ENOMEM, "out of memory");
+		l->npkg_regions = y->npkgs;
+	}
+	for (unsigned i = 0; i < y->npkgs && !r; i++) {
+		const struct pkg_locked *p = &y->pkgs[i];
+		int fd;
+		snprintf(label, sizeof(label), "%s %s %s (%s)", p->name, p->version, p->arch,
+			 st->lock->repos[p->repo].name);
+		int li = tree_add_layer(t, label);
+		if (li < 0)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		r = store_open_blob(b->store, p->sha256, !l->pkg_verified, &fd, d);
+		if (r == -ENOENT) {
+			diag_clear(d);
+			return diag_fail(d, r, "%s:%u: tree '%s': package %s %s (%s) is not in the "
+					 "store; run `kiln fetch`", l->cfgfile, l->line, def->name,
+					 p->name, p->version, p->arch);
+		}
+		if (r)
+			return r;
+		/* The blob is read through its descriptor: what was verified
+		 * is what is read, whatever happens to the store meanwhile. */
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		struct tree_archive_opts o = {
+			.kind = TREE_ARCHIVE_DEB, .dest = l->dest ? l->dest : "", .policy = pol,
+			.layer = (uint32_t)li, .spill = &st->spill, .region = &l->pkg_regions[i],
+			.name = label, .follow_symlinks = l->follow_symlinks,
+			.include = (const char *const *)l->include, .ninclude = l->ninclude,
+		};
+		r = tree_add_archive(t, fdpath, &o, d);
+		close(fd);
+	}
+	if (!r)
+		l->pkg_verified = true;
+	return r;
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/* Store maintenance: counting, verifying, LRU eviction and clearing. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "store/store-int.h"
+
+static const char *const namespaces[] = { "cas", "ac" };
+
+/* Call @fn for every regular file in NS/XX/ of both namespaces. */
+typedef int (*walk_fn)(struct store *s, unsigned ns, const char *rel, const struct stat *st,
+		       void *arg);
+
+static int walk_dir(struct store *s, const char *dir, unsigned ns, int depth, walk_fn fn,
+		    void *arg)
+{
+	struct dirent *e;
+	DIR *dp;
+	int fd, ret = 0;
+
+	fd = openat(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	dp = fdopendir(fd);
+	if (!dp) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	while (!ret && (e = readdir(dp))) {
+		char rel[STORE_REL_MAX + 16];
+		struct stat st;
+
+		size_t nl = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || nl > 2 * SHA256_LEN)
+			continue;
+		snprintf(rel, sizeof(rel), "%s/%.*s", dir, (int)nl, e->d_name);
+		if (fstatat(s->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW))
+			continue; /* removed meanwhile */
+		if (depth == 0 && S_ISDIR(st.st_mode))
+			ret = walk_dir(s, rel, ns, 1, fn, arg);
+		else if (depth == 1 && S_ISREG(st.st_mode))
+			ret = fn(s, ns, rel, &st, arg);
+	}
+	closedir(dp);
+	return ret;
+}
+
+static int walk(struct store *s, walk_fn fn, void *arg)
+{
+	for (unsigned ns = 0; ns < 2; ns++) {
+		int ret = walk_dir(s, namespaces[ns], ns, 0, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int count_one(struct store *s, unsigned ns, const char *rel, const struct stat *st,
+		     void *arg)
+{
+	struct store_stats *c = arg;
+
+	if (ns == 0) {
+		c->blobs++;
+		c->blob_bytes += (uint64_t)st->st_size;
+	} else {
+		c->records++;
+		c->record_bytes += (uint64_t)st->st_size;
+	}
+	return 0;
+}
+
+int store_count(struct store *s, uint64_t *ret_bytes, uint64_t *ret_blobs,
+		uint64_t *ret_blob_bytes, uint64_t *ret_records, uint64_t *ret_record_bytes,
+		struct diag *d)
+{
+	struct store_stats c = { 0 };
+	int ret = walk(s, count_one, &c);
+
+	if (ret)
+		return diag_fail(d, ret, "store %s: %s", s->root, strerror(-ret));
+	if (ret_bytes)
+		*ret_bytes = c.blob_bytes + c.record_bytes;
+	if (ret_blobs)
+		*ret_blobs = c.blobs;
+	if (ret_blob_bytes)
+		*ret_blob_bytes = c.blob_bytes;
+	if (ret_records)
+		*ret_records = c.records;
+	if (ret_record_bytes)
+		*ret_record_bytes = c.record_bytes;
+	return 0;
+}
+
+int store_stats(struct store *s, struct store_stats *ret, struct diag *d)
+{
+	struct store_stats st = { .limit = s->max_bytes };
+	int r = store_count(s, NULL, &st.blobs, &st.blob_bytes, &st.records, &st.record_bytes, d);
+
+	if (r)
+		return r;
+	*ret = st;
+	return 0;
+}
+
+int store_locked_ex(struct store *s, bool wait, int (*fn)(struct store *, void *), void *arg,
+		    struct diag *d)
+{
+	int ret;
+
+	while ((ret = flock(s->lockfd, LOCK_EX | (wait ? 0 : LOCK_NB))) && errno == EINTR)
+		;
+	if (ret)
+		ret = errno == EWOULDBLOCK ? -EWOULDBLOCK
+					   : diag_fail(d, -errno, "store %s/lock: %s", s->root,
+						       strerror(errno));
+	else
+		ret = fn(s, arg);
+	/* A conversion drops the old lock first, even when it fails: take
+	 * the shared lock again in every case. */
+	while (flock(s->lockfd, LOCK_SH) && errno == EINTR)
+		;
+	return ret;
+}
+
+/* ---- verify ---- */
+
+static int parse_name(const char *rel, uint8_t out[SHA256_LEN])
+{
+	const char *name = strrchr(rel, '/') + 1;
+
+	if (strlen(name) != 2 * SHA256_LEN)
+		return -EINVAL;
+	for (int i = 0; i < SHA256_LEN; i++) {
+		int hi = hex_digit(name[2 * i]), lo = hex_digit(name[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+struct verify_ctx {
+	uint64_t bad;
+	struct diag *d;
+};
+
+static int verify_one(struct store *s, unsigned ns, const char *rel, const struct stat *st,
+		      void *arg)
+{
+	struct verify_ctx *v = arg;
+	uint8_t h[SHA256_LEN];
+	void *buf;
+	size_t len;
+	int fd, ret;
+
+	if (parse_name(rel, h)) {
+		diag_warn(v->d, "store %s/%s: not a store entry; removed", s->root, rel);
+		(void)unlinkat(s->rootfd, rel, 0);
+		v->bad++;
+		return 0;
+	}
+	/* Both readers warn and remove what does not check out. */
+	if (ns == 0) {
+		ret = store_open_blob(s, h, true, &fd, v->d);
+		if (!ret)
+			close(fd);
+	} else {
+		ret = store_ac_get(s, h, &buf, &len, v->d);
+		if (!ret)
+			free(buf);
+	}
+	if (ret == -ENOENT)
+		v->bad++;
+	else if (ret)
+		return ret;
+	return 0;
+}
+
+int store_verify(struct store *s, uint64_t *ret_bad, struct diag *d)
+{
+	struct verify_ctx v = { .d = d };
+	int ret = walk(s, verify_one, &v);
+
+	if (ret)
+		return diag_fail(d, ret, "store %s: %s", s->root, strerror(-ret));
+	*ret_bad = v.bad;
+	return 0;
+}
+
+/* ---- gc ---- */
+
+struct gc_ent {
+	struct timespec used;
+	uint64_t size;
+	char rel[STORE_REL_MAX];
+};
+
+struct gc_list {
+	struct gc_ent *v;
+	size_t n, cap;
+	uint64_t total;
+};
+
+static int gc_collect(struct store *s, unsigned ns, const char *rel, const struct stat *st,
+		      void *arg)
+{
+	struct gc_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 1024;
+		struct gc_ent *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].used = st->st_mtim;
+	l->v[l->n].size = (uint64_t)st->st_size;
+	snprintf(l->v[l->n].rel, STORE_REL_MAX, "%s", rel);
+	l->n++;
+	l->total += (uint64_t)st->st_size;
+	return 0;
+}
+
+static int gc_cmp(const void *a, const void *b)
+{
+	const struct gc_ent *x = a, *y = b;
+
+	if (x->used.tv_sec != y->used.tv_sec)
+		return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+	if (x->used.tv_nsec != y->used.tv_nsec)
+		return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+	return strcmp(x->rel, y->rel);
+}
+
+/* Remove every file in tmp/: under the exclusive lock no writer is
+ * running, so whatever is there was left by a killed process. */
+static void clean_tmp(struct store *s)
+{
+	struct dirent *e;
+	DIR *dp;
+	int fd = openat(s->rootfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(dp)))
+		if (e->d_name[0] != '.')
+			(void)unlinkat(fd, e->d_name, 0);
+	closedir(dp);
+}
+
+static int gc_locked(struct store *s, void *arg)
+{
+	uint64_t target = *(const uint64_t *)arg;
+	struct gc_list l = { 0 };
+	int ret;
+
+	clean_tmp(s);
+	ret = walk(s, gc_collect, &l);
+	if (ret)
+		goto out;
+	qsort(l.v, l.n, sizeof(*l.v), gc_cmp);
+	for (size_t i = 0; i < l.n && l.total > target; i++)
+		if (!unlinkat(s->rootfd, l.v[i].rel, 0) || errno == ENOENT)
+			l.total -= l.v[i].size;
+	s->approx_bytes = l.total;
+	s->counted = true;
+out:
+	free(l.v);
+	return ret;
+}
+
+int store_gc(struct store *s, uint64_t target_bytes, struct diag *d)
+{
+	int ret = store_locked_ex(s, true, gc_locked, &target_bytes, d);
+
+	if (ret)
+		return diag_fail(d, ret, "store %s: gc: %s", s->root, strerror(-ret));
+	return 0;
+}
+
+void store_gc_try(struct store *s, uint64_t target)
+{
+	/* Evict a little below the limit so every commit does not rescan. */
+	uint64_t t = target - target / 10;
+
+	(void)store_locked_ex(s, false, gc_locked, &t, NULL);
+}
+
+/* ---- clear ---- */
+
+static int clear_one(struct store *s, unsigned ns, const char *rel, const struct stat *st,
+		     void *arg)
+{
+	if (unlinkat(s->rootfd, rel, 0) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int clear_locked(struct store *s, void *arg)
+{
+	int ret;
+
+	clean_tmp(s);
+	ret = walk(s, clear_one, NULL);
+	if (ret)
+		return ret;
+	/* The fan-out directories too, so a cleared store is as new. */
+	for (unsigned ns = 0; ns < 2; ns++)
+		for (unsigned i = 0; i < 256; i++) {
+			char rel[16];
+			snprintf(rel, sizeof(rel), "%s/%02x", namespaces[ns], i);
+			(void)unlinkat(s->rootfd, rel, AT_REMOVEDIR);
+		}
+	s->approx_bytes = 0;
+	s->counted = true;
+	return 0;
+}
+
+int store_clear(struct store *s, struct diag *d)
+{
+	int ret = store_locked_ex(s, true, clear_locked, NULL, d);
+
+	if (ret)
+		return diag_fail(d, ret, "store %s: clear: %s", s->root, strerror(-ret));
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_STORE_STORE_INT_H
+#define KILN_STORE_STORE_INT_H
+
+/* What store.c, store-gc.c and store-index.c share; not for callers. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct store {
+	char *root;
+	int rootfd;
+	int lockfd;
+	uint64_t max_bytes;
+	/* Bytes in cas/ + ac/ as last counted plus what this process added
+	 * since: past max_bytes, store_free runs an opportunistic gc. */
+	uint64_t approx_bytes;
+	bool counted;
+	unsigned tmp_seq;
+};
+
+/* "cas/ab/ab01..." (or "ac/...") for @hash into @out. */
+#define STORE_REL_MAX 80
+void store_rel_path(const char *ns, const uint8_t hash[SHA256_LEN], char out[STORE_REL_MAX]);
+
+/* Mark an entry used now (its mtime is the LRU clock: filesystems may be
+ * mounted noatime). Failures are harmless and ignored. */
+void store_touch(struct store *s, const char *rel);
+
+/* Count the bytes held in cas/ and ac/ (st_blocks-independent: sizes). */
+int store_count(struct store *s, uint64_t *ret_bytes, uint64_t *ret_blobs,
+		uint64_t *ret_blob_bytes, uint64_t *ret_records, uint64_t *ret_record_bytes,
+		struct diag *d);
+
+/* Evict LRU entries down to @target if an exclusive lock can be taken
+ * without waiting (another process using the store postpones it). */
+void store_gc_try(struct store *s, uint64_t target);
+
+/* Take the exclusive lock (@wait: block), run @fn, go back to shared. */
+int store_locked_ex(struct store *s, bool wait, int (*fn)(struct store *, void *), void *arg,
+		    struct diag *d);
+
+#endif

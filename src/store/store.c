@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/* The content-addressed store: opening, blobs (cas/) and action records
+ * (ac/). Maintenance (stats, verify, gc, clear) is in store-gc.c. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "store/store-int.h"
+
+/* An action record on disk: magic, payload length (LE64), SHA-256 of the
+ * payload, payload. The name is the key, not the content's hash, so the
+ * record carries its own checksum to catch corruption and truncation. */
+static const char ac_magic[8] = "KILNAC1";
+#define AC_HDR (8 + 8 + SHA256_LEN)
+#define AC_MAX_PAYLOAD (64u << 20)
+
+void store_rel_path(const char *ns, const uint8_t hash[SHA256_LEN], char out[STORE_REL_MAX])
+{
+	char hex[2 * SHA256_LEN + 1];
+
+	hex_encode(hash, SHA256_LEN, hex);
+	snprintf(out, STORE_REL_MAX, "%s/%.2s/%s", ns, hex, hex);
+}
+
+void store_touch(struct store *s, const char *rel)
+{
+	const struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_NOW } };
+
+	(void)utimensat(s->rootfd, rel, ts, 0);
+}
+
+static int mkdir_p(const char *path, struct diag *d)
+{
+	char *p = strdup(path);
+	int ret = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *c = p + 1;; c++) {
+		if (*c != '/' && *c)
+			continue;
+		char save = *c;
+		*c = 0;
+		if (mkdir(p, 0755) && errno != EEXIST) {
+			ret = diag_fail(d, -errno, "store %s: cannot create %s: %s", path, p,
+					strerror(errno));
+			break;
+		}
+		*c = save;
+		if (!save)
+			break;
+	}
+	free(p);
+	return ret;
+}
+
+int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct diag *d)
+{
+	static const char *const dirs[] = { "cas", "ac", "tmp" };
+	struct store *s;
+	int ret_err;
+
+	if (!root || !*root)
+		return diag_fail(d, -EINVAL, "store: empty root path");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->rootfd = s->lockfd = -1;
+	s->max_bytes = max_bytes;
+	s->root = strdup(root);
+	if (!s->root) {
+		ret_err = -ENOMEM;
+		goto fail;
+	}
+	ret_err = mkdir_p(root, d);
+	if (ret_err)
+		goto fail;
+	s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd < 0) {
+		ret_err = diag_fail(d, -errno, "store %s: %s", root, strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (mkdirat(s->rootfd, dirs[i], 0755) && errno != EEXIST) {
+			ret_err = diag_fail(d, -errno, "store %s: cannot create %s/: %s", root,
+					    dirs[i], strerror(errno));
+			goto fail;
+		}
+	}
+	s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lockfd < 0) {
+		ret_err = diag_fail(d, -errno, "store %s/lock: %s", root, strerror(errno));
+		goto fail;
+	}
+	/* Shared for as long as the store is open: gc and clear take it
+	 * exclusively, so they never remove an entry from under a build. */
+	while (flock(s->lockfd, LOCK_SH)) {
+		if (errno == EINTR)
+			continue;
+		ret_err = diag_fail(d, -errno, "store %s/lock: %s", root, strerror(errno));
+		goto fail;
+	}
+	if (max_bytes) {
+		if (!store_count(s, &s->approx_bytes, NULL, NULL, NULL, NULL, NULL))
+			s->counted = true;
+		if (s->counted && s->approx_bytes > max_bytes)
+			store_gc_try(s, max_bytes);
+	}
+	*ret = s;
+	return 0;
+fail:
+	store_free(s);
+	return ret_err;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->max_bytes && s->counted && s->approx_bytes > s->max_bytes)
+		store_gc_try(s, s->max_bytes);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->rootfd >= 0)
+		close(s->rootfd);
+	free(s->root);
+	free(s);
+}
+
+const char *store_root(const struct store *s)
+{
+	return s->root;
+}
+
+/* ---- blobs ---- */
+
+bool store_has(struct store *s, const uint8_t hash[SHA256_LEN])
+{
+	char rel[STORE_REL_MAX];
+
+	store_rel_path("cas", hash, rel);
+	return faccessat(s->rootfd, rel, F_OK, 0) == 0;
+}
+
+/* Hash the whole of @fd from offset 0 (leaves the offset at the end). */
+static int hash_fd(int fd, uint8_t out[SHA256_LEN], uint64_t *ret_len)
+{
+	struct sha256_ctx c;
+	uint8_t buf[1 << 16];
+	uint64_t total = 0;
+	int ret = sha256_init(&c);
+
+	if (ret)
+		return ret;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (!n)
+			break;
+		total += (uint64_t)n;
+		ret = sha256_update(&c, buf, (size_t)n);
+		if (ret)
+			goto out;
+	}
+	ret = sha256_final(&c, out);
+	if (!ret && ret_len)
+		*ret_len = total;
+out:
+	sha256_release(&c);
+	return ret;
+}
+
+int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify, int *ret_fd,
+		    struct diag *d)
+{
+	char rel[STORE_REL_MAX];
+	uint8_t got[SHA256_LEN];
+	int fd, ret;
+
+	store_rel_path("cas", hash, rel);
+	fd = openat(s->rootfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		return diag_fail(d, -errno, "store %s/%s: %s", s->root, rel, strerror(errno));
+	}
+	if (verify) {
+		ret = hash_fd(fd, got, NULL);
+		if (ret) {
+			close(fd);
+			return diag_fail(d, ret, "store %s/%s: %s", s->root, rel, strerror(-ret));
+		}
+		if (memcmp(got, hash, SHA256_LEN)) {
+			/* Never trusted: a bit flip or a truncation (full disk,
+			 * crash) must cost a rebuild, not a wrong image. */
+			diag_warn(d, "store %s/%s: content does not match its hash (corrupt or "
+				  "truncated); removed", s->root, rel);
+			close(fd);
+			(void)unlinkat(s->rootfd, rel, 0);
+			return -ENOENT;
+		}
+		if (lseek(fd, 0, SEEK_SET) < 0) {
+			ret = -errno;
+			close(fd);
+			return diag_fail(d, ret, "store %s/%s: %s", s->root, rel, strerror(-ret));
+		}
+	}
+	store_touch(s, rel);
+	*ret_fd = fd;
+	return 0;
+}
+
+char *store_blob_path(const struct store *s, const uint8_t hash[SHA256_LEN])
+{
+	char rel[STORE_REL_MAX];
+	size_t n;
+	char *p;
+
+	store_rel_path("cas", hash, rel);
+	n = strlen(s->root) + strlen(rel) + 2;
+	p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", s->root, rel);
+	return p;
+}
+
+struct store_writer {
+	struct store *s;
+	int fd;
+	char tmp[STORE_REL_MAX];
+	struct sha256_ctx ctx;
+	bool ctx_ok;       /* ctx holds every byte written (fd not handed out) */
+	uint64_t len;
+	int err;           /* first write error: commit returns it */
+};
+
+/* A unique temporary in tmp/ (relative to the root). */
+static int open_tmp(struct store *s, char rel[STORE_REL_MAX], struct diag *d)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		snprintf(rel, STORE_REL_MAX, "tmp/%ld.%u", (long)getpid(), s->tmp_seq++);
+		int fd = openat(s->rootfd, rel, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return diag_fail(d, -errno, "store %s/%s: %s", s->root, rel,
+					 strerror(errno));
+	}
+	return diag_fail(d, -EEXIST, "store %s/tmp: no free temporary name", s->root);
+}
+
+int store_writer_new(struct store *s, struct store_writer **ret, struct diag *d)
+{
+	struct store_writer *w = calloc(1, sizeof(*w));
+	int ret_err;
+
+	if (!w)
+		return -ENOMEM;
+	w->s = s;
+	w->fd = open_tmp(s, w->tmp, d);
+	if (w->fd < 0) {
+		ret_err = w->fd;
+		free(w);
+		return ret_err;
+	}
+	ret_err = sha256_init(&w->ctx);
+	if (ret_err) {
+		(void)unlinkat(s->rootfd, w->tmp, 0);
+		close(w->fd);
+		free(w);
+		return ret_err;
+	}
+	w->ctx_ok = true;
+	*ret = w;
+	return 0;
+}
+
+int store_writer_write(struct store_writer *w, const void *buf, size_t len, struct diag *d)
+{
+	const uint8_t *p = buf;
+	int ret;
+
+	if (w->err)
+		return w->err;
+	if (w->ctx_ok) {
+		ret = sha256_update(&w->ctx, buf, len);
+		if (ret)
+			return w->err = ret;
+	}
+	while (len) {
+		ssize_t n = write(w->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			w->err = -errno;
+			return diag_fail(d, w->err, "store %s/%s: %s", w->s->root, w->tmp,
+					 strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+		w->len += (uint64_t)n;
+	}
+	return 0;
+}
+
+int store_writer_fd(struct store_writer *w)
+{
+	/* The caller may write anywhere: hash the file itself at commit. */
+	w->ctx_ok = false;
+	return w->fd;
+}
+
+void store_writer_free(struct store_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp[0])
+		(void)unlinkat(w->s->rootfd, w->tmp, 0);
+	sha256_release(&w->ctx);
+	free(w);
+}
+
+/* Rename the complete temporary @tmp to @rel (creating its XX/ directory). */
+static int publish(struct store *s, const char *tmp, const char *rel, struct diag *d)
+{
+	char dir[STORE_REL_MAX];
+	const char *slash = strrchr(rel, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel);
+	if (mkdirat(s->rootfd, dir, 0755) && errno != EEXIST)
+		return diag_fail(d, -errno, "store %s/%s: %s", s->root, dir, strerror(errno));
+	/* Replacing an existing entry is fine: a blob's bytes are fixed by
+	 * its name, and a record is replaced whole. */
+	if (renameat(s->rootfd, tmp, s->rootfd, rel))
+		return diag_fail(d, -errno, "store %s/%s: %s", s->root, rel, strerror(errno));
+	return 0;
+}
+
+/* The limit is enforced when the store is opened and closed, never in
+ * between: paths handed out (store_blob_path) must stay valid. */
+static void account(struct store *s, uint64_t len)
+{
+	if (s->counted)
+		s->approx_bytes += len;
+}
+
+int store_writer_commit(struct store_writer *w, const uint8_t *expect,
+			uint8_t ret_hash[SHA256_LEN], struct diag *d)
+{
+	char rel[STORE_REL_MAX], want[2 * SHA256_LEN + 1], got[2 * SHA256_LEN + 1];
+	uint8_t hash[SHA256_LEN];
+	uint64_t len = w->len;
+	int ret;
+
+	if (w->err)
+		return w->err;
+	if (w->ctx_ok)
+		ret = sha256_final(&w->ctx, hash);
+	else
+		ret = hash_fd(w->fd, hash, &len);
+	if (ret)
+		return diag_fail(d, ret, "store %s/%s: cannot hash: %s", w->s->root, w->tmp,
+				 strerror(-ret));
+	if (expect && memcmp(expect, hash, SHA256_LEN)) {
+		hex_encode(expect, SHA256_LEN, want);
+		hex_encode(hash, SHA256_LEN, got);
+		return diag_fail(d, -EBADMSG, "sha256 mismatch: expected %s, got %s", want, got);
+	}
+	/* Data first, then the name: a crash never leaves a named entry
+	 * with missing bytes. Read-only, as a reminder that it is immutable. */
+	if (fsync(w->fd) || fchmod(w->fd, 0444))
+		return diag_fail(d, -errno, "store %s/%s: %s", w->s->root, w->tmp,
+				 strerror(errno));
+	store_rel_path("cas", hash, rel);
+	ret = publish(w->s, w->tmp, rel, d);
+	if (ret)
+		return ret;
+	w->tmp[0] = 0;
+	account(w->s, len);
+	memcpy(ret_hash, hash, SHA256_LEN);
+	return 0;
+}
+
+int store_put_fd(struct store *s, int fd, const uint8_t *expect, uint8_t ret_hash[SHA256_LEN],
+		 struct diag *d)
+{
+	struct store_writer *w;
+	uint8_t buf[1 << 16];
+	off_t off = 0;
+	int ret = store_writer_new(s, &w, d);
+
+	if (ret)
+		return ret;
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = diag_fail(d, -errno, "store: reading input: %s", strerror(errno));
+			goto out;
+		}
+		if (!n)
+			break;
+		off += n;
+		ret = store_writer_write(w, buf, (size_t)n, d);
+		if (ret)
+			goto out;
+	}
+	ret = store_writer_commit(w, expect, ret_hash, d);
+out:
+	store_writer_free(w);
+	return ret;
+}
+
+/* ---- action records ---- */
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ENODATA;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+int store_ac_get(struct store *s, const uint8_t key[SHA256_LEN], void **ret_buf, size_t *ret_len,
+		 struct diag *d)
+{
+	char rel[STORE_REL_MAX];
+	uint8_t hdr[AC_HDR], sum[SHA256_LEN];
+	struct stat st;
+	uint8_t *buf = NULL;
+	uint64_t len;
+	int fd, ret;
+
+	store_rel_path("ac", key, rel);
+	fd = openat(s->rootfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		return diag_fail(d, -errno, "store %s/%s: %s", s->root, rel, strerror(errno));
+	}
+	if (fstat(fd, &st)) {
+		ret = diag_fail(d, -errno, "store %s/%s: %s", s->root, rel, strerror(errno));
+		goto out;
+	}
+	ret = read_all(fd, hdr, sizeof(hdr));
+	len = ret ? 0 : get_le64(hdr + 8);
+	if (ret || memcmp(hdr, ac_magic, 8) || len > AC_MAX_PAYLOAD ||
+	    (uint64_t)st.st_size != AC_HDR + len)
+		goto bad;
+	buf = malloc(len ? len : 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (read_all(fd, buf, len) || sha256_buf(buf, len, sum) ||
+	    memcmp(sum, hdr + 16, SHA256_LEN))
+		goto bad;
+	store_touch(s, rel);
+	*ret_buf = buf;
+	*ret_len = len;
+	close(fd);
+	return 0;
+bad:
+	diag_warn(d, "store %s/%s: record is corrupt or truncated; removed", s->root, rel);
+	(void)unlinkat(s->rootfd, rel, 0);
+	ret = -ENOENT;
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
+		 struct diag *d)
+{
+	struct store_writer *w;
+	char rel[STORE_REL_MAX];
+	uint8_t hdr[AC_HDR];
+	int ret;
+
+	if (len > AC_MAX_PAYLOAD)
+		return diag_fail(d, -EFBIG, "store: record of %zu bytes is too large", len);
+	memcpy(hdr, ac_magic, 8);
+	put_le64(hdr + 8, len);
+	ret = sha256_buf(buf, len, hdr + 16);
+	if (ret)
+		return ret;
+	ret = store_writer_new(s, &w, d);
+	if (ret)
+		return ret;
+	ret = store_writer_write(w, hdr, sizeof(hdr), d);
+	if (!ret)
+		ret = store_writer_write(w, buf, len, d);
+	if (!ret && fsync(w->fd))
+		ret = diag_fail(d, -errno, "store %s/%s: %s", s->root, w->tmp, strerror(errno));
+	if (ret)
+		goto out;
+	store_rel_path("ac", key, rel);
+	ret = publish(s, w->tmp, rel, d);
+	if (!ret) {
+		w->tmp[0] = 0;
+		account(s, AC_HDR + len);
+	}
+out:
+	store_writer_free(w);
+	return ret;
+}

@@ -1,0 +1,160 @@
+# `kiln fetch` puts exactly the locked .debs into the store, verified;
+# `kiln build` of a package layer reads them from there (never the
+# network) and the ext4 holds the packages' files (debugfs); `kiln ls`
+# names the package of each file. A missing lock, a stale lock, a
+# package not fetched, a modified .deb, a server that is gone or stops
+# mid-download: each one clear error, nothing partial in the store.
+. "$KILN_TESTLIB"
+. "$KILN_SRC/tests/pkg/repo.inc"
+need debugfs e2fsck
+
+mkkey
+mkpkg hello 1.0 arm64 "Depends: libhello"
+mkpkg libhello 2 arm64
+mkpkg extra 1 all
+mkindex
+serve "$T/repo"
+cat >kiln.cfg <<EOF
+repository debian {
+	url = "$URL"
+	suite = "bookworm"
+	components = { main }
+	architectures = { arm64 }
+	keyring = "$KEYRING"
+}
+tree root { layer { packages = { "hello" } } }
+image root.ext4 { ext4 { } size = 8M tree = root }
+EOF
+blobs() { find "$KILN_CACHE/cas" -type f 2>/dev/null | wc -l; }
+build() { "$KILN" build --tmppath tmp --outputpath images "$@" kiln.cfg; }
+
+# No lock yet.
+expect_fail 1 'kiln.lock: not found: .*run `kiln lock`' build
+expect_fail 1 'kiln.lock.*run `kiln lock` first' "$KILN" fetch kiln.cfg
+"$KILN" lock kiln.cfg || fail "kiln lock"
+# Locked but not fetched: the build names the package.
+expect_fail 1 "package (hello 1.0|libhello 2) .* is not in the store; run \`kiln fetch\`" build
+expect_no_output images
+
+# A server that stops half-way through every file ("half"), or only the
+# first time and then honours Range ("resume").
+cat >server.py <<'PY'
+import http.server, os, re, sys
+root, mode = sys.argv[1], sys.argv[2]
+seen = set()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        data = open(os.path.join(root, self.path.lstrip('/')), 'rb').read()
+        m = re.match(r'bytes=(\d+)-$', self.headers.get('Range', ''))
+        if mode == 'resume' and m:
+            start = int(m.group(1))
+            sys.stderr.write('RANGE %s %d\n' % (self.path, start)); sys.stderr.flush()
+            self.send_response(206)
+            self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, len(data) - 1, len(data)))
+            self.send_header('Content-Length', str(len(data) - start))
+            self.end_headers()
+            self.wfile.write(data[start:])
+            return
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        if mode == 'resume' and self.path in seen:
+            self.wfile.write(data)
+            return
+        seen.add(self.path)
+        self.wfile.write(data[:len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+start_server() {
+	: >"$T/$1.port"
+	python3 server.py "$T/repo" "$1" >"$T/$1.port" 2>"$T/$1.log" &
+	eval "${1}_pid=\$!"
+	for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.1; done
+	[ -s "$T/$1.port" ] || fail "$1 server did not start"
+}
+start_server half
+start_server resume
+trap 'kill $HTTP_PID $half_pid $resume_pid 2>/dev/null || true; rm -rf "$T"' EXIT
+cp kiln.lock good.lock
+at() { sed "s|^repository debian http://[^ ]*|repository debian http://127.0.0.1:$1|" good.lock >kiln.lock; }
+
+# Stopping mid-download every time: nothing enters the store.
+half=$(cat "$T/half.port")
+at "$half"
+expect_fail 1 "http://127.0.0.1:$half/pool/main/.*\.deb: .*transfer closed with [0-9]+ bytes remaining" \
+	"$KILN" fetch --retries 2 kiln.cfg
+[ "$(blobs)" = 0 ] || fail "a partial download entered the store"
+[ -z "$(ls -A "$KILN_CACHE/tmp" 2>/dev/null)" ] || fail "temporaries left in the store"
+kill $half_pid
+
+# Stopping once: the retry resumes with a Range request (in a store of
+# its own) and the result is verified whole.
+at "$(cat "$T/resume.port")"
+KILN_CACHE=$T/cache2 "$KILN" fetch --retries 1 kiln.cfg || fail "fetch did not resume"
+grep -q '^RANGE /pool/main/hello_1.0_arm64.deb [1-9]' "$T/resume.log" || fail "no Range request"
+[ "$(find "$T/cache2/cas" -type f | wc -l)" = 2 ] || fail "resumed downloads not in the store"
+kill $resume_pid
+
+# A server that is gone (a closed port).
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+at "$closed"
+expect_fail 1 "http://127.0.0.1:$closed/pool/main/.*\.deb: .*(connect|refused)" \
+	"$KILN" fetch --retries 0 kiln.cfg
+[ "$(blobs)" = 0 ] || fail "store changed"
+
+# A modified .deb on the server: refused, not stored.
+cp good.lock kiln.lock
+cp "$T/repo/pool/main/hello_1.0_arm64.deb" hello.deb.saved
+python3 - "$T/repo/pool/main/hello_1.0_arm64.deb" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, 'rb').read()); b[-10] ^= 0xff
+open(p, 'wb').write(b)
+PY
+expect_fail 1 'hello_1.0_arm64.deb: SHA-256 differs from kiln.lock' "$KILN" fetch --parallel 1 kiln.cfg
+! find "$KILN_CACHE/cas" -type f -exec cmp -s {} "$T/repo/pool/main/hello_1.0_arm64.deb" \; -print | grep -q . ||
+	fail "the modified .deb entered the store"
+cp hello.deb.saved "$T/repo/pool/main/hello_1.0_arm64.deb"
+
+# The real thing.
+"$KILN" fetch kiln.cfg || fail "kiln fetch"
+[ "$(blobs)" = 2 ] || fail "expected 2 blobs, got $(blobs)"
+"$KILN" fetch kiln.cfg 2>fetch2.err || fail "kiln fetch (again)"
+grep -q '0 packages downloaded' fetch2.err || fail "fetched again what the store has"
+# No network from here on: the server is gone.
+kill $HTTP_PID
+build || fail "kiln build"
+e2fsck -fn images/root.ext4 >/dev/null || fail "e2fsck"
+for p in "hello 1.0" "libhello 2"; do
+	set -- $p
+	got=$(debugfs -R "cat /usr/share/kiln-test/$1" images/root.ext4 2>/dev/null)
+	[ "$got" = "$1 $2" ] || fail "/usr/share/kiln-test/$1: '$got'"
+	st=$(debugfs -R "stat /usr/bin/$1" images/root.ext4 2>/dev/null)
+	[[ $st == *"Mode:  0755"* ]] || fail "/usr/bin/$1: mode"
+done
+st=$(debugfs -R "stat /usr/share/kiln-test/extra" images/root.ext4 2>&1)
+[[ $st != *Inode:* ]] || fail "a package that was not asked for is in the image"
+# kiln ls: the layer of each file is its package.
+"$KILN" ls --tmppath tmp kiln.cfg root.ext4 >ls.txt || fail "kiln ls"
+layer_of() { awk -F'\t' -v p="$1" '$6 == p { print $8 }' ls.txt; }
+[ "$(layer_of /usr/bin/hello)" = "hello 1.0 arm64 (debian)" ] || { cat ls.txt; fail "ls: package of /usr/bin/hello"; }
+[ "$(layer_of /usr/share/kiln-test/libhello)" = "libhello 2 arm64 (debian)" ] ||
+	fail "ls: package of libhello's file"
+
+# Changing the request: build and fetch refuse until `kiln lock`.
+sed -i 's/packages = { "hello" }/packages = { "hello", "extra" }/' kiln.cfg
+expect_fail 1 'kiln.lock is stale: .*run `kiln lock`' build
+expect_fail 1 'kiln.lock is stale: .*run `kiln lock`' "$KILN" fetch kiln.cfg
+
+# A blob corrupted in the store is not used.
+sed -i 's/packages = { "hello", "extra" }/packages = { "hello" }/' kiln.cfg
+f=$(find "$KILN_CACHE/cas" -type f | head -1)
+chmod u+w "$f" "$(dirname "$f")"
+printf 'x' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+rm -rf images
+expect_fail 1 'is not in the store; run `kiln fetch`' build
+exit 0
