@@ -80,7 +80,7 @@ static unsigned true_line(const cfg_t *cfg)
 	return s ? scan_true_line(s, cfg->line) : (unsigned)cfg->line;
 }
 
-static void record(const void *key, unsigned idx, const cfg_t *cfg)
+static void record(const void *key, unsigned idx, const cfg_t *cfg, int value)
 {
 	const struct scan *s = scan_of(cfg->filename);
 	struct rec *r;
@@ -100,6 +100,8 @@ static void record(const void *key, unsigned idx, const cfg_t *cfg)
 	r->idx = idx;
 	r->file = s ? s->file : NULL;
 	r->line = true_line(cfg);
+	if (value && s)
+		r->line = scan_value_line(s, r->line);
 }
 
 /* Parse callback of every value option: libconfuse's own conversions
@@ -148,7 +150,7 @@ static int value_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	}
 	/* cfg_setopt() has already made room: this is the last value. */
 	if (opt->nvalues)
-		record(opt, opt->nvalues - 1, cfg);
+		record(opt, opt->nvalues - 1, cfg, 1);
 	return 0;
 }
 
@@ -156,7 +158,7 @@ static int mark_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	(void)opt;
 	*(const char **)result = value;
-	record(cfg, SEC_LINE, cfg);
+	record(cfg, SEC_LINE, cfg, 0);
 	return 0;
 }
 
@@ -409,6 +411,40 @@ static int include_func(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 	return cfg_include(cfg, opt, 1, a);
 }
 
+/*
+ * libconfuse 3.3 leaves its include stack as it was when a parse error
+ * happens inside an included file: the included files stay open, their
+ * lexer buffers are lost (flex's yylex_destroy frees only the top one)
+ * and the next parse in this process starts with a stale stack. Unwind
+ * it as its end-of-file rule would. These are the lexer's own globals
+ * (src/lexer.l), exported by the library.
+ */
+struct cfg_include_frame {
+	FILE *fp;
+	char *filename;
+	unsigned int line;
+};
+extern struct cfg_include_frame cfg_include_stack[];
+extern int cfg_include_stack_ptr;
+void cfg_yypop_buffer_state(void);
+
+static void unwind_includes(void)
+{
+	/* cfg_parse_fp() already popped the innermost include's buffer. */
+	int popped = 1;
+
+	while (cfg_include_stack_ptr > 0) {
+		struct cfg_include_frame *f = &cfg_include_stack[--cfg_include_stack_ptr];
+		if (!popped)
+			cfg_yypop_buffer_state();
+		popped = 0;
+		fclose(f->fp);
+		free(f->filename);
+		f->fp = NULL;
+		f->filename = NULL;
+	}
+}
+
 /* ---- after the parse ---- */
 
 /* Give every section the line it opens on (libconfuse leaves the line
@@ -512,6 +548,8 @@ int config_parse(const struct schema_set *sch, const char *path, const char *inc
 		goto out;
 	}
 	r = cfg_parse_fp(cfg, fp);
+	if (r != CFG_SUCCESS)
+		unwind_includes();
 	fclose(fp);
 	if (st.oom)
 		r = diag_fail(d, -ENOMEM, "out of memory");

@@ -21,7 +21,7 @@ struct scanner {
 	unsigned cap;    /* of s->raw */
 	unsigned *open;  /* lines of unclosed '{' */
 	size_t nopen, capopen;
-	size_t caprefs;
+	size_t caprefs, capspans;
 };
 
 static int newline(struct scanner *k, int counted)
@@ -82,6 +82,23 @@ nomem:
 	return 1;
 }
 
+static int add_span(struct scanner *k, unsigned start)
+{
+	struct scan *s = k->s;
+
+	if (s->nspans == k->capspans) {
+		size_t n = k->capspans ? k->capspans * 2 : 8;
+		struct scan_span *v = realloc(s->spans, n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->spans = v;
+		k->capspans = n;
+	}
+	s->spans[s->nspans].start = start;
+	s->spans[s->nspans++].end = k->line;
+	return 0;
+}
+
 static int quoted(struct scanner *k, char quote, struct diag *d)
 {
 	unsigned start = k->line;
@@ -93,7 +110,7 @@ static int quoted(struct scanner *k, char quote, struct diag *d)
 
 		if (c == quote) {
 			k->p++;
-			return 0;
+			return start == k->line ? 0 : add_span(k, start);
 		}
 		if (c == '\\' && k->p + 1 < k->end) {
 			/* Escaped newline: a continuation, counted. */
@@ -238,8 +255,17 @@ unsigned scan_true_line(const struct scan *s, int raw)
 	return lo;
 }
 
+unsigned scan_value_line(const struct scan *s, unsigned line)
+{
+	for (size_t i = 0; i < s->nspans; i++)
+		if (s->spans[i].end == line)
+			return s->spans[i].start;
+	return line;
+}
+
 void scan_release(struct scan *s)
 {
+	free(s->spans);
 	for (size_t i = 0; i < s->nrefs; i++)
 		free(s->refs[i].name);
 	free(s->refs);

@@ -29,8 +29,15 @@ struct scan_env_ref {
 	int has_default; /* ${NAME:-default} */
 };
 
+/* A quoted string written over several lines. */
+struct scan_span {
+	unsigned start, end; /* real lines */
+};
+
 struct scan {
 	char *file;               /* as named in messages */
+	struct scan_span *spans;
+	size_t nspans;
 	unsigned *raw;            /* raw[t] = libconfuse's line at real line t (1-based) */
 	unsigned nlines;
 	struct scan_env_ref *refs;
@@ -47,6 +54,10 @@ int scan_text(struct scan *s, const char *file, const char *text, size_t len, st
 
 /* scan_true_line - the real line of libconfuse's line @raw in @s. */
 unsigned scan_true_line(const struct scan *s, int raw);
+
+/* scan_value_line - the line a value read at real line @line starts on
+ * (differs for a quoted string written over several lines). */
+unsigned scan_value_line(const struct scan *s, unsigned line);
 
 void scan_release(struct scan *s);
 

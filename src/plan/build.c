@@ -4,6 +4,7 @@
  * (rejecting cycles), let each handler fix its layout, then generate.
  */
 #include "config/config.h"
+#include "config/suggest.h"
 #include "plan/build.h"
 
 #include <errno.h>
@@ -221,6 +222,31 @@ static int visit(struct build *b, struct image *img, struct image **order, unsig
 	return 0;
 }
 
+/* A missing input may be a misspelt image name: say who referred to it,
+ * and which image it probably meant. */
+static void implicit_diag(struct build *b, const struct image *img, struct diag *d)
+{
+	const struct image *user = NULL;
+	struct suggest sg;
+
+	for (unsigned i = 0; i < b->nimages && !user; i++)
+		if (!b->images[i]->implicit && image_dep(b->images[i], img->name) == img)
+			user = b->images[i];
+	if (d->err == -ENOENT) {
+		suggest_init(&sg, img->name);
+		for (unsigned i = 0; i < b->nimages; i++)
+			if (!b->images[i]->implicit)
+				suggest_try(&sg, b->images[i]->name);
+		if (suggest_best(&sg)) {
+			size_t l = strlen(d->msg);
+			snprintf(d->msg + l, sizeof(d->msg) - l,
+				 " (no image '%s' either; did you mean image '%s'?)", img->name,
+				 suggest_best(&sg));
+		}
+	}
+	image_diag_prefix(user ? user : img, d);
+}
+
 int build_plan(struct build *b, struct diag *d)
 {
 	unsigned n0 = b->nimages, n = 0;
@@ -245,7 +271,10 @@ int build_plan(struct build *b, struct diag *d)
 			continue;
 		r = img->handler->setup(b, img, d);
 		if (r) {
-			image_diag_prefix(img, d);
+			if (img->implicit)
+				implicit_diag(b, img, d);
+			else
+				image_diag_prefix(img, d);
 			goto out;
 		}
 	}
