@@ -108,35 +108,10 @@ struct image *image_dep(const struct image *img, const char *name)
 
 void image_diag_prefix(const struct image *img, struct diag *d)
 {
-	const char *m, *c;
-
-	if (!d || !d->err)
+	/* One order everywhere: "FILE:LINE: image 'NAME': ...". */
+	if (diag_context(d, "image '%s'", img->name) || !img->cfgfile || !d->err)
 		return;
-	m = d->msg;
-	/* One order everywhere: "FILE:LINE: image 'NAME': ...". A message
-	 * that already starts with FILE:LINE keeps it first. */
-	c = strchr(m, ':');
-	if (c && c[1] >= '0' && c[1] <= '9') {
-		const char *e = c + 1;
-		while (*e >= '0' && *e <= '9')
-			e++;
-		if (e[0] == ':' && e[1] == ' ') {
-			char head[sizeof(d->msg)];
-			size_t hl = (size_t)(e + 2 - m);
-
-			memcpy(head, m, hl);
-			head[hl] = 0;
-			memmove(d->msg, e + 2, strlen(e + 2) + 1);
-			diag_prefix(d, "image '%s'", img->name);
-			head[hl - 2] = 0; /* drop ": "; diag_prefix adds it back */
-			diag_prefix(d, "%s", head);
-			return;
-		}
-	}
-	if (img->cfgfile)
-		diag_prefix(d, "%s:%u: image '%s'", img->cfgfile, img->line, img->name);
-	else
-		diag_prefix(d, "image '%s'", img->name);
+	diag_prefix(d, "%s:%u", img->cfgfile, img->line);
 }
 
 struct image *build_find_image(struct build *b, const char *name)
