@@ -21,6 +21,7 @@ struct scanner {
 	unsigned cap;    /* of s->raw */
 	unsigned *open;  /* lines of unclosed '{' */
 	size_t nopen, capopen;
+	unsigned paren, paren_line; /* open '(' of include(...) */
 	size_t caprefs, capspans;
 };
 
@@ -204,6 +205,14 @@ static int scan_loop(struct scanner *k, struct diag *d)
 		} else if (c == '{' || c == '}') {
 			r = brace(k, c, d);
 			k->p++;
+		} else if (c == '(' || c == ')') {
+			/* Mismatches are libconfuse's to report; an open one at the
+			 * end is ours (libconfuse leaks on it). */
+			if (c == '(' && !k->paren++)
+				k->paren_line = k->line;
+			else if (c == ')' && k->paren)
+				k->paren--;
+			k->p++;
 		} else if (word_char(c)) {
 			while (k->p < k->end && word_char(*k->p))
 				k->p++;
@@ -213,6 +222,9 @@ static int scan_loop(struct scanner *k, struct diag *d)
 	}
 	if (r)
 		return r;
+	if (k->paren)
+		return diag_fail(d, -EINVAL, "%s:%u: '(' is never closed (the file ends inside it)",
+				 k->s->file, k->paren_line);
 	if (k->nopen)
 		return diag_fail(d, -EINVAL, "%s:%u: '{' is never closed (the file ends inside it)",
 				 k->s->file, k->open[k->nopen - 1]);

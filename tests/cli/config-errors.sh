@@ -48,6 +48,8 @@ include("adir")'
 # A file that ends inside a section, string or comment does not build.
 t trunc-sec "trunc-sec.cfg:1: '\\{' is never closed" 'image a { file { name = "a.bin" }'
 t trunc-str "trunc-str.cfg:1: double-quoted string is never closed" 'image a { file { name = "a.bin'
+t trunc-paren "trunc-paren.cfg:2: '\\(' is never closed" '# c
+include("x.cfg"'
 t trunc-com "trunc-com.cfg:2: comment '/\\*' is never closed" 'image a { file { name = "a.bin" } }
 /* image b { file { name = "a.bin" } }'
 # genimage accepts "1MB" as 1 MiB: so does genimage mode, with a warning.

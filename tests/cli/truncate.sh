@@ -16,7 +16,7 @@ export KILN_DEBS=$T/debs # empty: a complete config fails on its inputs, fast
 # cuts.py writes each cut as a directory cuts/NNNN holding the three
 # files, one of them cut, and prints a line per cut:
 # "FILE TOP KIND DIR WHERE LINES". WHERE is "inside" when the text
-# ends inside a section, list, string or comment, else "top"; this
+# ends inside a section, list, include( ), string or comment, else "top"; this
 # tokenizer is the test's own, after libconfuse's rules: # and // to end
 # of line, /* */, "..." and '...' with backslash escapes, ${...}.
 cat >cuts.py <<'PY'
@@ -44,9 +44,9 @@ def where(t):
                 i += 2 if t[i] == '\\' else 1
             if i >= n:
                 return "inside"
-        elif c == '{':
+        elif c in '{(':
             depth += 1
-        elif c == '}':
+        elif c in '})':
             depth -= 1
         i += 1
     return "inside" if depth > 0 else "top"
