@@ -343,8 +343,8 @@ static int read_text(const char *path, char **ret, size_t *ret_len, struct diag 
 static int scan_file(const char *path, char **ret_text, size_t *ret_len, struct diag *d)
 {
 	struct scan *v;
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 	int r;
 
 	if (st.nscans >= MAX_FILES)
