@@ -13,23 +13,21 @@
 int cfg_fail(cfg_t *sec, const char *key, const char *value, int err, struct diag *d,
 	     const char *fmt, ...)
 {
+	cfg_opt_t *o = value ? cfg_getopt(sec, key) : NULL;
+	unsigned line, idx = 0;
+	const char *file;
 	char why[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	const char *file;
-	unsigned line, idx = 0;
-
-	/* A list's element: the line of that element. */
-	for (unsigned i = 0; value && i < cfg_size(sec, key); i++) {
-		const cfg_opt_t *o = cfg_getopt(sec, key);
-		if (o->type == CFGT_STR && cfg_getnstr(sec, key, i) == value) {
+	/* A list's element (@value points into it): the line of that element. */
+	for (unsigned i = 0; o && o->type == CFGT_STR && i < o->nvalues; i++)
+		if (cfg_opt_getnstr(o, i) == value) {
 			idx = i;
 			break;
 		}
-	}
 	config_where(sec, key, idx, &file, &line);
 	if (value)
 		return diag_fail(d, err, "%s:%u: %s = \"%s\": %s", file, line, key, value, why);

@@ -258,7 +258,9 @@ static void errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 				if (o->type != CFGT_SEC)
 					continue;
 				for (cfg_opt_t *k = o->subopts; k && k->name; k++)
-					if (!strcmp(k->name, name) ||
+					if (!strcmp(k->name, SCHEMA_MARK))
+						continue;
+					else if (!strcmp(k->name, name) ||
 					    (suggest_try(&s, k->name), suggest_best(&s))) {
 						snprintf(hint, sizeof(hint),
 							 "; did you mean '%s' inside %s { }?",
@@ -450,23 +452,62 @@ static void unwind_includes(void)
 /* Give every section the line it opens on (libconfuse leaves the line
  * of its closing brace). The latest record wins: a freed section's
  * address may be reused by a later one. */
-static void fix_section_lines(cfg_t *c)
+struct sec_line {
+	const void *sec;
+	size_t seq; /* order of the record */
+	unsigned line;
+};
+
+static int sec_line_cmp(const void *a, const void *b)
+{
+	const struct sec_line *x = a, *y = b;
+
+	if (x->sec != y->sec)
+		return (uintptr_t)x->sec < (uintptr_t)y->sec ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void fix_lines_in(cfg_t *c, const struct sec_line *v, size_t n)
 {
 	for (cfg_opt_t *o = c->opts; o && o->name; o++) {
 		if (o->type != CFGT_SEC)
 			continue;
 		for (unsigned i = 0; i < o->nvalues; i++) {
 			cfg_t *sec = o->values[i]->section;
+			size_t lo = 0, hi = n;
+
 			if (!sec)
 				continue;
-			for (size_t k = st.nrecs; k-- > 0;)
-				if (st.recs[k].key == sec && st.recs[k].idx == SEC_LINE) {
-					sec->line = (int)st.recs[k].line;
-					break;
-				}
-			fix_section_lines(sec);
+			/* The last record of @sec: first entry past it, minus one. */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if ((uintptr_t)v[mid].sec <= (uintptr_t)sec)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo && v[lo - 1].sec == sec)
+				sec->line = (int)v[lo - 1].line;
+			fix_lines_in(sec, v, n);
 		}
 	}
+}
+
+static int fix_section_lines(cfg_t *root)
+{
+	struct sec_line *v;
+	size_t n = 0;
+
+	v = malloc((st.nrecs ? st.nrecs : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t k = 0; k < st.nrecs; k++)
+		if (st.recs[k].idx == SEC_LINE)
+			v[n++] = (struct sec_line){ st.recs[k].key, k, st.recs[k].line };
+	qsort(v, n, sizeof(*v), sec_line_cmp);
+	fix_lines_in(root, v, n);
+	free(v);
+	return 0;
 }
 
 static const char *env_get(char *const *envp, const char *name)
@@ -557,7 +598,10 @@ int config_parse(const struct schema_set *sch, const char *path, const char *inc
 		r = diag_fail(d, -EINVAL, "%s: config parse error", path);
 	if (r)
 		goto out;
-	fix_section_lines(cfg);
+	if (fix_section_lines(cfg)) {
+		r = diag_fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
 	warn_unset(envp, d);
 	kept_release(); /* an earlier config's messages fall back to section lines */
 	kept.root = cfg;
