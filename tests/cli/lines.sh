@@ -43,6 +43,16 @@ image a.bin { file { name = "a.bin"
 		"(600;700)",
 		"(9;1)"
 	} } }'
+t envvars "envvars.cfg:6: image 'e.bin': vars: \"b\": no '='" '# c
+image e.bin {
+	ubootenv {
+		vars = {
+			"a=1",
+			"b"
+		}
+	}
+	size = 16k
+}'
 # A string over two lines: the line it starts on.
 t mlstr "mlstr.cfg:6: image 'a.bin': size: " '# c
 image a.bin {
