@@ -284,57 +284,58 @@ static void errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 
 /* ---- files ---- */
 
-/* Read @path whole (bounded); a directory or non-regular file is refused. */
+/* Read @path whole, at most MAX_CONFIG_BYTES; a directory is refused. A
+ * pipe (kiln plan <(generate-config)) is read like a file. */
 static int read_text(const char *path, char **ret, size_t *ret_len, struct diag *d)
 {
+	size_t len = 0, cap = 0;
 	struct stat sb;
-	size_t len = 0;
-	char *buf;
+	char *buf = NULL;
 	int fd, r = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return diag_fail(d, -errno, "%s: cannot read config: %s", path, strerror(errno));
-	if (fstat(fd, &sb)) {
+	if (fstat(fd, &sb))
 		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-	} else if (S_ISDIR(sb.st_mode)) {
+	else if (S_ISDIR(sb.st_mode))
 		r = diag_fail(d, -EISDIR, "%s: is a directory, not a config file", path);
-	} else if (!S_ISREG(sb.st_mode)) {
-		r = diag_fail(d, -EINVAL, "%s: not a regular file", path);
-	} else if ((uint64_t)sb.st_size > MAX_CONFIG_BYTES) {
-		r = diag_fail(d, -EFBIG, "%s: %llu bytes; a config is at most %u", path,
-			      (unsigned long long)sb.st_size, MAX_CONFIG_BYTES);
-	}
-	if (r) {
-		close(fd);
-		return r;
-	}
-	buf = malloc((size_t)sb.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return diag_fail(d, -ENOMEM, "out of memory");
-	}
-	while (len <= MAX_CONFIG_BYTES) {
-		ssize_t n = read(fd, buf + len, (size_t)sb.st_size + 1 - len);
+	while (!r) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *v;
+
+			if (cap >= MAX_CONFIG_BYTES) {
+				r = diag_fail(d, -EFBIG, "%s: larger than %u bytes; not a config file",
+					      path, MAX_CONFIG_BYTES);
+				break;
+			}
+			cap = cap ? cap * 2 : 16384;
+			v = realloc(buf, cap + 1);
+			if (!v) {
+				r = diag_fail(d, -ENOMEM, "out of memory");
+				break;
+			}
+			buf = v;
+		}
+		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (n < 0)
 			r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
+		else if (!n)
 			break;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-		if (len > (size_t)sb.st_size) { /* grew while we read */
-			r = diag_fail(d, -EAGAIN, "%s: changed while being read", path);
-			break;
-		}
+		else
+			len += (size_t)n;
 	}
 	close(fd);
 	if (r) {
 		free(buf);
 		return r;
 	}
+	if (!buf && !(buf = malloc(1)))
+		return diag_fail(d, -ENOMEM, "out of memory");
 	buf[len] = 0;
 	*ret = buf;
 	*ret_len = len;

@@ -45,6 +45,9 @@ expect_fail 1 "^kiln: error: adir: is a directory" "$KILN" build --outputpath ou
 expect_no_output out-dir
 t include-dir 'include-dir.cfg:2: include\("adir"\): adir: is a directory' '# c
 include("adir")'
+# A config from a pipe still works (process substitution), with its lines.
+printf '# c\nimage a { file { name = "a.bin" }\n bogus = 1 }\n' > piped.txt
+expect_fail 1 '/dev/stdin:3: image .a.: no such option .bogus.' "$KILN" plan --outputpath out-pipe /dev/stdin < <(cat piped.txt)
 # A file that ends inside a section, string or comment does not build.
 t trunc-sec "trunc-sec.cfg:1: '\\{' is never closed" 'image a { file { name = "a.bin" }'
 t trunc-str "trunc-str.cfg:1: double-quoted string is never closed" 'image a { file { name = "a.bin'
