@@ -42,6 +42,45 @@ void diag_prefix(struct diag *d, const char *fmt, ...)
 	d->msg[pl + 2 + ol] = 0;
 }
 
+/* Length of a leading "FILE:LINE: " of @m (FILE without spaces), or 0. */
+static size_t where_len(const char *m)
+{
+	const char *c = m;
+
+	while (*c && *c != ':' && *c != ' ')
+		c++;
+	if (c == m || c[0] != ':' || c[1] < '0' || c[1] > '9')
+		return 0;
+	c++;
+	while (*c >= '0' && *c <= '9')
+		c++;
+	return c[0] == ':' && c[1] == ' ' ? (size_t)(c + 2 - m) : 0;
+}
+
+int diag_context(struct diag *d, const char *fmt, ...)
+{
+	char ctx[512], head[sizeof(d->msg)];
+	va_list ap;
+	size_t hl;
+
+	if (!d || !d->err)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	hl = where_len(d->msg);
+	if (!hl) {
+		diag_prefix(d, "%s", ctx);
+		return 0;
+	}
+	memcpy(head, d->msg, hl - 2);
+	head[hl - 2] = 0;
+	memmove(d->msg, d->msg + hl, strlen(d->msg + hl) + 1);
+	diag_prefix(d, "%s", ctx);
+	diag_prefix(d, "%s", head);
+	return 1;
+}
+
 void diag_warn(struct diag *d, const char *fmt, ...)
 {
 	char buf[1024];

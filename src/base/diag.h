@@ -35,6 +35,14 @@ int diag_fail(struct diag *d, int err, const char *fmt, ...)
 void diag_prefix(struct diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * diag_context - add context ("image 'x'", "tree 't'") to the recorded
+ * message, after its leading "FILE:LINE: " if it has one, so that every
+ * message reads "FILE:LINE: CONTEXT: ...". Returns 1 if the message had
+ * a FILE:LINE, 0 if the context went first.
+ */
+int diag_context(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* diag_warn - pass a warning to the diag's callback, if any. */
 void diag_warn(struct diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/log.h"
+#include "config/suggest.h"
 
 static void usage(FILE *f)
 {
@@ -40,6 +41,15 @@ int main(int argc, char **argv)
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->run(argc - 1, argv + 1);
+	struct suggest sg;
+
+	suggest_init(&sg, argv[1]);
+	for (const struct command *c = commands; c->name; c++)
+		suggest_try(&sg, c->name);
+	if (suggest_best(&sg)) {
+		log_error("unknown command '%s'; did you mean '%s'?", argv[1], suggest_best(&sg));
+		return EXIT_USAGE;
+	}
 	/* One line naming the commands, not the whole usage: the mistake
 	 * stays the first thing the user reads. */
 	char names[256] = "";

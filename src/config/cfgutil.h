@@ -12,7 +12,6 @@
 #include "base/size.h"
 
 struct diag;
-struct hole;
 
 /* Read size option @key of @sec. Unset: *ret_set = false, 0 returned.
  * @flags: SIZE_ALLOW_PERCENT / SIZE_ALLOW_SLOPPY_B. */
@@ -23,15 +22,12 @@ int cfg_get_size(cfg_t *sec, const char *key, unsigned flags, struct size_spec *
 int cfg_get_bytes(cfg_t *sec, const char *key, unsigned flags, uint64_t *ret, bool *ret_set,
 		  struct diag *d);
 
-/* Fail with "FILE:LINE: KEY = \"VALUE\": MSG". */
+/* Fail with "FILE:LINE: KEY = \"VALUE\": MSG", LINE being where the value
+ * (for a list: the element @value points into) was written. */
 int cfg_fail(cfg_t *sec, const char *key, const char *value, int err, struct diag *d,
 	     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Duplicate a string option (NULL when unset). -ENOMEM on failure. */
 int cfg_dup_str(cfg_t *sec, const char *key, char **ret);
-
-/* genimage `holes = { "(START;END)", ... }` (at most 64). */
-int cfg_get_holes(cfg_t *sec, const char *key, struct hole **ret, unsigned *ret_n,
-		  struct diag *d);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * kiln's top-level config extensions. Each extension adds its sections
- * to schema_extra_top_opts and reads them in schema_load_extra.
+ * to schema_extra_top_opts; the planner reads them (plan/trees-config.c).
  *
  * Trees (docs/config/trees.md):
  *
@@ -24,8 +24,6 @@
  */
 #include "config/schema.h"
 
-#include "plan/build.h"
-#include "plan/trees-def.h"
 
 #define OWNER_OPTS                                                                           \
 	CFG_STR("mode", NULL, CFGF_NONE), CFG_INT("uid", -1, CFGF_NONE),                     \
@@ -112,6 +110,7 @@ static cfg_opt_t user_opts[] = {
 	CFG_STR("gecos", NULL, CFGF_NONE),
 	CFG_STR("password", NULL, CFGF_NONE),
 	CFG_STR("password-hash", NULL, CFGF_NONE),
+	CFG_BOOL("empty-password", cfg_false, CFGF_NONE),
 	CFG_BOOL("locked", cfg_false, CFGF_NONE),
 	CFG_INT("rounds", 0, CFGF_NONE),
 	CFG_STR_LIST("groups", NULL, CFGF_NONE),
@@ -144,8 +143,3 @@ cfg_opt_t schema_extra_top_opts[] = {
 	CFG_SEC("repository", repository_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
-
-int schema_load_extra(struct build *b, cfg_t *cfg, struct diag *d)
-{
-	return trees_load(b, cfg, d);
-}

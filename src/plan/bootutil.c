@@ -148,7 +148,7 @@ int boot_image_bytes(struct build *b, struct image *c, uint64_t max, uint8_t **r
 	if (r) {
 		if (d && !d->err)
 			diag_fail(d, r, "%s", strerror(-r));
-		diag_prefix(d, "image '%s'", c->name);
+		diag_context(d, "image '%s'", c->name);
 		goto out;
 	}
 	data = sink_mem_data(m, &len);

@@ -3,6 +3,8 @@
  * The planner: resolve image references, order images children first
  * (rejecting cycles), let each handler fix its layout, then generate.
  */
+#include "config/config.h"
+#include "config/suggest.h"
 #include "plan/build.h"
 
 #include <errno.h>
@@ -68,8 +70,7 @@ void build_release(struct build *b)
 		image_free(b->images[i]);
 	free(b->images);
 	trees_release(b);
-	if (b->cfg)
-		cfg_free(b->cfg);
+	config_free(b->cfg);
 	schema_release(&b->schema);
 	free(b->paths.rootpath);
 	free(b->paths.tmppath);
@@ -108,13 +109,10 @@ struct image *image_dep(const struct image *img, const char *name)
 
 void image_diag_prefix(const struct image *img, struct diag *d)
 {
-	if (!d || !d->err)
+	/* One order everywhere: "FILE:LINE: image 'NAME': ...". */
+	if (diag_context(d, "image '%s'", img->name) || !img->cfgfile || !d->err)
 		return;
-	/* Messages that already carry FILE:LINE keep it; add the image. */
-	if (img->cfgfile && strncmp(d->msg, img->cfgfile, strlen(img->cfgfile)))
-		diag_prefix(d, "%s:%u: image '%s'", img->cfgfile, img->line, img->name);
-	else
-		diag_prefix(d, "image '%s'", img->name);
+	diag_prefix(d, "%s:%u", img->cfgfile, img->line);
 }
 
 struct image *build_find_image(struct build *b, const char *name)
@@ -200,6 +198,31 @@ static int visit(struct build *b, struct image *img, struct image **order, unsig
 	return 0;
 }
 
+/* A missing input may be a misspelt image name: say who referred to it,
+ * and which image it probably meant. */
+static void implicit_diag(struct build *b, const struct image *img, struct diag *d)
+{
+	const struct image *user = NULL;
+	struct suggest sg;
+
+	for (unsigned i = 0; i < b->nimages && !user; i++)
+		if (!b->images[i]->implicit && image_dep(b->images[i], img->name) == img)
+			user = b->images[i];
+	if (d->err == -ENOENT) {
+		suggest_init(&sg, img->name);
+		for (unsigned i = 0; i < b->nimages; i++)
+			if (!b->images[i]->implicit)
+				suggest_try(&sg, b->images[i]->name);
+		if (suggest_best(&sg)) {
+			size_t l = strlen(d->msg);
+			snprintf(d->msg + l, sizeof(d->msg) - l,
+				 " (no image '%s' either; did you mean image '%s'?)", img->name,
+				 suggest_best(&sg));
+		}
+	}
+	image_diag_prefix(user ? user : img, d);
+}
+
 int build_plan(struct build *b, struct diag *d)
 {
 	unsigned n0 = b->nimages, n = 0;
@@ -224,7 +247,10 @@ int build_plan(struct build *b, struct diag *d)
 			continue;
 		r = img->handler->setup(b, img, d);
 		if (r) {
-			image_diag_prefix(img, d);
+			if (img->implicit)
+				implicit_diag(b, img, d);
+			else
+				image_diag_prefix(img, d);
 			goto out;
 		}
 	}

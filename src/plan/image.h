@@ -154,7 +154,13 @@ struct image *image_dep(const struct image *img, const char *name);
  */
 int image_content_tree(struct build *b, struct image *img, struct tree **ret, struct diag *d);
 
-/* Prefix a diag with "FILE:LINE: image 'NAME'" context. */
+/* genimage `holes = { "(START;END)", ... }` of section @sec (at most 64;
+ * plan/load.c). */
+int cfg_get_holes(cfg_t *sec, const char *key, struct hole **ret, unsigned *ret_n,
+		  struct diag *d);
+
+/* Add "image 'NAME'" context to a diag: "FILE:LINE: image 'NAME': ...",
+ * keeping a FILE:LINE the message already starts with. */
 void image_diag_prefix(const struct image *img, struct diag *d);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "config/config.h"
 #include "base/size.h"
 #include "io/sink.h"
 #include "plan/build.h"
@@ -45,10 +46,14 @@ static int flash_value(cfg_t *fs, const char *key, uint64_t *ret, struct diag *d
 	*ret = 0;
 	if (!v || !*v)
 		return 0;
-	if (size_parse(v, 0, &s, &tmp))
-		return diag_fail(d, -EINVAL, "%s:%d: flash '%s': %s = \"%s\": %s",
-				 fs->filename ? fs->filename : "?", fs->line, cfg_title(fs), key, v,
-				 tmp.msg);
+	if (size_parse(v, 0, &s, &tmp)) {
+		const char *file;
+		unsigned line;
+
+		config_where(fs, key, 0, &file, &line);
+		return diag_fail(d, -EINVAL, "%s:%u: flash '%s': %s = \"%s\": %s", file, line,
+				 cfg_title(fs), key, v, tmp.msg);
+	}
 	*ret = s.bytes;
 	return 0;
 }

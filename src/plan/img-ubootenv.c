@@ -16,6 +16,7 @@
 #include "base/diag.h"
 #include "boot/ubootenv.h"
 #include "config/cfgutil.h"
+#include "config/config.h"
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image.h"
@@ -27,7 +28,8 @@ struct uenv_priv {
 	char *file;          /* resolved path of `file`, or NULL */
 	bool expand;         /* ${NAME} in the file from vars/environment */
 	char **vars;         /* `vars` strings */
-	unsigned nvars, vars_line;
+	unsigned *var_lines; /* the config line of each */
+	unsigned nvars;
 	const char *cfgfile;
 	uint8_t *bytes;      /* the laid out image (setup) */
 };
@@ -68,18 +70,20 @@ static int ubootenv_parse(struct build *b, struct image *img, cfg_t *sec, struct
 	p->layout.big_endian = cfg_getbool(sec, "big-endian");
 	p->expand = cfg_getbool(sec, "expand");
 	p->cfgfile = sec->filename;
-	p->vars_line = (unsigned)sec->line;
 	if (file && !(p->file = boot_input_path(b, file)))
 		return diag_fail(d, -ENOMEM, "out of memory");
 	p->nvars = cfg_size(sec, "vars");
 	if (!p->file && !p->nvars)
 		diag_warn(d, "%s:%u: ubootenv: no vars and no file: the environment is empty",
 			  img->cfgfile, img->line);
-	if (p->nvars && !(p->vars = calloc(p->nvars, sizeof(*p->vars))))
+	if (p->nvars && (!(p->vars = calloc(p->nvars, sizeof(*p->vars))) ||
+			 !(p->var_lines = calloc(p->nvars, sizeof(*p->var_lines)))))
 		return diag_fail(d, -ENOMEM, "out of memory");
-	for (unsigned i = 0; i < p->nvars; i++)
+	for (unsigned i = 0; i < p->nvars; i++) {
+		config_where(sec, "vars", i, &p->cfgfile, &p->var_lines[i]);
 		if (!(p->vars[i] = strdup(cfg_getnstr(sec, "vars", i))))
 			return diag_fail(d, -ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -120,10 +124,10 @@ static int ubootenv_setup(struct build *b, struct image *img, struct diag *d)
 		struct diag tmp = { 0 };
 		if (!eq)
 			return diag_fail(d, -EINVAL, "%s:%u: vars: \"%s\": no '=' (expected \"name=value\")",
-					 p->cfgfile, p->vars_line, v);
+					 p->cfgfile, p->var_lines[i], v);
 		r = uenv_add(&p->env, v, (size_t)(eq - v), eq + 1, strlen(eq + 1), &tmp);
 		if (r)
-			return diag_fail(d, r, "%s:%u: vars: \"%s\": %s%s", p->cfgfile, p->vars_line,
+			return diag_fail(d, r, "%s:%u: vars: \"%s\": %s%s", p->cfgfile, p->var_lines[i],
 					 v, tmp.msg, p->file && r == -EEXIST ? " (also in file)" : "");
 	}
 	p->bytes = malloc(img->size);
@@ -165,6 +169,7 @@ static void ubootenv_release(struct image *img)
 	for (unsigned i = 0; i < p->nvars; i++)
 		free(p->vars ? p->vars[i] : NULL);
 	free(p->vars);
+	free(p->var_lines);
 	free(p->file);
 	free(p->bytes);
 	free(p);

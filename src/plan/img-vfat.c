@@ -18,6 +18,7 @@
 #include "base/ids.h"
 #include "base/size.h"
 #include "config/cfgutil.h"
+#include "config/config.h"
 #include "fs/fat/fat-writer.h"
 #include "fs/tree.h"
 #include "io/sink.h"
@@ -378,9 +379,14 @@ static int vfat_parse(struct build *b, struct image *img, cfg_t *sec, struct dia
 		if ((r = add_entry(b, img, v, dest, im, (unsigned)fs->line, d)))
 			return r;
 	}
-	for (unsigned i = 0; i < cfg_size(sec, "files"); i++)
-		if ((r = add_entry(b, img, v, "", cfg_getnstr(sec, "files", i), (unsigned)sec->line, d)))
+	for (unsigned i = 0; i < cfg_size(sec, "files"); i++) {
+		const char *file;
+		unsigned line;
+
+		config_where(sec, "files", i, &file, &line);
+		if ((r = add_entry(b, img, v, "", cfg_getnstr(sec, "files", i), line, d)))
 			return r;
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "base/diag.h"
 #include "config/cfgutil.h"
+#include "config/config.h"
 #include "fs/tree-archive.h"
 #include "plan/build.h"
 #include "plan/trees-def.h"
@@ -481,6 +482,18 @@ static int load_user(struct build *b, cfg_t *sec, struct tree_user *u, struct di
 	if (u->password && strchr(u->password, '\n'))
 		return diag_fail(d, -EINVAL, "%s:%u: user %s: password contains a newline", file,
 				 u->line, u->name);
+	/* An empty shadow field means "no password needed": never by accident
+	 * (an unset ${VAR} expands to ""), only when asked for. */
+	if (!cfg_getbool(sec, "empty-password")) {
+		if (u->password && !*u->password)
+			return cfg_fail(sec, "password", u->password, -EINVAL, d,
+					"empty (set empty-password = true if user %s really "
+					"needs none)", u->name);
+		if (u->hash && !*u->hash)
+			return cfg_fail(sec, "password-hash", u->hash, -EINVAL, d,
+					"empty: logging in would need no password (set "
+					"empty-password = true if user %s really needs none)", u->name);
+	}
 	if (u->password && u->hash)
 		return diag_fail(d, -EINVAL, "%s:%u: user %s: give password or password-hash, not "
 				 "both", file, u->line, u->name);
@@ -496,9 +509,13 @@ static int load_user(struct build *b, cfg_t *sec, struct tree_user *u, struct di
 	u->rounds = (unsigned)rounds;
 	if (u->password) {
 		struct stat sb;
-		if (!stat(file, &sb) && (sb.st_mode & S_IROTH))
+		const char *pf;
+		unsigned pl;
+
+		config_where(sec, "password", 0, &pf, &pl);
+		if (!stat(pf, &sb) && (sb.st_mode & S_IROTH))
 			diag_warn(d, "%s:%u: user %s: plain password in a file others can read "
-				  "(chmod o-r %s, or use password-hash)", file, u->line, u->name, file);
+				  "(chmod o-r %s, or use password-hash)", pf, pl, u->name, pf);
 	}
 	return 0;
 }

@@ -280,7 +280,7 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 					    trees_item_kw[l->items[k].kind], l->items[k].path);
 		}
 		if (r && d && !strstr(d->msg, "tree '"))
-			diag_prefix(d, "tree '%s'", def->name);
+			diag_context(d, "tree '%s'", def->name);
 		if (!r && t->nnodes > TREE_ARCHIVE_MAX_ENTRIES)
 			r = diag_fail(d, -E2BIG, "tree '%s': more than %u entries", def->name,
 				      TREE_ARCHIVE_MAX_ENTRIES);
@@ -318,7 +318,7 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 			free(text);
 			free(host);
 			if (r) {
-				diag_prefix(d, "tree '%s'", def->name);
+				diag_context(d, "tree '%s'", def->name);
 				return r;
 			}
 		}

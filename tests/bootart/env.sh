@@ -129,16 +129,16 @@ bad() { # bad REGEX TEXT-FILE-CONTENT [EXTRA-OPTS]
 	expect_fail 1 "$1" "$KILN" build --no-bmap bad.cfg
 	expect_no_output images
 }
-bad 'bad.txt:2: "novalue": line without' 'a=1\nnovalue\n'
-bad 'bad.txt:3: empty variable name' 'a=1\n# c\n=x\n'
-bad 'bad.txt:3: duplicate variable a' 'a=1\nb=2\na=3\n'
+bad 'bad.txt:2: (image [^ ]+: )?"novalue": line without' 'a=1\nnovalue\n'
+bad 'bad.txt:3: (image [^ ]+: )?empty variable name' 'a=1\n# c\n=x\n'
+bad 'bad.txt:3: (image [^ ]+: )?duplicate variable a' 'a=1\nb=2\na=3\n'
 bad 'too large by 3 bytes' 'abc=123\n' '' 10
 printf 'image e.bin { ubootenv { vars = { "a=1" } } }\n' > bad.cfg
-expect_fail 1 'bad.cfg:1: .*size is required' "$KILN" build --no-bmap bad.cfg
+expect_fail 1 'bad.cfg:1: (image [^ ]+: )?.*size is required' "$KILN" build --no-bmap bad.cfg
 printf 'image e.bin { size = 4k ubootenv { pad = 256 } }\n' > bad.cfg
 expect_fail 1 'pad: 256 is not a byte' "$KILN" build --no-bmap bad.cfg
 printf 'image e.bin { size = 4k ubootenv { vars = { "a=1", "nothing" } } }\n' > bad.cfg
-expect_fail 1 'bad.cfg:1: vars: "nothing": no' "$KILN" build --no-bmap bad.cfg
+expect_fail 1 'bad.cfg:1: (image [^ ]+: )?vars: "nothing": no' "$KILN" build --no-bmap bad.cfg
 printf 'image e.bin { size = 4k ubootenv { vars = { "a=1", "a=2" } } }\n' > bad.cfg
 expect_fail 1 'duplicate variable a' "$KILN" build --no-bmap bad.cfg
 printf 'image e.bin { size = 4k ubootenv { file = "missing.txt" } }\n' > bad.cfg

@@ -41,6 +41,19 @@ static void put_file(const char *dir, const char *name, size_t len)
 	fclose(f);
 }
 
+static void put_text(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
 static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -78,6 +91,14 @@ static int scratch_init(void)
 	}
 	for (unsigned i = 0; i < sizeof(root_files) / sizeof(root_files[0]); i++)
 		put_file(rootpath, root_files[i], 10 + 300 * i);
+	/* Included configs (found through the includepath): nested includes
+	 * that end in an error, one that includes itself, one cut short. */
+	put_text(inpath, "nest.cfg", "# c\ninclude(\"nest2.cfg\")\n");
+	put_text(inpath, "nest2.cfg", "/* c\n*/\ninclude(\"nest3.cfg\")\n");
+	put_text(inpath, "nest3.cfg", "image n { file { name = \"Image\" }\n bogus = 1 }\n");
+	put_text(inpath, "self.cfg", "include(\"self.cfg\")\n");
+	put_text(inpath, "cut.cfg", "image c {\n file { name = \"${HOME\n");
+	put_text(inpath, "ok.cfg", "// c\nimage ok { file { name = \"blob.bin\" } }\n");
 	snprintf(p, sizeof(p), "%s/bin/sh", rootpath);
 	if (symlink("busybox", p))
 		return state;
@@ -92,7 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct build b;
 	struct build_paths none = { 0 };
 	struct build_paths cmd = { .rootpath = rootpath, .inputpath = inpath,
-				   .outputpath = "/nonexistent-out", .tmppath = "/nonexistent-tmp" };
+				   .outputpath = "/nonexistent-out", .tmppath = "/nonexistent-tmp",
+				   .includepath = inpath };
 	struct diag d = { 0 };
 
 	if (scratch_init() < 0)

@@ -71,13 +71,13 @@ fi
 
 # Errors name the table file and line.
 printf '/dev/x c 666 0 0 1\n' >input/devtab.txt
-expect_fail 1 'devtab.txt:1: expected 10 fields' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
+expect_fail 1 'devtab.txt:1: (image [^ ]+: )?(tree [^ ]+: )?expected 10 fields' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
 printf '/dev/x q 666 0 0 1 1 0 0 0\n' >input/devtab.txt
-expect_fail 1 'devtab.txt:1: type "q"' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
+expect_fail 1 'devtab.txt:1: (image [^ ]+: )?(tree [^ ]+: )?type "q"' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
 printf '# c\n/nothere f 644 0 0 - - - - -\n' >input/devtab.txt
-expect_fail 1 'devtab.txt:2: "/nothere": no such regular file' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
+expect_fail 1 'devtab.txt:2: (image [^ ]+: )?(tree [^ ]+: )?"/nothere": no such regular file' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
 printf '/dev/x c 8888 0 0 1 1 0 0 0\n' >input/devtab.txt
-expect_fail 1 'devtab.txt:1: mode "8888"' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
+expect_fail 1 'devtab.txt:1: (image [^ ]+: )?(tree [^ ]+: )?mode "8888"' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
 : >input/devtab.txt
 printf 'bin/ping 0 0 4755 caps=1\n' >input/fs_config
-expect_fail 1 'fs_config:1: "caps=1": expected capabilities=0x' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio
+expect_fail 1 'fs_config:1: (tree [^ ]+: )?"caps=1": expected capabilities=0x' "$KILN" ls --inputpath input --tmppath tmp kiln.cfg x.cpio

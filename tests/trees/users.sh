@@ -50,3 +50,34 @@ sed -i 's/user bob { password = "b" }/user bob { password = "b" rounds = 10000 }
 h=$(awk -F: '$1 == "bob" { print $2 }' xr/etc/shadow)
 case $h in '$6$rounds=10000$'*) ;; *) fail "rounds: $h" ;; esac
 python3 -W ignore -c 'import crypt, sys; sys.exit(crypt.crypt("b", sys.argv[1]) != sys.argv[1])' "$h" || fail "rounds hash"
+# An empty password (or hash) would mean "no password needed": refused,
+# naming file and line, unless the user opts in with empty-password.
+# An unset ${NAME} (libconfuse makes it "") is warned about, with its line.
+unset KILN_UNSET_HASH
+cat >empty.cfg <<'CFG'
+# c
+tree t {
+	# c
+	user a {
+		password-hash = "${KILN_UNSET_HASH}"
+	}
+}
+image e.cpio { cpio { } tree = t }
+CFG
+chmod 600 empty.cfg
+expect_fail 1 'empty.cfg:5: password-hash = "": empty' \
+	"$KILN" build --inputpath input --tmppath tmp --outputpath out-e empty.cfg
+grep -q 'warning: empty.cfg:5: \${KILN_UNSET_HASH} is not set' "$T/.err" || { cat "$T/.err"; fail "no unset-variable warning"; }
+expect_no_output out-e
+printf 'tree t {\n\tuser a {\n\t\tpassword = ""\n\t}\n}\nimage e.cpio { cpio { } tree = t }\n' >empty2.cfg
+chmod 600 empty2.cfg
+expect_fail 1 'empty2.cfg:3: password = "": empty' \
+	"$KILN" build --inputpath input --tmppath tmp --outputpath out-e2 empty2.cfg
+expect_no_output out-e2
+# With a default, or set: no warning; the opt-in writes the empty field.
+sed -i 's/^\t\tpassword-hash = .*/\t\tpassword-hash = "${KILN_UNSET_HASH:-}"\n\t\tempty-password = true/' empty.cfg
+"$KILN" build --inputpath input --tmppath tmp --outputpath out-e3 empty.cfg 2>err3.txt >/dev/null ||
+	{ cat err3.txt; fail "empty-password = true refused"; }
+! grep -q 'is not set' err3.txt || fail "warned about \${NAME:-default}"
+(mkdir xe && cd xe && cpio -id --no-absolute-filenames <../out-e3/e.cpio 2>/dev/null)
+grep -q '^a::' xe/etc/shadow || fail "opt-in: $(cat xe/etc/shadow)"

@@ -132,6 +132,26 @@ static void test_endian(void)
 	CHECK(b[0] == 1 && get_be64(b) == 0x0102030405060708ull);
 }
 
+/* Context goes after a leading FILE:LINE, else first. */
+static void test_diag_context(void)
+{
+	struct diag d = { 0 };
+
+	diag_fail(&d, -EINVAL, "a.cfg:12: size = \"1Q\": bad");
+	CHECK(diag_context(&d, "image '%s'", "x") == 1);
+	CHECK_STR(d.msg, "a.cfg:12: image 'x': size = \"1Q\": bad");
+	diag_clear(&d);
+	diag_fail(&d, -ENOENT, "input file in/a: No such file");
+	CHECK(diag_context(&d, "image '%s'", "x") == 0);
+	CHECK_STR(d.msg, "image 'x': input file in/a: No such file");
+	diag_clear(&d);
+	diag_fail(&d, -EINVAL, "x:y: z");
+	diag_context(&d, "tree 't'");
+	CHECK_STR(d.msg, "tree 't': x:y: z");
+	diag_clear(&d);
+	CHECK(diag_context(&d, "image 'x'") == 0 && !d.msg[0]);
+}
+
 int main(void)
 {
 	T_RUN(test_size);
@@ -140,5 +160,6 @@ int main(void)
 	T_RUN(test_sha);
 	T_RUN(test_ids);
 	T_RUN(test_endian);
+	T_RUN(test_diag_context);
 	return T_DONE();
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Config loading: genimage's syntax (libconfuse), genimage's sections and
- * keys, plus kiln's extensions. The schema of `image { }` is assembled
- * from the handler table, so a new image type needs no change here.
+ * Loading a config into images: config/ parses (genimage's syntax through
+ * libconfuse) against a schema whose image types come from the handler
+ * table, so a new image type needs no change there; each `image` section
+ * then becomes a struct image read by its handler.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,183 +15,14 @@
 
 #include "base/diag.h"
 #include "config/cfgutil.h"
+#include "config/config.h"
 #include "config/schema.h"
 #include "plan/build.h"
 #include "plan/image.h"
+#include "plan/trees-def.h"
 
 #define MAX_IMAGES 1024
 #define MAX_PARTITIONS 256
-
-static cfg_opt_t partition_opts[] = {
-	CFG_STR("offset", NULL, CFGF_NONE),
-	CFG_STR("size", NULL, CFGF_NONE),
-	CFG_STR("align", NULL, CFGF_NONE),
-	CFG_INT("partition-type", 0, CFGF_NODEFAULT),
-	CFG_STR("partition-type-uuid", NULL, CFGF_NONE),
-	CFG_STR("partition-uuid", NULL, CFGF_NONE),
-	CFG_BOOL("bootable", cfg_false, CFGF_NONE),
-	CFG_BOOL("read-only", cfg_false, CFGF_NONE),
-	CFG_BOOL("hidden", cfg_false, CFGF_NONE),
-	CFG_BOOL("no-automount", cfg_false, CFGF_NONE),
-	CFG_BOOL("fill", cfg_false, CFGF_NONE),
-	CFG_STR("image", NULL, CFGF_NONE),
-	CFG_STR("imageoffset", NULL, CFGF_NONE),
-	CFG_STR_LIST("holes", NULL, CFGF_NONE),
-	CFG_BOOL("autoresize", cfg_false, CFGF_NONE),
-	CFG_BOOL("in-partition-table", cfg_true, CFGF_NONE),
-	CFG_BOOL("sparse", cfg_true, CFGF_NONE),
-	CFG_BOOL("forced-primary", cfg_false, CFGF_NONE),
-	CFG_STR("erase-size", NULL, CFGF_NONE),
-	CFG_END()
-};
-
-/* genimage's tool paths: accepted so existing configs parse; kiln runs
- * none of these tools. */
-#define TOOL_OPT(n) CFG_STR(n, NULL, CFGF_NONE)
-static cfg_opt_t config_opts[] = {
-	CFG_STR("rootpath", NULL, CFGF_NONE),
-	CFG_STR("tmppath", NULL, CFGF_NONE),
-	CFG_STR("inputpath", NULL, CFGF_NONE),
-	CFG_STR("outputpath", NULL, CFGF_NONE),
-	CFG_STR("includepath", NULL, CFGF_NONE),
-	CFG_STR("configdump", NULL, CFGF_NONE),
-	CFG_INT("loglevel", 1, CFGF_NONE),
-	CFG_STR("cache-size", NULL, CFGF_NONE), /* kiln: the store's limit */
-	TOOL_OPT("cpio"), TOOL_OPT("dd"), TOOL_OPT("debugfs"), TOOL_OPT("e2fsck"),
-	TOOL_OPT("fiptool"), TOOL_OPT("genext2fs"), TOOL_OPT("mcopy"), TOOL_OPT("mmd"),
-	TOOL_OPT("mkcramfs"), TOOL_OPT("mkdosfs"), TOOL_OPT("mke2fs"), TOOL_OPT("mkfsjffs2"),
-	TOOL_OPT("mkfsubifs"), TOOL_OPT("mkimage"), TOOL_OPT("mksquashfs"), TOOL_OPT("qemu-img"),
-	TOOL_OPT("rauc"), TOOL_OPT("tar"), TOOL_OPT("tune2fs"), TOOL_OPT("ubinize"),
-	CFG_END()
-};
-
-static cfg_opt_t flash_opts[] = {
-	CFG_STR("pebsize", "", CFGF_NONE),
-	CFG_STR("lebsize", "", CFGF_NONE),
-	CFG_STR("numpebs", "", CFGF_NONE),
-	CFG_STR("minimum-io-unit-size", "", CFGF_NONE),
-	CFG_STR("vid-header-offset", "", CFGF_NONE),
-	CFG_STR("sub-page-size", "", CFGF_NONE),
-	CFG_END()
-};
-
-/* Image-level keys shared by every type. */
-static const cfg_opt_t image_common_opts[] = {
-	CFG_STR("name", NULL, CFGF_NONE),
-	CFG_STR("size", NULL, CFGF_NONE),
-	CFG_STR("mountpoint", NULL, CFGF_NONE),
-	CFG_STR("srcpath", NULL, CFGF_NONE),
-	CFG_BOOL("empty", cfg_false, CFGF_NONE),
-	CFG_BOOL("temporary", cfg_false, CFGF_NONE),
-	CFG_STR("exec-pre", NULL, CFGF_NONE),
-	CFG_STR("exec-post", NULL, CFGF_NONE),
-	CFG_STR("flashtype", NULL, CFGF_NONE),
-	CFG_STR_LIST("tree", NULL, CFGF_NONE), /* kiln */
-	CFG_SEC("partition", partition_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-};
-
-struct schema {
-	cfg_opt_t *image_opts;
-	cfg_opt_t *top_opts;
-};
-
-static int include_func(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv);
-
-int schema_build(struct schema_set *ret)
-{
-	size_t nh = 0, nc = sizeof(image_common_opts) / sizeof(image_common_opts[0]);
-	cfg_opt_t *img, *top;
-	size_t i = 0, k;
-
-	while (image_handlers[nh])
-		nh++;
-	img = calloc(nc + nh + 1, sizeof(*img));
-	if (!img)
-		return -ENOMEM;
-	memcpy(img, image_common_opts, sizeof(image_common_opts));
-	for (k = 0; k < nh; k++) {
-		/* MULTI, so cfg_size() says whether the section was given at all. */
-		cfg_opt_t sec = CFG_SEC(image_handlers[k]->type, image_handlers[k]->opts, CFGF_MULTI);
-		img[nc + k] = sec;
-	}
-	img[nc + nh] = (cfg_opt_t)CFG_END();
-
-	size_t next = 0;
-	while (schema_extra_top_opts[next].name)
-		next++;
-	top = calloc(6 + next, sizeof(*top));
-	if (!top) {
-		free(img);
-		return -ENOMEM;
-	}
-	top[i++] = (cfg_opt_t)CFG_SEC("image", img, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
-	top[i++] = (cfg_opt_t)CFG_SEC("flash", flash_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
-	top[i++] = (cfg_opt_t)CFG_SEC("config", config_opts, CFGF_NONE);
-	top[i++] = (cfg_opt_t)CFG_FUNC("include", include_func);
-	top[i++] = (cfg_opt_t)CFG_STR("seed", NULL, CFGF_NONE);
-	for (k = 0; k < next; k++)
-		top[i++] = schema_extra_top_opts[k];
-	top[i] = (cfg_opt_t)CFG_END();
-	ret->image_opts = img;
-	ret->top_opts = top;
-	return 0;
-}
-
-void schema_release(struct schema_set *s)
-{
-	free(s->image_opts);
-	free(s->top_opts);
-	s->image_opts = s->top_opts = NULL;
-}
-
-/* ---- parse-time error capture ---- */
-
-static struct diag *cur_diag; /* libconfuse's callbacks carry no user pointer */
-static const char *cur_includepath;
-
-static void errfunc(cfg_t *cfg, const char *fmt, va_list ap)
-{
-	char buf[1024];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (cfg && cfg->filename)
-		diag_fail(cur_diag, -EINVAL, "%s:%d: %s", cfg->filename, cfg->line, buf);
-	else
-		diag_fail(cur_diag, -EINVAL, "%s", buf);
-}
-
-/* include("file"): relative to the includepath (genimage), else as given. */
-static int include_func(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
-{
-	char path[4096];
-
-	if (argc != 1) {
-		cfg_error(cfg, "include: expects one file name");
-		return 1;
-	}
-	if (cur_includepath && argv[0][0] != '/') {
-		const char *p = cur_includepath;
-		while (*p) {
-			const char *e = strchr(p, ':');
-			size_t l = e ? (size_t)(e - p) : strlen(p);
-			snprintf(path, sizeof(path), "%.*s/%s", (int)l, p, argv[0]);
-			if (!access(path, R_OK)) {
-				const char *a[1] = { path };
-				return cfg_include(cfg, opt, 1, a);
-			}
-			p += l;
-			if (*p)
-				p++;
-		}
-	}
-	if (access(argv[0], R_OK)) {
-		cfg_error(cfg, "include(\"%s\"): file not found%s%s", argv[0],
-			  cur_includepath ? " in includepath " : "",
-			  cur_includepath ? cur_includepath : "");
-		return 1;
-	}
-	return cfg_include(cfg, opt, argc, argv);
-}
 
 /* ---- config -> images ---- */
 
@@ -251,6 +83,51 @@ static int parse_partition(struct build *b, struct image *img, cfg_t *ps, struct
 	return 0;
 }
 
+#define MAX_HOLES 64
+
+int cfg_get_holes(cfg_t *sec, const char *key, struct hole **ret, unsigned *ret_n,
+		  struct diag *d)
+{
+	unsigned n = cfg_size(sec, key);
+	struct hole *v;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (n > MAX_HOLES)
+		return cfg_fail(sec, key, NULL, -E2BIG, d, "more than %d holes", MAX_HOLES);
+	if (!n)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		const char *h = cfg_getnstr(sec, key, i);
+		char a[64], b[64];
+		struct size_spec s1, s2;
+		struct diag tmp = { 0 };
+		int r = -EINVAL;
+
+		/* genimage's format: "(START;END)" */
+		if (sscanf(h, " ( %63[^; ] ; %63[^) ] ) ", a, b) != 2)
+			r = cfg_fail(sec, key, h, -EINVAL, d, "expected \"(START;END)\"");
+		else if (size_parse(a, 0, &s1, &tmp) || size_parse(b, 0, &s2, &tmp))
+			r = cfg_fail(sec, key, h, -EINVAL, d, "%s", tmp.msg);
+		else if (s2.bytes <= s1.bytes)
+			r = cfg_fail(sec, key, h, -EINVAL, d, "end is not after start");
+		else
+			r = 0;
+		if (r) {
+			free(v);
+			return r;
+		}
+		v[i].start = s1.bytes;
+		v[i].end = s2.bytes;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
 static char *join_path(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
@@ -261,36 +138,26 @@ static char *join_path(const char *dir, const char *name)
 	return s;
 }
 
-static int parse_image(struct build *b, cfg_t *is, struct diag *d)
+/* Errors of parse_image() get their context in load_image(). */
+static int parse_image(struct build *b, struct image *img, cfg_t *is, struct diag *d)
 {
-	struct image *img = calloc(1, sizeof(*img));
 	const struct image_handler *h = NULL;
 	cfg_t *hsec = NULL;
 	unsigned sflags = b->genimage_mode ? SIZE_ALLOW_SLOPPY_B : 0;
 	int r;
 
-	if (!img)
-		return diag_fail(d, -ENOMEM, "out of memory");
-	b->images[b->nimages++] = img;
-	img->name = strdup(cfg_title(is));
-	img->cfgfile = is->filename;
-	img->line = (unsigned)is->line;
-	if (!img->name)
-		return diag_fail(d, -ENOMEM, "out of memory");
 	for (unsigned k = 0; image_handlers[k]; k++) {
 		unsigned cnt = cfg_size(is, image_handlers[k]->type);
 		if (!cnt)
 			continue;
 		if (h || cnt > 1)
-			return diag_fail(d, -EINVAL, "%s:%d: image '%s': both '%s' and '%s' given; an image has exactly one type",
-					 is->filename, is->line, img->name,
+			return diag_fail(d, -EINVAL, "both '%s' and '%s' given; an image has exactly one type",
 					 h ? h->type : image_handlers[k]->type, image_handlers[k]->type);
 		h = image_handlers[k];
 		hsec = cfg_getsec(is, h->type);
 	}
 	if (!h)
-		return diag_fail(d, -EINVAL, "%s:%d: image '%s': no image type section (e.g. hdimage { }, vfat { }, file { })",
-				 is->filename, is->line, img->name);
+		return diag_fail(d, -EINVAL, "no image type section (e.g. hdimage { }, vfat { }, file { })");
 	img->handler = h;
 	if ((r = cfg_get_size(is, "size", sflags | SIZE_ALLOW_PERCENT, &img->size_spec,
 			      &img->size_set, d)))
@@ -327,8 +194,7 @@ static int parse_image(struct build *b, cfg_t *is, struct diag *d)
 	}
 	img->nparts = cfg_size(is, "partition");
 	if (img->nparts > MAX_PARTITIONS)
-		return diag_fail(d, -E2BIG, "%s:%d: image '%s': more than %d partitions",
-				 is->filename, is->line, img->name, MAX_PARTITIONS);
+		return diag_fail(d, -E2BIG, "more than %d partitions", MAX_PARTITIONS);
 	if (img->nparts) {
 		img->parts = calloc(img->nparts, sizeof(*img->parts));
 		if (!img->parts)
@@ -343,7 +209,23 @@ static int parse_image(struct build *b, cfg_t *is, struct diag *d)
 				 img->name);
 	if (!img->outfile)
 		return diag_fail(d, -ENOMEM, "out of memory");
-	r = h->parse ? h->parse(b, img, hsec, d) : 0;
+	return h->parse ? h->parse(b, img, hsec, d) : 0;
+}
+
+static int load_image(struct build *b, cfg_t *is, struct diag *d)
+{
+	struct image *img = calloc(1, sizeof(*img));
+	int r;
+
+	if (!img)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	b->images[b->nimages++] = img;
+	img->name = strdup(cfg_title(is));
+	img->cfgfile = is->filename;
+	img->line = (unsigned)is->line;
+	if (!img->name)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	r = parse_image(b, img, is, d);
 	if (r)
 		image_diag_prefix(img, d);
 	return r;
@@ -364,22 +246,24 @@ int build_load(struct build *b, const char *path, const struct build_paths *cmdl
 	cfg_t *cfg;
 	int r;
 
-	r = schema_build(sch);
+	struct config_type types[64];
+	size_t nt = 0;
+
+	/* The handler table, handed to config/ as data. */
+	for (; image_handlers[nt]; nt++) {
+		if (nt == sizeof(types) / sizeof(types[0]))
+			return diag_fail(d, -E2BIG, "more than %zu image types", nt);
+		types[nt].name = image_handlers[nt]->type;
+		types[nt].opts = image_handlers[nt]->opts;
+	}
+	r = schema_build(sch, types, nt);
 	if (r)
 		return diag_fail(d, r, "out of memory");
-	cfg = cfg_init(sch->top_opts, CFGF_NONE);
-	if (!cfg)
-		return diag_fail(d, -ENOMEM, "out of memory");
+	r = config_parse(sch, path, cmdline->includepath ? cmdline->includepath : env->includepath,
+			 b->envp, &cfg, d);
+	if (r)
+		return r;
 	b->cfg = cfg;
-	cur_diag = d;
-	cur_includepath = cmdline->includepath ? cmdline->includepath : env->includepath;
-	cfg_set_error_function(cfg, errfunc);
-	r = cfg_parse(cfg, path);
-	cur_diag = NULL;
-	if (r == CFG_FILE_ERROR)
-		return diag_fail(d, -ENOENT, "%s: cannot read config: %s", path, strerror(errno));
-	if (r != CFG_SUCCESS)
-		return diag_fail(d, -EINVAL, "%s: config parse error", path);
 
 	/* Precedence: command line > config {} > GENIMAGE_* env > default. */
 	cfg_t *cs = cfg_getsec(cfg, "config");
@@ -413,7 +297,7 @@ int build_load(struct build *b, const char *path, const struct build_paths *cmdl
 		b->seed_set = true;
 	}
 
-	r = schema_load_extra(b, cfg, d);
+	r = trees_load(b, cfg, d);
 	if (r)
 		return r;
 
@@ -425,7 +309,7 @@ int build_load(struct build *b, const char *path, const struct build_paths *cmdl
 	if (!b->images)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < n; i++) {
-		r = parse_image(b, cfg_getnsec(cfg, "image", i), d);
+		r = load_image(b, cfg_getnsec(cfg, "image", i), d);
 		if (r)
 			return r;
 	}
