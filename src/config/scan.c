@@ -243,6 +243,16 @@ int scan_text(struct scan *s, const char *file, const char *text, size_t len, st
 		return diag_fail(d, -ENOMEM, "out of memory");
 	s->raw[0] = s->raw[1] = 1;
 	s->nlines = 1;
+	/* libconfuse's lexer stops a string (or the file) at a NUL without a
+	 * word; a text config never holds one, so refuse it where it is. */
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		unsigned line = 1;
+		for (const char *q = text; q < nul; q++)
+			line += *q == '\n';
+		return diag_fail(d, -EINVAL, "%s:%u: a NUL byte (offset %zu): not a text file",
+				 file, line, (size_t)(nul - text));
+	}
 	r = scan_loop(&k, d);
 	free(k.open);
 	if (r == -ENOMEM)

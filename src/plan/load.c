@@ -6,6 +6,7 @@
  * then becomes a struct image read by its handler.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,12 @@ static int load_image(struct build *b, cfg_t *is, struct diag *d)
 	img->line = (unsigned)is->line;
 	if (!img->name)
 		return diag_fail(d, -ENOMEM, "out of memory");
+	/* The title is the output file's name: refuse what no filesystem
+	 * can create here rather than fail at the first write. */
+	if (strlen(img->name) > NAME_MAX)
+		return diag_fail(d, -ENAMETOOLONG,
+				 "%s:%u: image '%.40s...': name too long (%zu bytes; a file name holds at most %d)",
+				 img->cfgfile, img->line, img->name, strlen(img->name), NAME_MAX);
 	r = parse_image(b, img, is, d);
 	if (r)
 		image_diag_prefix(img, d);

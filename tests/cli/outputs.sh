@@ -37,7 +37,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	for o in ro-root ro-own; do
 		expect_fail 1 "$o/out.bin: cannot create output: Permission denied" \
 			setpriv --reuid=65534 --regid=65534 --clear-groups \
-			"$KILN" build --outputpath $o --tmppath /tmp/kiln-nobody-tmp c.cfg
+			"$KILN" build --no-cache --outputpath $o --tmppath /tmp/kiln-nobody-tmp c.cfg
 		[ "$(wc -l < "$T/.err")" = 1 ] || { cat "$T/.err"; fail "more than one line for $o"; }
 		expect_no_output $o
 	done
