@@ -101,20 +101,22 @@ int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct 
 		ret_err = diag_fail(d, -errno, "store %s/lock: %s", root, strerror(errno));
 		goto fail;
 	}
-	/* Shared for as long as the store is open: gc and clear take it
-	 * exclusively, so they never remove an entry from under a build. */
+	/* Alone with the store (no wait): remove what killed processes left
+	 * in tmp/ and keep the limit. Then shared for as long as it is open:
+	 * gc and clear take it exclusively, so they never remove an entry
+	 * from under a build. */
+	if (!flock(s->lockfd, LOCK_EX | LOCK_NB))
+		store_maintain(s);
 	while (flock(s->lockfd, LOCK_SH)) {
 		if (errno == EINTR)
 			continue;
 		ret_err = diag_fail(d, -errno, "store %s/lock: %s", root, strerror(errno));
 		goto fail;
 	}
-	if (max_bytes) {
-		if (!store_count(s, &s->approx_bytes, NULL, NULL, NULL, NULL, NULL))
-			s->counted = true;
-		if (s->counted && s->approx_bytes > max_bytes)
-			store_gc_try(s, max_bytes);
-	}
+	/* Busy: count now, so that closing it can still keep the limit. */
+	if (max_bytes && !s->counted &&
+	    !store_count(s, &s->approx_bytes, NULL, NULL, NULL, NULL, NULL))
+		s->counted = true;
 	*ret = s;
 	return 0;
 fail:
