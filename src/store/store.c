@@ -76,15 +76,17 @@ int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct 
 		return -ENOMEM;
 	s->rootfd = s->lockfd = -1;
 	s->max_bytes = max_bytes;
-	s->root = strdup(root);
-	if (!s->root) {
-		ret_err = -ENOMEM;
-		goto fail;
-	}
 	ret_err = mkdir_p(root, d);
 	if (ret_err)
 		goto fail;
-	s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Absolute: blob paths are handed to readers (tree nodes) that may
+	 * run after a change of directory. */
+	s->root = realpath(root, NULL);
+	if (!s->root) {
+		ret_err = diag_fail(d, -errno, "store %s: %s", root, strerror(errno));
+		goto fail;
+	}
+	s->rootfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->rootfd < 0) {
 		ret_err = diag_fail(d, -errno, "store %s: %s", root, strerror(errno));
 		goto fail;
