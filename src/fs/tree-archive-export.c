@@ -145,7 +145,8 @@ int tree_archive_log_export(const struct tree_archive_log *log, int spill_fd,
 	h.data_start = p.next;
 	r = copy ? ta_log_walk(copy, log->len, &n, plan_one, &p) : 0;
 	if (r) {
-		diag_fail(d, r, "decoded layer: %s", r == -EINVAL ? "unexpected log" : strerror(-r));
+		diag_fail(d, r, "decoded layer: %s",
+			  r == -EINVAL ? "unexpected log" : strerror(-r));
 		goto out;
 	}
 	if (p.n && spill_fd < 0) {
@@ -158,9 +159,11 @@ int tree_archive_log_export(const struct tree_archive_log *log, int spill_fd,
 	h.abs_len = abs_len;
 	h.log_len = log->len;
 	h.data_len = p.next - h.data_start;
-	if ((r = write_fn(ud, &h, sizeof(h))) || (abs_len && (r = write_fn(ud, log->abs_name, abs_len))) ||
+	size_t pad = (size_t)(h.data_start - text_end);
+	if ((r = write_fn(ud, &h, sizeof(h))) ||
+	    (abs_len && (r = write_fn(ud, log->abs_name, abs_len))) ||
 	    (log->len && (r = write_fn(ud, copy, log->len))) ||
-	    (h.data_start > text_end && (r = write_fn(ud, zeros, (size_t)(h.data_start - text_end)))))
+	    (pad && (r = write_fn(ud, zeros, pad))))
 		goto fail;
 	for (size_t i = 0; i < p.n; i++)
 		if ((r = copy_data(spill_fd, &p.v[i], write_fn, ud)))
@@ -222,7 +225,8 @@ int tree_archive_log_load(int fd, const char *path, const struct stat *archive_s
 	if (memcmp(h.magic, layer_magic, 8) || h.format != tree_archive_layer_format() ||
 	    h.abs_len > TREE_ARCHIVE_MAX_NAME || h.log_len > MAX_LOG ||
 	    h.data_start != ((HDR_LEN + h.abs_len + h.log_len + 7) & ~UINT64_C(7)) ||
-	    h.data_len > (uint64_t)st.st_size || h.data_start != (uint64_t)st.st_size - h.data_len ||
+	    h.data_len > (uint64_t)st.st_size ||
+	    h.data_start != (uint64_t)st.st_size - h.data_len ||
 	    h.nmembers > TREE_ARCHIVE_MAX_ENTRIES)
 		goto bad;
 	log = calloc(1, sizeof(*log));

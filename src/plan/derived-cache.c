@@ -30,7 +30,8 @@ static int gzip_key(const void *in, size_t len, uint8_t key[SHA256_LEN])
 	if (r || (r = sha256_init(&c)))
 		return r;
 	if (!(r = sha256_update(&c, tag, sizeof(tag))) && !(r = sha256_update(&c, &level, 4)) &&
-	    !(r = sha256_update(&c, zv, strlen(zv) + 1)) && !(r = sha256_update(&c, ih, sizeof(ih))))
+	    !(r = sha256_update(&c, zv, strlen(zv) + 1)) &&
+	    !(r = sha256_update(&c, ih, sizeof(ih))))
 		r = sha256_final(&c, key);
 	sha256_release(&c);
 	return r;

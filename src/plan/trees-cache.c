@@ -103,14 +103,14 @@ int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, st
 	fd = open(host, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0; /* the import names the problem as without a store */
-	r = store_file_hash(b->store, fd, host, lc->hash, &lc->st, d);
+	quiet_init(&q, d);
+	r = store_file_hash(b->store, fd, host, lc->hash, &lc->st, &q);
 	close(fd);
 	if (r == -EINVAL)
 		return 0; /* not a regular file: the import says so */
 	if (r)
-		return r;
+		return diag_fail(d, r, "%s", q.msg);
 	lc->hashed = true;
-	quiet_init(&q, d);
 	if (layer_key(l, lc->hash, key) || store_ac_get(b->store, key, &val, &len, &q) ||
 	    len != SHA256_LEN)
 		goto out;

@@ -286,6 +286,27 @@ out:
 	return ret;
 }
 
+void store_maintain(struct store *s)
+{
+	uint64_t t;
+
+	if (!s->max_bytes) {
+		clean_tmp(s);
+		return;
+	}
+	/* gc_locked empties tmp/ and counts what stays. */
+	t = s->max_bytes - s->max_bytes / 10;
+	if (store_count(s, &s->approx_bytes, NULL, NULL, NULL, NULL, NULL)) {
+		clean_tmp(s);
+		return;
+	}
+	s->counted = true;
+	if (s->approx_bytes > s->max_bytes)
+		(void)gc_locked(s, &t);
+	else
+		clean_tmp(s);
+}
+
 int store_gc(struct store *s, uint64_t target_bytes, struct diag *d)
 {
 	int ret = store_locked_ex(s, true, gc_locked, &target_bytes, d);

@@ -34,6 +34,10 @@ int store_count(struct store *s, uint64_t *ret_bytes, uint64_t *ret_blobs,
 		uint64_t *ret_blob_bytes, uint64_t *ret_records, uint64_t *ret_record_bytes,
 		struct diag *d);
 
+/* Under the exclusive lock, at open: empty tmp/ and, with a limit, count
+ * the store (approx_bytes) and evict down to it. */
+void store_maintain(struct store *s);
+
 /* Evict LRU entries down to @target if an exclusive lock can be taken
  * without waiting (another process using the store postpones it). */
 void store_gc_try(struct store *s, uint64_t target);

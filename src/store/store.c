@@ -76,15 +76,17 @@ int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct 
 		return -ENOMEM;
 	s->rootfd = s->lockfd = -1;
 	s->max_bytes = max_bytes;
-	s->root = strdup(root);
-	if (!s->root) {
-		ret_err = -ENOMEM;
-		goto fail;
-	}
 	ret_err = mkdir_p(root, d);
 	if (ret_err)
 		goto fail;
-	s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Absolute: blob paths are handed to readers (tree nodes) that may
+	 * run after a change of directory. */
+	s->root = realpath(root, NULL);
+	if (!s->root) {
+		ret_err = diag_fail(d, -errno, "store %s: %s", root, strerror(errno));
+		goto fail;
+	}
+	s->rootfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->rootfd < 0) {
 		ret_err = diag_fail(d, -errno, "store %s: %s", root, strerror(errno));
 		goto fail;
@@ -101,20 +103,22 @@ int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct 
 		ret_err = diag_fail(d, -errno, "store %s/lock: %s", root, strerror(errno));
 		goto fail;
 	}
-	/* Shared for as long as the store is open: gc and clear take it
-	 * exclusively, so they never remove an entry from under a build. */
+	/* Alone with the store (no wait): remove what killed processes left
+	 * in tmp/ and keep the limit. Then shared for as long as it is open:
+	 * gc and clear take it exclusively, so they never remove an entry
+	 * from under a build. */
+	if (!flock(s->lockfd, LOCK_EX | LOCK_NB))
+		store_maintain(s);
 	while (flock(s->lockfd, LOCK_SH)) {
 		if (errno == EINTR)
 			continue;
 		ret_err = diag_fail(d, -errno, "store %s/lock: %s", root, strerror(errno));
 		goto fail;
 	}
-	if (max_bytes) {
-		if (!store_count(s, &s->approx_bytes, NULL, NULL, NULL, NULL, NULL))
-			s->counted = true;
-		if (s->counted && s->approx_bytes > max_bytes)
-			store_gc_try(s, max_bytes);
-	}
+	/* Busy: count now, so that closing it can still keep the limit. */
+	if (max_bytes && !s->counted &&
+	    !store_count(s, &s->approx_bytes, NULL, NULL, NULL, NULL, NULL))
+		s->counted = true;
 	*ret = s;
 	return 0;
 fail:

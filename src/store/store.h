@@ -50,6 +50,7 @@ struct store;
 int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct diag *d);
 /* store_free - close; NULL is a no-op. */
 void store_free(struct store *s);
+/* store_root - the store's directory, made absolute at open. */
 const char *store_root(const struct store *s);
 
 /* ---- blobs (cas/) ---- */

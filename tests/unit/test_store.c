@@ -165,6 +165,22 @@ static void test_wrong_hash_and_abort(void)
 	store_writer_free(w);
 	CHECK(count_dir("tmp") == 0);
 	CHECK(!store_has(s, real));
+
+	/* A temporary left by a killed writer: kept while the store is in
+	 * use (it could be a live writer's), removed by the next open of
+	 * an idle store. */
+	char p[512];
+	struct store *s2 = NULL;
+	snprintf(p, sizeof(p), "%s/tmp/99999.0", root);
+	int fd = open(p, O_WRONLY | O_CREAT, 0644);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(store_open(&s2, root, 0, &d) == 0);
+	CHECK(count_dir("tmp") == 1);
+	store_free(s2);
+	store_free(s);
+	CHECK(store_open(&s, root, 0, &d) == 0);
+	CHECK(count_dir("tmp") == 0);
 	store_free(s);
 }
 
