@@ -16,6 +16,7 @@
 #include "cli/log.h"
 #include "cli/settings.h"
 #include "cli/store-opts.h"
+#include "config/config.h"
 #include "io/undo.h"
 #include "store/store.h"
 #include "plan/build.h"
@@ -263,9 +264,14 @@ static int run(int argc, char **argv, enum mode mode)
 		goto fail;
 	cfg_t *cs = cfg_getsec(b.cfg, "config");
 	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
-	/* libconfuse keeps lines per section: name the config section. */
-	so.cfg_file = cs && cs->filename ? cs->filename : config;
-	so.cfg_line = cs ? cs->line : 0;
+	so.cfg_file = config;
+	if (so.cfg_size) {
+		unsigned line;
+		config_where(cs, "cache-size", 0, &so.cfg_file, &line);
+		if (!strcmp(so.cfg_file, "?")) /* a value of the top-level file */
+			so.cfg_file = config;
+		so.cfg_line = (int)line;
+	}
 	if (store_opts_open(&so, &b.store))
 		goto out;
 	if (configdump) {

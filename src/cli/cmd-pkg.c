@@ -13,6 +13,7 @@
 #include "cli/log.h"
 #include "cli/settings.h"
 #include "cli/store-opts.h"
+#include "config/config.h"
 #include "pkg/pkg.h"
 #include "plan/build.h"
 #include "plan/trees.h"
@@ -162,6 +163,13 @@ static int run(int argc, char **argv, bool fetch)
 	cfg_t *cs = cfg_getsec(b.cfg, "config");
 	so.cfg_file = config;
 	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
+	if (so.cfg_size) {
+		unsigned line;
+		config_where(cs, "cache-size", 0, &so.cfg_file, &line);
+		if (!strcmp(so.cfg_file, "?")) /* a value of the top-level file */
+			so.cfg_file = config;
+		so.cfg_line = (int)line;
+	}
 	if (store_opts_limit(&so, &limit))
 		goto out;
 	if (store_opts_root(&so, &root) || !root) {

@@ -94,6 +94,8 @@ struct image {
 	/* Common options (genimage's image-level keys). */
 	struct size_spec size_spec;
 	bool size_set;
+	const char *size_file;     /* where `size` was written, for messages */
+	unsigned size_line;
 	uint64_t size;            /* fixed by setup */
 	/* Length of the output file when shorter than size (genimage mode:
 	 * genimage ends a disk file after its last data); 0 = size. */

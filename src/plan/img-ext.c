@@ -441,7 +441,8 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 	/* genimage refuses a zero size ("must not be zero") rather than
 	 * mkfs a useless image; so does kiln, in both modes. */
 	if (img->size_set && !img->size)
-		return diag_fail(d, -EINVAL, "size = 0: an %s image needs a size%s", fstype,
+		return diag_fail(d, -EINVAL, "%s:%u: size = 0: an %s image needs a size%s",
+				 img->size_file, img->size_line, fstype,
 				 b->genimage_mode ? "" : " (leave size out for the smallest that fits)");
 	/* As mke2fs: block numbers above 2^32 are reachable only by extents. */
 	if ((x->o.incompat & EXT4_INCOMPAT_64BIT) && !(x->o.incompat & EXT4_INCOMPAT_EXTENTS))

@@ -166,8 +166,10 @@ static int parse_image(struct build *b, struct image *img, cfg_t *is, struct dia
 	if (img->size_set && img->size_spec.percent_set)
 		return cfg_fail(is, "size", cfg_getstr(is, "size"), -EINVAL, d,
 				"an image size cannot be a percentage");
-	if (img->size_set)
+	if (img->size_set) {
 		img->size = img->size_spec.bytes;
+		config_where(is, "size", 0, &img->size_file, &img->size_line);
+	}
 	if (cfg_dup_str(is, "mountpoint", &img->mountpoint) ||
 	    cfg_dup_str(is, "srcpath", &img->srcpath) ||
 	    cfg_dup_str(is, "exec-pre", &img->exec_pre) ||

@@ -54,7 +54,7 @@ diff -u lsnames.txt fat.txt || fail "ls and the built FAT disagree"
 grep -q '/etc/hostname' cpio.txt || fail "ls root.cpio lost rootpath"
 
 # A disk is refused, naming the partitions' images that can be listed.
-expect_fail 1 '^kiln: error: kiln.cfg:15: image "disk.img" \(hdimage\) holds partitions, not files; list its partitions. images instead: boot.vfat$' \
+expect_fail 1 '^kiln: error: kiln.cfg:11: image "disk.img" \(hdimage\) holds partitions, not files; list its partitions. images instead: boot.vfat$' \
 	"$KILN" ls "${args[@]}" kiln.cfg disk.img
 [ "$(wc -l <"$T/.err")" = 1 ] || fail "more than one line for a disk"
 [ ! -s "$T/.out" ] || fail "ls of a disk printed a listing"

@@ -56,9 +56,9 @@ debugfs -R 'stat /future' out/n.ext4 2>/dev/null | grep -q "mtime: $(printf '0x%
 
 # size = 0: an error naming the file and line, nothing written.
 printf 'image z.ext4 {\n\text4 { }\n\tsrcpath = "src"\n\tsize = 0\n}\n' >z.cfg
-expect_fail 1 'z.cfg:5: .*size = 0: an ext4 image needs a size' "$KILN" build --outputpath zout --tmppath tmp z.cfg
+expect_fail 1 'z.cfg:4: .*size = 0: an ext4 image needs a size' "$KILN" build --outputpath zout --tmppath tmp z.cfg
 expect_no_output zout
 printf 'image z.ext4 {\n\text4 { }\n\tsize = 0\n}\n' >gz.cfg
-expect_fail 1 'gz.cfg:4: .*size = 0: an ext4 image needs a size' \
+expect_fail 1 'gz.cfg:3: .*size = 0: an ext4 image needs a size' \
 	"$GENIMAGE_KILN" --rootpath src --inputpath . --outputpath gzout --tmppath tmp --config gz.cfg
 expect_no_output gzout

@@ -38,7 +38,7 @@ expect_fail 1 '^kiln: error: --cache-size: size "12Q": unknown suffix' \
 	"$KILN" build --cache-size 12Q --inputpath input --outputpath bad a.cfg
 expect_no_output bad
 { printf 'config {\n\tcache-size = "3 apples"\n}\n'; cat a.cfg; } >sized.cfg
-expect_fail 1 '^kiln: error: sized.cfg:3: config \{ cache-size = "3 apples" \}' \
+expect_fail 1 '^kiln: error: sized.cfg:2: config \{ cache-size = "3 apples" \}' \
 	"$KILN" build --inputpath input --outputpath bad sized.cfg
 expect_no_output bad
 expect_fail 2 "unknown action 'tidy'" "$KILN" cache tidy
