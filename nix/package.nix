@@ -19,14 +19,17 @@ stdenv.mkDerivation {
   pname = "kiln";
   version = "0.1.0";
 
-  # The tree without build directories, caches and VCS data: editing them
-  # must not change the derivation.
+  # The tree without the top level's build directories, caches, result
+  # links and VCS data: what they hold must not change the derivation.
   src = lib.cleanSourceWith {
     src = ../.;
     filter = path: type:
-      let base = baseNameOf path; in
-      !(lib.hasPrefix "build" base || base == ".cache" || base == ".git"
-        || base == "result" || lib.hasPrefix "result-" base);
+      let
+        base = baseNameOf path;
+        top = dirOf path == toString ../.;
+      in
+      base != ".git" && !(top && (lib.hasPrefix "build" base || base == ".cache"
+        || base == "result" || lib.hasPrefix "result-" base));
   };
 
   nativeBuildInputs = [ cmake ninja pkg-config ];
