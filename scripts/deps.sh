@@ -9,7 +9,7 @@ BUILD="cmake ninja-build gcc pkg-config libconfuse-dev libarchive-dev libfdt-dev
 # needs (pkg-config --static --libs libarchive). libacl ships no .a and
 # libxml2 (xar) is never reached: both are left out of the link.
 STATIC="$BUILD liblzma-dev libzstd-dev liblz4-dev libbz2-dev nettle-dev"
-TEST="$STATIC e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin nix-bin"
+TEST="$STATIC e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin nix-bin strace"
 case "${1:-build}" in
 build) want=$BUILD ;;
 static) want=$STATIC ;;

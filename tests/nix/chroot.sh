@@ -3,13 +3,51 @@
 # an empty environment: plan, build (GPT + FAT + ext4 + env + cpio, a tar
 # layer with non-ASCII names, FAT long names), ls, inspect, bmap, the
 # genimage name, and error cases. Each run's exit code, stdout, stderr and
-# output files equal the dynamic kiln's on the same tree outside.
+# output files equal the dynamic kiln's on the same tree outside, and
+# (strace) the static kiln touches no absolute path but libcrypto's config,
+# /proc/self/exe and glibc's gconv configuration (all absent): no NSS,
+# locale, gconv module or shared library is loaded; only a
+# config path starting with '~' reads /etc/nsswitch.conf and /etc/passwd
+# (libconfuse's tilde expansion, glibc's built-in "files" service).
 . "$KILN_TESTLIB"
 . "$KILN_SRC/tests/nix/lib-nix.inc"
 [ "$(id -u)" = 0 ] || skip "chroot needs root (uid $(id -u))"
-need chroot python3 fsck.fat e2fsck sgdisk
+need chroot python3 fsck.fat e2fsck sgdisk strace
 static_kiln
 CHROOT=$(command -v chroot)
+STRACE=$(command -v strace)
+
+# only_paths NAME TRACE: after the exec of /kiln (or /genimage), every
+# absolute path a file syscall names is allowed: libcrypto's default
+# config, static glibc's /proc/self/exe, glibc's gconv configuration, and
+# the passwd lookup of the '~' run. Relative paths are inputs and outputs.
+only_paths() {
+	python3 - "$1" "$2" <<'PY' || fail "$1: the static kiln reached outside its inputs (above)"
+import re, sys
+name, trace = sys.argv[1], sys.argv[2]
+allowed = {"/usr/lib/ssl/openssl.cnf", "/proc/self/exe", "/kiln", "/genimage"}
+if name == "tilde-config":
+    allowed |= {"/", "/etc/nsswitch.conf", "/etc/passwd"}
+bad, on = [], False
+for line in open(trace):
+    if re.search(r'execve\("/(kiln|genimage)"', line):
+        on = True
+    if not on:
+        continue
+    for path in re.findall(r'"((?:[^"\\]|\\.)*)"', line.split("(", 1)[-1].split(")", 1)[0])[:2]:
+        # glibc's iconv_open (libarchive, pax UTF-8 names) looks for the
+        # gconv configuration; the converters it needs are built in.
+        if re.search(r"/gconv/gconv-modules(\.cache|\.d)?$", path):
+            continue
+        if path.startswith("/") and path not in allowed:
+            bad.append(line.strip())
+if not on:
+    sys.exit("no exec of the static kiln in " + trace)
+for b in bad:
+    print(name + ": " + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
 
 R=$T/chroot # the chroot, and the dynamic kiln's working directory
 mkdir -p "$R/in/input/sub" "$R/in/root/etc" "$R/in/root/bin"
@@ -70,8 +108,10 @@ run() {
 	shift 2
 	n=$((n + 1))
 	local args=("${@//@OUT@/out-$name}")
-	env -i SOURCE_DATE_EPOCH=1700000000 NAME=chroot "$CHROOT" "$R" "${args[@]}" \
+	env -i SOURCE_DATE_EPOCH=1700000000 NAME=chroot \
+		"$STRACE" -f -qq -e trace=%file -o "$name.trace" "$CHROOT" "$R" "${args[@]}" \
 		>"$name.s.out" 2>"$name.s.err" || rs=$?
+	only_paths "$name" "$name.trace"
 	[ -d "$R/out-$name" ] && mv "$R/out-$name" "$R/out-$name-s"
 	rm -rf "$R/tmp"
 	local dargs=("${args[@]}")
@@ -119,6 +159,7 @@ grep -Eq 'in/badsize.cfg:[0-9]+: .*"12Q"' badsize.s.err || fail "bad size: messa
 # A '~' path: libconfuse expands it through the passwd database (NSS),
 # which the chroot does not have.
 run tilde 1 /kiln build "${P[@]}" --outputpath @OUT@ in/tilde.cfg
+run tilde-config 1 /kiln plan "${P[@]}" '~/kiln.cfg'
 run syntax 1 /kiln plan "${P[@]}" in/syntax.cfg
 run nofile 1 /kiln inspect built/nothere
 run usage 2 /kiln build --no-such-option
