@@ -4,7 +4,9 @@
 #   scripts/deps.sh test    + the oracle tools the test suite runs
 set -eu
 BUILD="cmake ninja-build gcc pkg-config libconfuse-dev libarchive-dev libfdt-dev libssl-dev zlib1g-dev libcrypt-dev"
+BUILD="$BUILD libsquashfs-dev"
 TEST="$BUILD e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin"
+TEST="$TEST squashfs-tools squashfs-tools-ng android-sdk-libsparse-utils"
 case "${1:-build}" in
 build) want=$BUILD ;;
 test) want=$TEST ;;
