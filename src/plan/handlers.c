@@ -11,6 +11,7 @@ extern const struct image_handler hdimage_handler;
 extern const struct image_handler flash_image_handler;
 extern const struct image_handler ubootenv_handler, bootscript_handler, cpio_handler, fit_handler;
 extern const struct image_handler squashfs_handler;
+extern const struct image_handler android_sparse_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -20,6 +21,7 @@ const struct image_handler *const image_handlers[] = {
 	&flash_image_handler,
 	&ubootenv_handler, &bootscript_handler, &cpio_handler, &fit_handler,
 	&squashfs_handler,
+	&android_sparse_handler,
 	NULL,
 };
 
