@@ -12,6 +12,7 @@ extern const struct image_handler flash_image_handler;
 extern const struct image_handler ubootenv_handler, bootscript_handler, cpio_handler, fit_handler;
 extern const struct image_handler squashfs_handler;
 extern const struct image_handler android_sparse_handler;
+extern const struct image_handler tar_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -22,6 +23,7 @@ const struct image_handler *const image_handlers[] = {
 	&ubootenv_handler, &bootscript_handler, &cpio_handler, &fit_handler,
 	&squashfs_handler,
 	&android_sparse_handler,
+	&tar_handler,
 	NULL,
 };
 
