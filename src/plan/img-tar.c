@@ -87,8 +87,8 @@ static int tar_parse(struct build *b, struct image *img, cfg_t *sec, struct diag
 	p->scratch.fd = -1;
 	if (comp_from_name(img->name, &p->comp, &bad))
 		return diag_fail(d, -EOPNOTSUPP,
-				 "%s:%u: image '%s': \"%s\" compression is not one kiln writes (gzip, bzip2, xz, lzma, zstd or none)",
-				 img->cfgfile ? img->cfgfile : "?", img->line, img->name, bad);
+				 "%s:%d: \"%s\" compression (from the image name) is not one kiln writes (gzip, bzip2, xz, lzma, zstd or none)",
+				 sec->filename ? sec->filename : "?", sec->line, bad);
 	return 0;
 }
 
