@@ -403,7 +403,7 @@ static sqfs_inode_generic_t *other_inode(struct sq *s, const struct tree_node *n
 {
 	size_t extra = tree_is_symlink(n) ? strlen(n->link) : 0;
 	sqfs_inode_generic_t *inode = calloc(1, sizeof(*inode) + extra);
-	uint32_t dev;
+	uint32_t dev = 0;
 
 	if (!inode) {
 		*err = SQFS_ERROR_ALLOC;
