@@ -98,4 +98,19 @@ unsquashfs -lln images/alltime.sqfs > a.txt
 rm -rf x; unsquashfs -q -n -d x images/noxattr.sqfs >/dev/null
 [ -z "$(getfattr -d -m - x/etc/hello 2>/dev/null)" ] || fail "-no-xattrs kept xattrs"
 [ "$(stat -c %u:%g x/etc/hello)" = 0:0 ] || fail "-all-root kept owners"
+
+# genimage mode: genimage (mksquashfs) and kiln as genimage on one rootpath
+if command -v genimage >/dev/null; then
+	cp -a root groot; chown -R 0:0 groot   # kiln's genimage mode: owners 0:0
+	printf 'image g.sqfs {\n\tsquashfs { compression = "xz" block-size = "64k" }\n}\n' > g.cfg
+	mkdir -p input
+	genimage --config g.cfg --rootpath groot --outputpath gout --tmppath gtmp --inputpath input >/dev/null 2>&1 \
+		|| fail "genimage failed"
+	"$GENIMAGE_KILN" --config g.cfg --rootpath groot --outputpath kout --tmppath ktmp --inputpath input >/dev/null 2>&1 \
+		|| fail "kiln as genimage failed"
+	sqfsdiff -T -a gout/g.sqfs -b kout/g.sqfs > d.txt || { cat d.txt; fail "genimage mode: images differ"; }
+	[ "$(unsquashfs -s gout/g.sqfs | grep -E '^(Compression|Block size|Creation)')" = \
+	  "$(unsquashfs -s kout/g.sqfs | grep -E '^(Compression|Block size|Creation)')" ] \
+		|| fail "genimage mode: superblocks differ"
+fi
 echo ok
