@@ -97,6 +97,10 @@ static int tar_setup(struct build *b, struct image *img, struct diag *d)
 	struct tar_priv *p = img->priv;
 	int r;
 
+	/* Set up again (kiln ls plans dependencies first): start afresh. */
+	scratch_close(&p->scratch);
+	tree_free(p->tree);
+	p->tree = NULL;
 	r = image_content_tree(b, img, &p->tree, d);
 	if (r)
 		return r;
