@@ -13,8 +13,9 @@
 struct sink;
 
 /* A sqfs_file_t writing onto a sink (offsets from 0). size is the end
- * of what was written; err keeps the sink's -errno behind an
- * SQFS_ERROR_IO. Destroy with sqfs_destroy(). */
+ * of what was written. The first sink error is kept in err and not
+ * reported to libsquashfs (later writes are dropped, reads give zeros):
+ * check err after each step. Destroy with sqfs_destroy(). */
 struct sq_sink_file {
 	sqfs_file_t base;
 	struct sink *sink;

@@ -18,6 +18,12 @@ static void sq_file_destroy(sqfs_object_t *o)
 	free(o);
 }
 
+/*
+ * A sink error is kept in s->err and not passed on: libsquashfs 1.2
+ * leaks the blocks still queued in its block processor when a write
+ * fails, so the writer sees success, the caller checks s->err after
+ * each step and drains the processor before giving up.
+ */
 static int sq_file_read_at(sqfs_file_t *f, sqfs_u64 off, void *buf, size_t len)
 {
 	struct sq_sink_file *s = (struct sq_sink_file *)f;
@@ -25,10 +31,10 @@ static int sq_file_read_at(sqfs_file_t *f, sqfs_u64 off, void *buf, size_t len)
 
 	if (off > s->size || len > s->size - off)
 		return SQFS_ERROR_OUT_OF_BOUNDS;
-	r = sink_pread(s->sink, buf, len, off);
+	r = s->err ? s->err : sink_pread(s->sink, buf, len, off);
 	if (r) {
 		s->err = r;
-		return SQFS_ERROR_IO;
+		memset(buf, 0, len);
 	}
 	return 0;
 }
@@ -40,11 +46,9 @@ static int sq_file_write_at(sqfs_file_t *f, sqfs_u64 off, const void *buf, size_
 
 	if (off > UINT64_MAX - len)
 		return SQFS_ERROR_OVERFLOW;
-	r = sink_pwrite(s->sink, buf, len, off);
-	if (r) {
+	r = s->err ? 0 : sink_pwrite(s->sink, buf, len, off);
+	if (r)
 		s->err = r;
-		return SQFS_ERROR_IO;
-	}
 	if (off + len > s->size)
 		s->size = off + len;
 	return 0;
@@ -62,12 +66,10 @@ static int sq_file_truncate(sqfs_file_t *f, sqfs_u64 size)
 {
 	struct sq_sink_file *s = (struct sq_sink_file *)f;
 	uint64_t lo = size < s->size ? size : s->size, hi = size < s->size ? s->size : size;
-	int r = hi > lo ? sink_zero(s->sink, lo, hi - lo) : 0;
+	int r = hi > lo && !s->err ? sink_zero(s->sink, lo, hi - lo) : 0;
 
-	if (r) {
+	if (r)
 		s->err = r;
-		return SQFS_ERROR_IO;
-	}
 	s->size = size;
 	return 0;
 }

@@ -133,7 +133,7 @@ static const char *sq_strerror(int sqfs_err)
 /* Report a libsquashfs failure, preferring the sink's own errno. */
 static int sq_fail(struct sq *s, int sqfs_err, const char *what)
 {
-	if (sqfs_err == SQFS_ERROR_IO && s->file && s->file->err)
+	if (s->file && s->file->err)
 		return diag_fail(s->d, s->file->err, "squashfs: %s: %s", what,
 				 strerror(-s->file->err));
 	return diag_fail(s->d, sq_errno(sqfs_err), "squashfs: %s: %s", what,
@@ -297,28 +297,29 @@ static int add_file_data(struct sq *s, struct sq_ino *e)
 		r = sq_fail(s, r, "file data");
 		goto out;
 	}
-	while (done < n->size) {
+	while (done < n->size && !s->file->err) {
 		size_t want = n->size - done < SQ_READ_BUF ? (size_t)(n->size - done) : SQ_READ_BUF;
 		ssize_t got = pread(fd, s->buf, want, (off_t)(n->src_off + done));
 		if (got < 0) {
 			r = diag_fail(s->d, -errno, "%s: %s", path, strerror(errno));
-			goto out;
+			goto end;
 		}
 		if (got == 0) {
 			r = diag_fail(s->d, -EIO, "%s: changed while reading (shorter than %llu bytes)",
 				      path, (unsigned long long)n->size);
-			goto out;
+			goto end;
 		}
 		r = sqfs_block_processor_append(s->data, s->buf, (size_t)got);
 		if (r) {
 			r = sq_fail(s, r, path);
-			goto out;
+			goto end;
 		}
 		done += (uint64_t)got;
 	}
-	r = sqfs_block_processor_end_file(s->data);
-	if (r)
-		r = sq_fail(s, r, path);
+end:
+	/* Always close the file: the processor must be drainable. */
+	if (sqfs_block_processor_end_file(s->data) && !r)
+		r = sq_fail(s, SQFS_ERROR_INTERNAL, path);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -631,7 +632,7 @@ int squashfs_write(struct tree *t, const struct squashfs_opts *o, struct sink *o
 {
 	struct sq s = { .t = t, .o = o, .d = d };
 	uint64_t padded;
-	int r;
+	int r, r2;
 
 	r = tree_walk(t, count_cb, &s);
 	if (r)
@@ -646,17 +647,20 @@ int squashfs_write(struct tree *t, const struct squashfs_opts *o, struct sink *o
 	r = sq_open(&s, out);
 	if (r)
 		goto out;
-	for (uint32_t i = 0; i < s.nino && !r; i++)
+	for (uint32_t i = 0; i < s.nino && !r && !s.file->err; i++)
 		if (tree_is_reg(s.ino[i].n))
 			r = add_file_data(&s, &s.ino[i]);
+	/* Drain the processor even after an error, or its queued blocks leak. */
+	r2 = sqfs_block_processor_finish(s.data);
+	if (!r && r2)
+		r = sq_fail(&s, r2, "file data");
+	if (!r && s.file->err)
+		r = sq_fail(&s, SQFS_ERROR_IO, "writing");
 	if (r)
 		goto out;
-	r = sqfs_block_processor_finish(s.data);
-	if (r) {
-		r = sq_fail(&s, r, "file data");
-		goto out;
-	}
 	r = write_tables(&s);
+	if (!r && s.file->err)
+		r = sq_fail(&s, SQFS_ERROR_IO, "writing");
 	if (r)
 		goto out;
 	padded = (s.file->size + SQ_DEVBLK - 1) / SQ_DEVBLK * SQ_DEVBLK;
