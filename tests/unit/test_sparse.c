@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Android sparse codec: every header field's offset, writer -> decoder
  * round trips (holes, fills, partial block, RAW chunks split at the
- * limit, fill-holes, CRC), and each rejection of the decoder. */
+ * limit, fill-holes, CRC), each rejection of the decoder, and every
+ * failing sink call. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -238,8 +239,44 @@ static void test_rejects(void)
 	free(img);
 }
 
+/* Every sink call failing in turn: a clean error with a message. */
+static void test_faults(void)
+{
+	char path[] = "/tmp/kiln-sparse-XXXXXX";
+	struct sparse_opts o = { .block_size = BS, .add_crc = true };
+	uint64_t size;
+	uint8_t *img;
+	unsigned n, failures = 0;
+	int fd = make_input(path, &size, &img);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	unlink(path);
+	for (n = 1; n < 10000; n++) {
+		struct sink *m = NULL, *f = NULL;
+		struct sparse_stats st;
+		struct diag d = { 0 };
+		int r;
+
+		CHECK(!sink_mem_new(&m, 1 << 24));
+		CHECK(!sink_fault_new(&f, m, n));
+		r = sparse_write(fd, size, "input", &o, f, &st, &d);
+		sink_release(f);
+		sink_release(m);
+		if (!r)
+			break;
+		failures++;
+		CHECK(r == -EIO && strstr(d.msg, "sparse image: write at"));
+	}
+	CHECK(failures >= 10);
+	close(fd);
+	free(img);
+}
+
 int main(void)
 {
+	T_RUN(test_faults);
 	T_RUN(test_layout);
 	T_RUN(test_roundtrip);
 	T_RUN(test_rejects);
