@@ -308,6 +308,8 @@ static int generate_one(struct build *b, struct image *img, struct diag *d)
 	r = run_exec_hook(b, img, img->exec_pre, "exec-pre", d);
 	if (r)
 		return r;
+	if (img->handler->presize && (r = img->handler->presize(b, img, d)))
+		return r;
 	undo_activity("writing %s", img->outfile);
 	r = sink_file_new(&out, img->outfile, img->file_size ? img->file_size : img->size, d);
 	if (r)

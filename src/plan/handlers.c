@@ -10,6 +10,9 @@ extern const struct image_handler vfat_handler;
 extern const struct image_handler hdimage_handler;
 extern const struct image_handler flash_image_handler;
 extern const struct image_handler ubootenv_handler, bootscript_handler, cpio_handler, fit_handler;
+extern const struct image_handler squashfs_handler;
+extern const struct image_handler android_sparse_handler;
+extern const struct image_handler tar_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -18,6 +21,9 @@ const struct image_handler *const image_handlers[] = {
 	&hdimage_handler,
 	&flash_image_handler,
 	&ubootenv_handler, &bootscript_handler, &cpio_handler, &fit_handler,
+	&squashfs_handler,
+	&android_sparse_handler,
+	&tar_handler,
 	NULL,
 };
 

@@ -68,6 +68,11 @@ struct image_handler {
 	int (*parse)(struct build *b, struct image *img, cfg_t *sec, struct diag *d);
 	/* Fixes img->size and the whole layout. Children are set up. */
 	int (*setup)(struct build *b, struct image *img, struct diag *d);
+	/* Optional: called by generate, after the dependencies are written and
+	 * before the output is created, for types whose size depends on their
+	 * inputs' bytes (android-sparse): reads them and fixes img->size
+	 * (setup set an upper bound). */
+	int (*presize)(struct build *b, struct image *img, struct diag *d);
 	/* Writes the image. @out is exactly img->size bytes, all zero/hole. */
 	int (*generate)(struct build *b, struct image *img, struct sink *out, struct diag *d);
 	/* Optional: extra lines for `kiln plan` (one call per line). */
