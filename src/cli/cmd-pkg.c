@@ -19,6 +19,8 @@
 #include "plan/trees.h"
 #include "store/store.h"
 
+#if KILN_NETWORK
+
 enum { OPT_CONFIG = 256, OPT_CACHE, OPT_CACHE_SIZE, OPT_PARALLEL, OPT_RETRIES, OPT_GPGV, OPT_HELP };
 
 static const struct option long_opts[] = {
@@ -201,6 +203,18 @@ out:
 	free(env.config);
 	return ret;
 }
+
+#else
+/* A build without the network code (the static kiln: Debian 12 ships no
+ * static libsolv or fully static libcurl). Building from a lock needs
+ * neither; Nix fetches what the lock names itself (docs/nix.md). */
+static int run(int argc, char **argv, bool fetch)
+{
+	log_error("kiln %s: this kiln was built without the network commands (KILN_NETWORK=OFF, "
+		  "e.g. the static build); run it with a full build of kiln", fetch ? "fetch" : "lock");
+	return EXIT_USAGE;
+}
+#endif
 
 int cmd_lock(int argc, char **argv)
 {
