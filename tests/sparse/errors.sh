@@ -8,7 +8,7 @@ run() { expect_fail 1 "$1" "$KILN" build --outputpath out --tmppath tmp "$2"; on
 cfg() { printf 'image s.simg {\n\tandroid-sparse {\n\t\t%s\n\t}\n%s}\n' "$2" "${3:-}" > "$1"; }
 
 cfg noimg.cfg ''
-run "noimg.cfg:[0-9]+: image: missing: the image to convert" noimg.cfg
+run "noimg.cfg:[0-9]+: image .s.simg.: image: missing: the image to convert" noimg.cfg
 cfg bs.cfg 'image = "in.img" block-size = 1000'
 run 'block-size = "1000": must be a multiple of 512 up to 64M' bs.cfg
 cfg bs0.cfg 'image = "in.img" block-size = 0'

@@ -12,7 +12,7 @@ one_line() { [ "$(wc -l < "$T/.err")" = 1 ] || { cat "$T/.err"; fail "$1: not on
 run() { expect_fail 1 "$1" "$KILN" build --outputpath out --tmppath tmp "$2"; one_line "$2"; expect_no_output out; }
 
 cfg comp.sqfs 'compression = "brotli"'
-run 'comp.sqfs.cfg:[0-9]+: compression = "brotli": unknown compression' comp.sqfs.cfg
+run 'comp.sqfs.cfg:[0-9]+: image .comp.sqfs.: compression = "brotli": unknown compression' comp.sqfs.cfg
 cfg lzo.sqfs 'compression = "lzo"'
 run 'compression = "lzo".*lzo is not built into this libsquashfs' lzo.sqfs.cfg
 cfg bs.sqfs 'block-size = "3000"'

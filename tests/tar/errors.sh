@@ -7,7 +7,7 @@ one_line() { [ "$(wc -l < "$T/.err")" = 1 ] || { cat "$T/.err"; fail "$1: not on
 run() { expect_fail 1 "$1" "$KILN" build --outputpath out --tmppath tmp "$2"; one_line "$2"; expect_no_output out; }
 
 printf 'image r.tar.lz {\n\ttar { }\n\tsrcpath = "src"\n}\n' > lz.cfg
-run "image 'r.tar.lz': lz.cfg:[0-9]+: \".tar.lz\" compression \(from the image name\) is not one kiln writes" lz.cfg
+run "lz.cfg:[0-9]+: image 'r.tar.lz': \".tar.lz\" compression \(from the image name\) is not one kiln writes" lz.cfg
 printf 'image r.tar.Z {\n\ttar { }\n\tsrcpath = "src"\n}\n' > z.cfg
 run '".tar.Z" compression .from the image name. is not one kiln writes' z.cfg
 printf 'image r.tar {\n\ttar { }\n\tsrcpath = "src"\n\tsize = 10k\n}\n' > small.cfg
