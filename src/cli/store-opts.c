@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/diag.h"
 #include "base/size.h"
@@ -39,9 +40,15 @@ int store_opts_root(const struct store_opts *o, char **ret)
 	/* The XDG spec: a relative $XDG_CACHE_HOME is invalid, ignore it. */
 	else if (xdg && xdg[0] == '/')
 		*ret = join(xdg, "kiln");
-	else if (home && *home)
+	else if (home && *home) {
+		/* Only below a home that exists: a build whose HOME is a
+		 * placeholder (Nix's /homeless-shelter, a service user's)
+		 * gets no cache rather than a home created for it. */
+		struct stat st;
+		if (stat(home, &st) || !S_ISDIR(st.st_mode))
+			return 0;
 		*ret = join(home, ".cache/kiln");
-	else
+	} else
 		return 0;
 	return *ret ? 0 : -ENOMEM;
 }
