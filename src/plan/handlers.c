@@ -10,6 +10,7 @@ extern const struct image_handler vfat_handler;
 extern const struct image_handler hdimage_handler;
 extern const struct image_handler flash_image_handler;
 extern const struct image_handler ubootenv_handler, bootscript_handler, cpio_handler, fit_handler;
+extern const struct image_handler erofs_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -18,6 +19,7 @@ const struct image_handler *const image_handlers[] = {
 	&hdimage_handler,
 	&flash_image_handler,
 	&ubootenv_handler, &bootscript_handler, &cpio_handler, &fit_handler,
+	&erofs_handler,
 	NULL,
 };
 
