@@ -11,6 +11,7 @@ extern const struct image_handler hdimage_handler;
 extern const struct image_handler flash_image_handler;
 extern const struct image_handler ubootenv_handler, bootscript_handler, cpio_handler, fit_handler;
 extern const struct image_handler erofs_handler;
+extern const struct image_handler verity_handler, verity_sig_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -20,6 +21,7 @@ const struct image_handler *const image_handlers[] = {
 	&flash_image_handler,
 	&ubootenv_handler, &bootscript_handler, &cpio_handler, &fit_handler,
 	&erofs_handler,
+	&verity_handler, &verity_sig_handler,
 	NULL,
 };
 
