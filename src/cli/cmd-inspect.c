@@ -381,7 +381,9 @@ int cmd_inspect(int argc, char **argv)
 			log_error("%s: gzip data, but not a cpio archive inside", path);
 			ret = EXIT_FAIL;
 		}
-	} else
+	} else if (inspect_readonly_magic(buf, len))
+		ret = inspect_readonly(path, buf, len);
+	else
 		ret = inspect_env(path, buf, len, 0);
 	if (ret == EXIT_FAIL && printed_result)
 		log_error("%s: check failed (see above)", path);

@@ -48,6 +48,8 @@ int verity_geometry(const struct verity_params *p, struct verity_geom *ret)
 		pos += s;
 		g.hash_blocks += s;
 	}
+	if (pos > UINT64_MAX / p->hash_block_size)
+		return -EINVAL;
 	g.bytes = pos * p->hash_block_size;
 	*ret = g;
 	return 0;
