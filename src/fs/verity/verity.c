@@ -41,10 +41,14 @@ int verity_geometry(const struct verity_params *p, struct verity_geom *ret)
 	pos = p->no_superblock ? 0 : (VERITY_SB_SIZE + p->hash_block_size - 1) / p->hash_block_size;
 	for (int i = (int)g.levels - 1; i >= 0; i--) {
 		unsigned sh = (unsigned)(i + 1) * bits;
-		uint64_t s = sh >= 64 ? 1 : (p->data_blocks + (1ull << sh) - 1) >> sh;
+		/* ceil(data_blocks / 2^sh) without overflowing. */
+		uint64_t s = sh >= 64 ? 1
+				      : (p->data_blocks >> sh) + !!(p->data_blocks & ((1ull << sh) - 1));
 
 		g.level_block[i] = pos;
 		g.level_size[i] = s;
+		if (s > UINT64_MAX - pos)
+			return -EINVAL;
 		pos += s;
 		g.hash_blocks += s;
 	}
