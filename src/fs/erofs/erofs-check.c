@@ -129,7 +129,7 @@ static int walk_dir(struct rd *r, uint64_t nid, const struct erofs_inode_info *i
 static int walk(struct rd *r, uint64_t nid, unsigned depth)
 {
 	struct erofs_inode_info ii;
-	uint64_t pos, end;
+	uint64_t pos = 0, end = 0;
 	int rr;
 
 	if (depth > r->max_depth)
