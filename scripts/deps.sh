@@ -4,6 +4,7 @@
 #   scripts/deps.sh test    + the oracle tools the test suite runs
 set -eu
 BUILD="cmake ninja-build gcc pkg-config libconfuse-dev libarchive-dev libfdt-dev libssl-dev zlib1g-dev libcrypt-dev"
+BUILD="$BUILD liblz4-dev"  # erofs lz4 clusters
 TEST="$BUILD e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin"
 TEST="$TEST erofs-utils cryptsetup-bin"  # erofs and verity oracles
 case "${1:-build}" in

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `erofs`: genimage's type, written natively (fs/erofs), uncompressed.
+ * `erofs`: genimage's type, written natively (fs/erofs), uncompressed or
+ * lz4/lz4hc-compressed.
  * genimage runs mkfs.erofs with `label` (-L), `fs-timestamp` (-T) and
  * `extraargs`; kiln honours the mkfs.erofs options that shape an
  * uncompressed image and rejects the rest by name.
@@ -80,12 +81,39 @@ static int set_ext_opts(struct erofs_priv *p, cfg_t *sec, const char *args, cons
 			p->o.inodes = EROFS_INODE_EXTENDED;
 		else if (!strcmp(tok, "nosbcrc"))
 			p->o.no_sbcrc = true;
+		else if (!strcmp(tok, "legacy-compress"))
+			; /* what kiln writes anyway */
 		else
 			return cfg_fail(sec, "extraargs", args, -EINVAL, d,
-					"-E %s: kiln knows noinline_data, force-inode-compact, force-inode-extended, nosbcrc",
+					"-E %s: kiln knows noinline_data, force-inode-compact, force-inode-extended, nosbcrc, legacy-compress",
 					tok);
 	}
 	return 0;
+}
+
+/* -z lz4 | lz4hc[,LEVEL] (mkfs.erofs' syntax). */
+static int set_compressor(struct erofs_priv *p, cfg_t *sec, const char *args, const char *v,
+			  struct diag *d)
+{
+	uint64_t n;
+
+	if (!strcmp(v, "lz4")) {
+		p->o.compress = EROFS_COMPRESS_LZ4;
+		return 0;
+	}
+	if (!strncmp(v, "lz4hc", 5) && (!v[5] || v[5] == ',')) {
+		p->o.compress = EROFS_COMPRESS_LZ4HC;
+		p->o.level = 9; /* LZ4HC_CLEVEL_DEFAULT, as mkfs.erofs */
+		if (!v[5])
+			return 0;
+		if (parse_num(v + 6, 12, &n) || !n)
+			return cfg_fail(sec, "extraargs", args, -EINVAL, d,
+					"-z %s: the lz4hc level is 1..12", v);
+		p->o.level = (int)n;
+		return 0;
+	}
+	return cfg_fail(sec, "extraargs", args, -EOPNOTSUPP, d,
+			"-z %s: kiln compresses with lz4 or lz4hc[,LEVEL]", v);
 }
 
 /* One option (@a, with its value @v when it takes one). */
@@ -122,8 +150,12 @@ static int erofs_arg(struct erofs_priv *p, cfg_t *sec, const char *args, char op
 	case 'd':
 		return 0;
 	case 'z':
-		return cfg_fail(sec, "extraargs", args, -EOPNOTSUPP, d,
-				"-z %s: kiln writes uncompressed erofs only (drop -z)", v);
+		return set_compressor(p, sec, args, v, d);
+	case 'C':
+		if (strcmp(v, "4096"))
+			return cfg_fail(sec, "extraargs", args, -EOPNOTSUPP, d,
+					"-C %s: kiln writes 4096-byte physical clusters only", v);
+		return 0;
 	}
 	return cfg_fail(sec, "extraargs", args, -EINVAL, d, "-%c: not an option kiln understands",
 			opt);
@@ -165,7 +197,7 @@ static int erofs_extraargs(struct erofs_priv *p, cfg_t *sec, const char *args, s
 			r = erofs_long_arg(p, sec, args, tok, d);
 			continue;
 		}
-		if (tok[0] != '-' || !tok[1] || !strchr("TULExdz", tok[1])) {
+		if (tok[0] != '-' || !tok[1] || !strchr("TULExdzC", tok[1])) {
 			r = cfg_fail(sec, "extraargs", args, -EINVAL, d,
 				     "\"%s\": not an option kiln understands", tok);
 			continue;

@@ -17,7 +17,9 @@ bad() { # REGEX IMAGE-BODY
 }
 bad 'b.cfg:3: label = "sixteen-bytes-xx": label longer than 15 bytes' 'label = "sixteen-bytes-xx"'
 bad 'b.cfg:3: fs-timestamp = "yesterday": not a UNIX timestamp' 'fs-timestamp = "yesterday"'
-bad 'b.cfg:3: extraargs = "-z lz4hc": .*-z lz4hc: kiln writes uncompressed erofs only' 'extraargs = "-z lz4hc"'
+bad 'b.cfg:3: extraargs = "-z zstd": -z zstd: kiln compresses with lz4 or lz4hc' 'extraargs = "-z zstd"'
+bad 'b.cfg:3: extraargs = "-zlz4hc,13": -z lz4hc,13: the lz4hc level is 1..12' 'extraargs = "-zlz4hc,13"'
+bad 'b.cfg:3: extraargs = "-zlz4 -C 65536": -C 65536: kiln writes 4096-byte physical clusters only' 'extraargs = "-zlz4 -C 65536"'
 bad 'b.cfg:3: extraargs = "--bogus": "--bogus": not an option' 'extraargs = "--bogus"'
 bad 'b.cfg:3: extraargs = "-E ztailpacking": -E ztailpacking: kiln knows' 'extraargs = "-E ztailpacking"'
 bad 'b.cfg:3: extraargs = "-T": -T needs a value' 'extraargs = "-T"'

@@ -40,8 +40,10 @@ static int load_inode(struct rd *r, uint64_t nid, struct erofs_inode_info *ii, u
 	end = pos + (ii->extended ? 64 : 32) + erofs_xattr_ibody_size(ii->xattr_icount);
 	if (end > r->len)
 		return bad(r, nid, "xattrs outside the image");
-	if (ii->datalayout != EROFS_INODE_FLAT_PLAIN && ii->datalayout != EROFS_INODE_FLAT_INLINE)
-		return diag_fail(r->d, -EOPNOTSUPP, "erofs: nid %llu: compressed or chunked data",
+	if (ii->datalayout != EROFS_INODE_FLAT_PLAIN && ii->datalayout != EROFS_INODE_FLAT_INLINE &&
+	    (ii->datalayout != EROFS_INODE_FLAT_COMPRESSION_LEGACY || (ii->mode & 0170000) != 0100000))
+		return diag_fail(r->d, -EOPNOTSUPP,
+				 "erofs: nid %llu: compact-indexed, chunked or compressed non-file data",
 				 (unsigned long long)nid);
 	*ret_pos = pos;
 	*ret_end = end;
@@ -157,6 +159,23 @@ static int walk(struct rd *r, uint64_t nid, unsigned depth)
 		return 0;
 	default:
 		r->s->others++;
+		return 0;
+	}
+	if (ii.datalayout == EROFS_INODE_FLAT_COMPRESSION_LEGACY) {
+		/* One index per 4 KiB of the file; heads point into the image. */
+		uint64_t at = ((end + 7) & ~7ull) + EROFS_ZMAP_HEADER_SIZE;
+		uint64_t n = (ii.size + EROFS_BLKSZ - 1) / EROFS_BLKSZ;
+
+		if (at > r->len || n > (r->len - at) / 8)
+			return bad(r, nid, "compression indexes outside the image");
+		for (uint64_t k = 0; k < n; k++) {
+			const uint8_t *di = r->img + at + 8 * k;
+			unsigned type = get_le16(di) & 3;
+
+			if ((type == Z_EROFS_CLUSTER_TYPE_HEAD || type == Z_EROFS_CLUSTER_TYPE_PLAIN) &&
+			    get_le32(di + 4) >= r->len / EROFS_BLKSZ)
+				return bad(r, nid, "compressed cluster outside the image");
+		}
 		return 0;
 	}
 	/* Regular files and symlinks: every data block must be in the image. */

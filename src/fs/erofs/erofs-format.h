@@ -137,6 +137,25 @@ struct erofs_dirent {
 } __attribute__((packed));
 _Static_assert(sizeof(struct erofs_dirent) == 12, "dirent is 12 bytes");
 
+/*
+ * Compressed files (FLAT_COMPRESSION_LEGACY): after the inode and its
+ * xattrs, at the next 8-byte boundary, an 8-byte map header and 8 bytes
+ * of padding, then one index per 4 KiB logical cluster of the file.
+ */
+#define EROFS_ZMAP_HEADER_SIZE 16
+enum {
+	Z_EROFS_CLUSTER_TYPE_PLAIN = 0,   /* an uncompressed extent starts here */
+	Z_EROFS_CLUSTER_TYPE_HEAD = 1,    /* a compressed extent starts here */
+	Z_EROFS_CLUSTER_TYPE_NONHEAD = 2, /* inside an extent */
+};
+struct z_erofs_vle_decompressed_index {
+	uint16_t di_advise;         /* bits 0-1: cluster type */
+	uint16_t di_clusterofs;     /* where in this cluster the extent starts */
+	uint32_t di_u;              /* head: blkaddr; nonhead: delta[0] (back to the
+				     * head), delta[1] (on to the next head), le16 each */
+} __attribute__((packed));
+_Static_assert(sizeof(struct z_erofs_vle_decompressed_index) == 8, "z index is 8 bytes");
+
 /* Host-order views the codecs translate. */
 struct erofs_sb_info {
 	uint32_t feature_compat, feature_incompat;

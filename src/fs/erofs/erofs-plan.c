@@ -220,13 +220,29 @@ static int place(struct erofs_plan *p, struct diag *d)
 		    meta + x->size % EROFS_BLKSZ <= EROFS_BLKSZ)
 			tail = x->size % EROFS_BLKSZ;
 		x->layout = tail ? EROFS_INODE_FLAT_INLINE : EROFS_INODE_FLAT_PLAIN;
+		if (tree_is_reg(n) && p->o.compress && x->size > EROFS_BLKSZ) {
+			uint32_t zb;
+
+			if ((r = erofs_z_file(p, n, NULL, NULL, &zb, d)))
+				return r;
+			/* Compressed only when it saves blocks (mkfs.erofs). */
+			if (zb < (x->size + EROFS_BLKSZ - 1) / EROFS_BLKSZ) {
+				x->layout = EROFS_INODE_FLAT_COMPRESSION_LEGACY;
+				x->zblocks = zb;
+				tail = 0;
+			}
+		}
 		x->tail = (uint32_t)tail;
 		meta += tail;
 		if (pos % EROFS_BLKSZ + meta > EROFS_BLKSZ)
 			pos = align_up(pos, EROFS_BLKSZ);
 		x->nid = pos >> EROFS_ISLOT_BITS;
+		if (x->layout == EROFS_INODE_FLAT_COMPRESSION_LEGACY)
+			meta += erofs_zmeta_size(meta, x->size); /* indexes may cross blocks */
 		pos = align_up(pos + meta, 1u << EROFS_ISLOT_BITS);
-		if (has_data) {
+		if (x->layout == EROFS_INODE_FLAT_COMPRESSION_LEGACY) {
+			x->nblocks = x->zblocks;
+		} else if (has_data) {
 			uint64_t nb = tail ? x->size / EROFS_BLKSZ
 					   : (x->size + EROFS_BLKSZ - 1) / EROFS_BLKSZ;
 
@@ -299,15 +315,17 @@ uint64_t erofs_plan_bytes(const struct erofs_plan *p)
 
 void erofs_plan_summary(const struct erofs_plan *p, char *buf, size_t len)
 {
-	uint64_t ext = 0, inl = 0;
+	uint64_t ext = 0, inl = 0, z = 0;
 
 	for (uint64_t i = 0; i < p->ninos; i++) {
 		ext += p->inos[i].extended;
 		inl += p->inos[i].layout == EROFS_INODE_FLAT_INLINE;
+		z += p->inos[i].layout == EROFS_INODE_FLAT_COMPRESSION_LEGACY;
 	}
 	snprintf(buf, len,
-		 "erofs: %llu inodes (%llu extended, %llu with inline tails), %u blocks of %u (%u of metadata)",
+		 "erofs: %llu inodes (%llu extended, %llu with inline tails, %llu %s-compressed), %u blocks of %u (%u of metadata)",
 		 (unsigned long long)p->ninos, (unsigned long long)ext, (unsigned long long)inl,
+		 (unsigned long long)z, p->o.compress == EROFS_COMPRESS_LZ4HC ? "lz4hc" : "lz4",
 		 p->blocks, EROFS_BLKSZ, p->meta_blocks);
 }
 

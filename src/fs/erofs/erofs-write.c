@@ -169,6 +169,71 @@ out:
 	return r;
 }
 
+struct zw {
+	struct wctx *w;
+	const struct erofs_ino *x;
+	uint8_t *idx;        /* one 8-byte index per logical cluster */
+	uint32_t nidx, blk;  /* indexes; physical blocks written */
+};
+
+static int emit_extent(void *ud, uint32_t lcn, bool compressed, uint32_t count, const uint8_t *b)
+{
+	struct zw *z = ud;
+	uint32_t d1 = count / EROFS_BLKSZ;
+	int r;
+
+	if (z->blk >= z->x->nblocks || lcn + (count + EROFS_BLKSZ - 1) / EROFS_BLKSZ > z->nidx)
+		return diag_fail(z->w->d, -EIO, "compressed data differs from the plan (input changed?)");
+	r = sink_pwrite(z->w->out, b, EROFS_BLKSZ, ((uint64_t)z->x->blkaddr + z->blk) * EROFS_BLKSZ);
+	if (r)
+		return r;
+	/* As mkfs.erofs' vle_write_indexes() with clusterofs 0: the head,
+	 * then each further cluster the extent covers, then for the last
+	 * extent of a file a plain index where it ends. */
+	erofs_zindex_encode(compressed ? Z_EROFS_CLUSTER_TYPE_HEAD : Z_EROFS_CLUSTER_TYPE_PLAIN, 0,
+			    z->x->blkaddr + z->blk, z->idx + (size_t)lcn * 8);
+	for (uint32_t d0 = 1; d0 < d1; d0++)
+		erofs_zindex_encode(Z_EROFS_CLUSTER_TYPE_NONHEAD, 0, d0 | (d1 - d0) << 16,
+				    z->idx + (size_t)(lcn + d0) * 8);
+	if (d1 && count % EROFS_BLKSZ)
+		erofs_zindex_encode(Z_EROFS_CLUSTER_TYPE_PLAIN, count % EROFS_BLKSZ, 0,
+				    z->idx + (size_t)(lcn + d1) * 8);
+	z->blk++;
+	return 0;
+}
+
+/* A compressed file: data blocks out of line, indexes after the inode. */
+static int write_zfile(struct wctx *w, const struct erofs_ino *x, uint64_t head_end)
+{
+	struct zw z = { .w = w, .x = x };
+	uint32_t blocks = 0;
+	uint64_t pos = ((head_end + 7) & ~7ull) + EROFS_ZMAP_HEADER_SIZE, len;
+	int r;
+
+	z.nidx = (uint32_t)((x->size + EROFS_BLKSZ - 1) / EROFS_BLKSZ);
+	z.idx = calloc(z.nidx, 8);
+	if (!z.idx)
+		return diag_fail(w->d, -ENOMEM, "out of memory");
+	r = erofs_z_file(w->p, x->n, emit_extent, &z, &blocks, w->d);
+	if (!r && blocks != x->nblocks)
+		r = diag_fail(w->d, -EIO, "compressed to %u blocks, planned %u (input changed?)",
+			      blocks, x->nblocks);
+	/* The index array may run over several metadata blocks. */
+	len = (uint64_t)z.nidx * 8;
+	for (uint64_t done = 0; !r && done < len;) {
+		uint64_t at = pos + done, n = EROFS_BLKSZ - at % EROFS_BLKSZ;
+
+		if (n > len - done)
+			n = len - done;
+		r = meta_goto(w, (uint32_t)(at / EROFS_BLKSZ));
+		if (!r)
+			memcpy(w->blk + at % EROFS_BLKSZ, z.idx + done, n);
+		done += n;
+	}
+	free(z.idx);
+	return r;
+}
+
 static int write_ino(struct wctx *w, const struct erofs_ino *x)
 {
 	const struct tree_node *n = x->n;
@@ -194,7 +259,9 @@ static int write_ino(struct wctx *w, const struct erofs_ino *x)
 	r = meta_goto(w, (uint32_t)(pos / EROFS_BLKSZ));
 	if (r)
 		return r;
-	if ((n->mode & 0170000) == 0020000 || (n->mode & 0170000) == 0060000)
+	if (x->layout == EROFS_INODE_FLAT_COMPRESSION_LEGACY)
+		ii.u = x->nblocks; /* i_compressed_blocks */
+	else if ((n->mode & 0170000) == 0020000 || (n->mode & 0170000) == 0060000)
 		ii.u = erofs_encode_dev(n->rdev_major, n->rdev_minor);
 	else if (!tree_is_reg(n) && !tree_is_dir(n) && !tree_is_symlink(n))
 		ii.u = 0;
@@ -204,6 +271,8 @@ static int write_ino(struct wctx *w, const struct erofs_ino *x)
 	if (r)
 		return diag_fail(w->d, r, "xattr layout differs from the plan");
 	tail = at + isz + erofs_xattr_ibody_size(x->xattr_icount);
+	if (x->layout == EROFS_INODE_FLAT_COMPRESSION_LEGACY)
+		return write_zfile(w, x, pos + (uint64_t)(tail - at));
 	if (tree_is_reg(n))
 		return write_file(w, x, tail);
 	if (tree_is_symlink(n)) {

@@ -25,6 +25,12 @@ enum erofs_inode_choice {
 	EROFS_INODE_EXTENDED,  /* -E force-inode-extended */
 };
 
+enum erofs_compress {
+	EROFS_COMPRESS_NONE,
+	EROFS_COMPRESS_LZ4,    /* -zlz4 */
+	EROFS_COMPRESS_LZ4HC,  /* -zlz4hc[,LEVEL] */
+};
+
 struct erofs_opts {
 	int64_t build_time;    /* superblock build time (seconds; nsec 0) */
 	bool fixed_time;       /* -T / --ignore-mtime: every inode gets the build time */
@@ -38,6 +44,8 @@ struct erofs_opts {
 	bool no_sbcrc;         /* -E nosbcrc */
 	enum erofs_inode_choice inodes;
 	uint64_t size;         /* bytes of the image; 0: what the filesystem needs */
+	enum erofs_compress compress; /* regular files, 4 KiB clusters */
+	int level;             /* lz4hc level (1..12) */
 };
 
 /*
