@@ -30,6 +30,10 @@ ln -s "$(printf 'x%.0s' $(seq 1 3000))" src/longlink
 ln src/small src/dir/hard
 mkfifo src/fifo
 python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind("src/sock")'
+# Hard links of other types: one inode each too.
+ln -P src/sl src/dir/sl-hard
+ln src/fifo src/dir/fifo-hard
+ln src/sock src/dir/sock-hard
 setfattr -n user.color -v blue src/small
 setfattr -n user.bin -v 0x00ff0a src/dir
 setfattr -n security.label -v xyz src/block
@@ -138,7 +142,11 @@ if [ $ROOT = 1 ] && mount -t erofs -o loop,ro out/t.erofs mnt 2>mount.err; then
 	xa src >xa-want.txt; xa mnt >xa-got.txt
 	grep -q user.color xa-got.txt || { umount mnt; fail "no xattrs through the mount"; }
 	diff xa-want.txt xa-got.txt || { umount mnt; fail "xattrs differ"; }
-	[ "$(stat -c %i mnt/small)" = "$(stat -c %i mnt/dir/hard)" ] || { umount mnt; fail "hard link is not one inode"; }
+	for pair in small:dir/hard sl:dir/sl-hard fifo:dir/fifo-hard sock:dir/sock-hard; do
+		a=${pair%%:*} b=${pair#*:}
+		[ "$(stat -c %i mnt/$a)" = "$(stat -c %i mnt/$b)" ] && [ "$(stat -c %h mnt/$a)" = 2 ] \
+			|| { umount mnt; fail "$a and $b are not one inode with 2 links"; }
+	done
 	[ "$(stat -c %y mnt/dir/big)" = "$(stat -c %y src/dir/big)" ] || { umount mnt; fail "ns mtime"; }
 	[ "$(stat -c %h mnt/dir)" = "$(stat -c %h src/dir)" ] || { umount mnt; fail "dir link count"; }
 	umount mnt
