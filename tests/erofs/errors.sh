@@ -44,4 +44,11 @@ printf 'tree x { layer { archive = "x.tar" } }\nimage e.erofs { erofs { } tree =
 expect_fail 1 '/f: xattr "system.bogus".*erofs stores only' \
 	"$KILN" build --no-bmap --inputpath . --outputpath out --tmppath tmp x.cfg
 expect_no_output out
+# A device number Linux's encoding cannot hold (12-bit major).
+make_tar d.tar '[{"name": "dev/big", "type": "c", "major": 5000, "minor": 1}]'
+rm -rf out
+printf 'tree x { layer { archive = "d.tar" } }\nimage e.erofs { erofs { } tree = x }\n' >d.cfg
+expect_fail 1 '/dev/big: device 5000:1 does not fit erofs' \
+	"$KILN" build --no-bmap --inputpath . --outputpath out --tmppath tmp d.cfg
+expect_no_output out
 echo ok

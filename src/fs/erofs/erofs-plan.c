@@ -131,6 +131,26 @@ static int size_of(const struct tree_node *n, uint64_t *ret, struct diag *d)
 		*ret = n->size;
 	} else if (tree_is_symlink(n)) {
 		*ret = strlen(n->link ? n->link : "");
+		/* Linux reads a symlink target of up to a block less its NUL. */
+		if (*ret >= EROFS_BLKSZ) {
+			char *path = tree_path(n);
+
+			diag_fail(d, -ENAMETOOLONG, "/%s: symlink target of %llu bytes (at most %u)",
+				  path ? path : "?", (unsigned long long)*ret, EROFS_BLKSZ - 1);
+			free(path);
+			return -ENAMETOOLONG;
+		}
+	} else if ((n->mode & 0170000) == 0020000 || (n->mode & 0170000) == 0060000) {
+		*ret = 0;
+		/* i_u holds the device as Linux's new_encode_dev: 12-bit major, 20-bit minor. */
+		if (n->rdev_major > 0xFFF || n->rdev_minor > 0xFFFFF) {
+			char *path = tree_path(n);
+
+			diag_fail(d, -EOVERFLOW, "/%s: device %u:%u does not fit erofs (major < 4096, minor < 1048576)",
+				  path ? path : "?", n->rdev_major, n->rdev_minor);
+			free(path);
+			return -EOVERFLOW;
+		}
 	} else if (tree_is_dir(n)) {
 		for (uint32_t i = 0; i < n->nkids; i++)
 			if (strlen(n->kids[i]->name) > EROFS_NAME_LEN) {
