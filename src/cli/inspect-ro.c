@@ -16,6 +16,7 @@
 #include "base/hash.h"
 #include "base/ids.h"
 #include "cli/commands.h"
+#include "cli/log.h"
 #include "fs/erofs/erofs-format.h"
 #include "fs/erofs/erofs.h"
 #include "fs/verity/verity.h"
@@ -43,6 +44,8 @@ static int inspect_verity(const char *path, const uint8_t *buf, size_t len)
 	struct verity_geom g;
 	uint8_t root[VERITY_DIGEST];
 	char hex[2 * VERITY_MAX_SALT + 1];
+	unsigned level = 0;
+	uint64_t blk = 0;
 	int r = verity_root_from_tree(buf, len, &p, root);
 
 	printf("%s: dm-verity hash device (format 1)\n", path);
@@ -68,7 +71,14 @@ static int inspect_verity(const char *path, const uint8_t *buf, size_t len)
 		return EXIT_FAIL;
 	}
 	hex_encode(root, sizeof(root), hex);
-	printf("root hash: %s\nresult: OK\n", hex);
+	printf("root hash: %s\n", hex);
+	r = verity_check_tree(buf, len, &level, &blk);
+	if (r) {
+		printf("result: BAD HASH BLOCK %" PRIu64 " of level %u (its hashes or padding do not match)\n",
+		       blk, level);
+		return EXIT_FAIL;
+	}
+	printf("result: OK (every hash block above the data checked)\n");
 	return EXIT_OK;
 }
 
@@ -104,7 +114,14 @@ static int inspect_erofs(const char *path, const uint8_t *buf, size_t len)
 
 int inspect_readonly(const char *path, const uint8_t *buf, size_t len)
 {
+	int ret;
+
 	if (len >= VERITY_SB_SIZE && !memcmp(buf, "verity\0\0", 8))
-		return inspect_verity(path, buf, len);
-	return inspect_erofs(path, buf, len);
+		ret = inspect_verity(path, buf, len);
+	else
+		ret = inspect_erofs(path, buf, len);
+	/* The report is on stdout: say it failed on stderr too. */
+	if (ret == EXIT_FAIL)
+		log_error("%s: check failed (see above)", path);
+	return ret;
 }

@@ -160,6 +160,17 @@ fsck.erofs --extract=x-twin out/twin.erofs >/dev/null 2>&1 || fail "fsck.erofs t
 MASK=0777 listing x-twin >twin.txt
 diff got.txt twin.txt || fail "kiln and mkfs.erofs images extract differently"
 
+# kiln inspect walks kiln's and mkfs.erofs' images, and catches a
+# flipped superblock byte (checksum).
+for img in t c twin; do
+	"$KILN" inspect out/$img.erofs >insp.txt || { cat insp.txt; fail "kiln inspect $img"; }
+done
+grep -q "uuid: $uuid" <("$KILN" inspect out/t.erofs) || fail "inspect: uuid"
+cp out/t.erofs bad.erofs
+printf '\x7f' | dd of=bad.erofs bs=1 seek=$((1024 + 70)) conv=notrunc status=none
+expect_fail 1 'bad.erofs: check failed' "$KILN" inspect bad.erofs
+grep -q 'BAD SUPERBLOCK CHECKSUM' "$T/.out" || fail "inspect: $(cat "$T/.out")"
+
 # Reproducible: another directory, umask and TZ give the same bytes.
 mkdir -p again
 cp k.cfg again/

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz target: the dm-verity superblock decoder and the root hash from a
- * hash device's top-level block (what `kiln inspect` reads). */
+ * hash device's top-level block, the tree check (what `kiln inspect` reads). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,8 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
+	unsigned level;
+	uint64_t blk;
+
 	if (verity_root_from_tree(buf, size, &p, root) != -EINVAL || !verity_sb_decode(buf, size, &p))
 		(void)verity_geometry(&p, &g);
+	(void)verity_check_tree(buf, size, &level, &blk);
 	free(buf);
 	return 0;
 }

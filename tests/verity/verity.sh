@@ -72,6 +72,17 @@ check small input/small.img 512
 check odd input/odd.img
 check root out/root.erofs
 
+# A flipped byte in the hash device: veritysetup and kiln inspect see it.
+cp out/data.verity bad.verity
+printf '\x01' | dd of=bad.verity bs=1 seek=$((2 * 4096 + 100)) conv=notrunc status=none
+cmp -s bad.verity out/data.verity && printf '\x02' | dd of=bad.verity bs=1 seek=$((2 * 4096 + 100)) conv=notrunc status=none
+if veritysetup verify input/data.img bad.verity "$(cat tmp/data.verity.root-hash)" 2>/dev/null; then
+	fail "veritysetup accepts a corrupted hash device"
+fi
+expect_fail 1 'check failed' "$KILN" inspect bad.verity
+grep -q 'BAD HASH BLOCK 0 of level 1' "$T/.out" || fail "kiln inspect: $(cat "$T/.out")"
+"$KILN" inspect out/data.verity | grep -q '^result: OK' || fail "kiln inspect of the good device"
+
 # The plan shows the root hash of input data, and says when it cannot.
 grep -q "root hash: $(cat tmp/data.verity.root-hash)" plan.txt || fail "plan lacks data's root hash"
 grep -A6 'image root.verity' plan.txt | grep -q 'root hash: known once the data image is written' \

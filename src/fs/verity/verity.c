@@ -251,3 +251,47 @@ int verity_root_from_tree(const uint8_t *buf, size_t len, struct verity_params *
 		return -EINVAL;
 	return salted(&p, buf + top, p.hash_block_size, ret_root) ? -EIO : 0;
 }
+
+int verity_check_tree(const uint8_t *buf, size_t len, unsigned *ret_level, uint64_t *ret_block)
+{
+	struct verity_params p;
+	struct verity_geom g;
+	uint8_t dg[VERITY_DIGEST];
+	const uint32_t slot = VERITY_DIGEST;
+
+	if (verity_sb_decode(buf, len, &p) || verity_geometry(&p, &g) || g.bytes > len)
+		return -EINVAL;
+	for (unsigned i = 0; i < g.levels; i++) {
+		/* Digests this level holds: data blocks, or the level below's blocks. */
+		uint64_t n = i ? g.level_size[i - 1] : p.data_blocks;
+
+		for (uint64_t b = 0; b < g.level_size[i]; b++) {
+			const uint8_t *blk = buf + (g.level_block[i] + b) * p.hash_block_size;
+			uint64_t first = b * g.per_block;
+
+			for (uint64_t k = 0; k < g.per_block; k++) {
+				const uint8_t *s = blk + k * slot;
+
+				if (first + k >= n) {
+					/* Past the last digest: zeros to the block's end. */
+					if (!buf_is_zero(s, p.hash_block_size - k * slot))
+						goto bad;
+					break;
+				}
+				if (!i)
+					continue; /* level 0 hashes data kiln does not have here */
+				if (salted(&p, buf + (g.level_block[i - 1] + first + k) * p.hash_block_size,
+					   p.hash_block_size, dg))
+					return -EIO;
+				if (memcmp(dg, s, VERITY_DIGEST))
+					goto bad;
+			}
+			continue;
+bad:
+			*ret_level = i;
+			*ret_block = b;
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}

@@ -93,4 +93,13 @@ int verity_build(const struct verity_params *p, int fd, const char *what, struct
 int verity_root_from_tree(const uint8_t *buf, size_t len, struct verity_params *ret_params,
 			  uint8_t ret_root[VERITY_DIGEST]);
 
+/*
+ * verity_check_tree - check a hash device in @buf (with a superblock)
+ * without its data: every block of levels 1 and up holds the hashes of
+ * the level below, and the slots past the last digest of each level
+ * are zero. 0; -EINVAL for a bad superblock or a truncated tree;
+ * -EBADMSG with the first bad block's level and index in the level.
+ */
+int verity_check_tree(const uint8_t *buf, size_t len, unsigned *ret_level, uint64_t *ret_block);
+
 #endif
