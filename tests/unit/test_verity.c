@@ -107,6 +107,23 @@ static void test_build(void)
 	CHECK(verity_root_from_tree(img, (size_t)g.bytes, &q, root2) == 0);
 	CHECK(!memcmp(root, root2, sizeof(root)));
 	CHECK(verity_root_from_tree(img, (size_t)g.bytes - 1, &q, root2) == -EINVAL);
+	{
+		/* The tree check: intact, then a level-0 digest flipped. */
+		uint8_t *c = malloc((size_t)g.bytes);
+		unsigned lvl = 9;
+		uint64_t b = 9;
+
+		CHECK(c != NULL);
+		if (c) {
+			memcpy(c, img, (size_t)g.bytes);
+			CHECK(verity_check_tree(c, (size_t)g.bytes, &lvl, &b) == 0);
+			c[g.level_block[0] * 512 + 40] ^= 1;
+			CHECK(verity_check_tree(c, (size_t)g.bytes, &lvl, &b) == -EBADMSG);
+			CHECK_EQ_U64(lvl, 1);
+			CHECK_EQ_U64(b, 0);
+			free(c);
+		}
+	}
 	/* Without a sink the same root (what `kiln plan` shows). */
 	CHECK(verity_build(&p, fd, path, NULL, root2, &d) == 0);
 	CHECK(!memcmp(root, root2, sizeof(root)));
