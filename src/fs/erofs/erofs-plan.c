@@ -8,7 +8,9 @@
  * the superblock's root_nid is 16 bits wide). Inodes follow in the
  * tree's pre-order, 32-byte aligned; an inode, its xattrs and its
  * inline tail never straddle a block (the kernel maps a tail only
- * inside the inode's block). Out-of-line data follows the metadata.
+ * inside the inode's block): one that does not fit goes to the next
+ * block, and the space it left is filled by later inodes that fit (so
+ * nids are not in inode order). Out-of-line data follows the metadata.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -213,9 +215,59 @@ static bool needs_extended(const struct erofs_plan *p, const struct erofs_ino *x
 	       (x->mtime != p->o.build_time || x->mtime_ns != 0);
 }
 
+/*
+ * Space left at the end of metadata blocks when an inode did not fit:
+ * later, smaller inodes fill it first-fit (as mkfs.erofs' buffer
+ * manager does), so inline tails waste little. Bounded: the 16 largest.
+ */
+#define EROFS_MAX_GAPS 16
+struct gaps {
+	uint64_t pos[EROFS_MAX_GAPS], end[EROFS_MAX_GAPS];
+	unsigned n;
+};
+
+static void gap_add(struct gaps *g, uint64_t pos, uint64_t end)
+{
+	unsigned k = g->n, min = 0;
+
+	if (end - pos < (1u << EROFS_ISLOT_BITS))
+		return;
+	if (g->n == EROFS_MAX_GAPS) {
+		for (unsigned i = 1; i < g->n; i++)
+			if (g->end[i] - g->pos[i] < g->end[min] - g->pos[min])
+				min = i;
+		if (g->end[min] - g->pos[min] >= end - pos)
+			return;
+		k = min;
+	} else {
+		g->n++;
+	}
+	g->pos[k] = pos;
+	g->end[k] = end;
+}
+
+/* First gap with room for @meta bytes: its position, or 0 if none. */
+static uint64_t gap_take(struct gaps *g, uint64_t meta)
+{
+	for (unsigned i = 0; i < g->n; i++) {
+		uint64_t at = g->pos[i];
+
+		if (g->end[i] - at < meta)
+			continue;
+		g->pos[i] = align_up(at + meta, 1u << EROFS_ISLOT_BITS);
+		if (g->pos[i] + (1u << EROFS_ISLOT_BITS) > g->end[i]) {
+			g->pos[i] = g->pos[--g->n];
+			g->end[i] = g->end[g->n];
+		}
+		return at;
+	}
+	return 0;
+}
+
 static int place(struct erofs_plan *p, struct diag *d)
 {
-	uint64_t pos = INODE_START, next;
+	uint64_t pos = INODE_START, next, at;
+	struct gaps gaps = { .n = 0 };
 
 	for (uint64_t i = 0; i < p->ninos; i++) {
 		struct erofs_ino *x = &p->inos[i];
@@ -254,12 +306,18 @@ static int place(struct erofs_plan *p, struct diag *d)
 		}
 		x->tail = (uint32_t)tail;
 		meta += tail;
-		if (pos % EROFS_BLKSZ + meta > EROFS_BLKSZ)
-			pos = align_up(pos, EROFS_BLKSZ);
-		x->nid = pos >> EROFS_ISLOT_BITS;
-		if (x->layout == EROFS_INODE_FLAT_COMPRESSION_LEGACY)
-			meta += erofs_zmeta_size(meta, x->size); /* indexes may cross blocks */
-		pos = align_up(pos + meta, 1u << EROFS_ISLOT_BITS);
+		if (x->layout != EROFS_INODE_FLAT_COMPRESSION_LEGACY && (at = gap_take(&gaps, meta))) {
+			x->nid = at >> EROFS_ISLOT_BITS;
+		} else {
+			if (pos % EROFS_BLKSZ + meta > EROFS_BLKSZ) {
+				gap_add(&gaps, pos, align_up(pos, EROFS_BLKSZ));
+				pos = align_up(pos, EROFS_BLKSZ);
+			}
+			x->nid = pos >> EROFS_ISLOT_BITS;
+			if (x->layout == EROFS_INODE_FLAT_COMPRESSION_LEGACY)
+				meta += erofs_zmeta_size(meta, x->size); /* indexes may cross blocks */
+			pos = align_up(pos + meta, 1u << EROFS_ISLOT_BITS);
+		}
 		if (x->layout == EROFS_INODE_FLAT_COMPRESSION_LEGACY) {
 			x->nblocks = x->zblocks;
 		} else if (has_data) {

@@ -301,19 +301,33 @@ static int write_ino(struct wctx *w, const struct erofs_ino *x)
 	return 0;
 }
 
+static int by_nid(const void *a, const void *b)
+{
+	const struct erofs_ino *x = *(const struct erofs_ino *const *)a;
+	const struct erofs_ino *y = *(const struct erofs_ino *const *)b;
+
+	return x->nid < y->nid ? -1 : x->nid > y->nid;
+}
+
 int erofs_write(struct erofs_plan *p, struct sink *out, struct diag *d)
 {
 	struct wctx w = { .p = p, .out = out, .d = d };
+	const struct erofs_ino **order = NULL;
 	int r = -ENOMEM;
 
 	w.blk = calloc(1, EROFS_BLKSZ);
 	w.dir = calloc(1, EROFS_BLKSZ);
-	if (!w.blk || !w.dir) {
+	order = malloc(p->ninos * sizeof(*order));
+	if (!w.blk || !w.dir || !order) {
 		diag_fail(d, r, "out of memory");
 		goto out;
 	}
+	/* Metadata blocks are composed one at a time: go in nid order. */
+	for (uint64_t i = 0; i < p->ninos; i++)
+		order[i] = &p->inos[i];
+	qsort(order, p->ninos, sizeof(*order), by_nid);
 	for (uint64_t i = 0; i < p->ninos; i++) {
-		r = write_ino(&w, &p->inos[i]);
+		r = write_ino(&w, order[i]);
 		if (r)
 			goto out;
 	}
@@ -321,6 +335,7 @@ int erofs_write(struct erofs_plan *p, struct sink *out, struct diag *d)
 out:
 	if (r && d && !d->msg[0])
 		diag_fail(d, r, "writing erofs: %s", strerror(-r));
+	free(order);
 	free(w.blk);
 	free(w.dir);
 	return r;
