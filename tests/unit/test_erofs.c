@@ -279,6 +279,54 @@ out:
 	unlink(path);
 }
 
+/* An inode that does not fit the rest of a block leaves a gap that a
+ * later, smaller inode fills: nids out of inode order, still readable. */
+static void test_gaps(void)
+{
+	char pa[] = "/tmp/kiln-erofs-a.XXXXXX", pb[] = "/tmp/kiln-erofs-b.XXXXXX";
+	struct tree *t;
+	struct tree_node *n;
+	struct tree_attr fa = { .mode = 0100644, .mtime = 1700000000 };
+	struct erofs_opts o = { .build_time = 1700000000 };
+	struct erofs_plan *p = NULL;
+	struct erofs_summary s;
+	struct sink *m;
+	struct diag d = { 0 };
+	uint64_t len;
+
+	CHECK(write_tmp(pa, 2500) == 0 && write_tmp(pb, 3000) == 0);
+	CHECK(tree_new(&t, 1700000000) == 0);
+	fa.size = 2500, fa.src_path = pa;
+	CHECK(tree_add(t, "a", &fa, TREE_CONFLICT_ERROR, 0, &n, &d) == 0);
+	fa.size = 3000, fa.src_path = pb;
+	CHECK(tree_add(t, "b", &fa, TREE_CONFLICT_ERROR, 0, &n, &d) == 0);
+	fa.size = 10, fa.src_path = pa;
+	CHECK(tree_add(t, "c", &fa, TREE_CONFLICT_ERROR, 0, &n, &d) == 0);
+	tree_finish(t);
+	CHECK(erofs_plan_new(&p, t, &o, &d) == 0);
+	if (!p)
+		goto out;
+	/* root, a, b, c in inode order; c went into the gap before b. */
+	CHECK_EQ_U64(p->ninos, 4);
+	CHECK_EQ_U64(p->inos[2].nid, 4096 / 32);
+	CHECK(p->inos[3].nid < p->inos[2].nid);
+	CHECK(p->inos[3].nid > p->inos[1].nid);
+	CHECK_EQ_U64(p->meta_blocks, 2);
+	CHECK(sink_mem_new(&m, erofs_plan_bytes(p)) == 0);
+	CHECK(erofs_write(p, m, &d) == 0);
+	const uint8_t *img = sink_mem_data(m, &len);
+	CHECK(erofs_check(img, len, 8, &s, &d) == 0);
+	CHECK_EQ_U64(s.bytes, 5510);
+	/* c's inline tail is the first 10 bytes of a's source. */
+	CHECK_EQ_U64(img[(p->inos[3].nid << EROFS_ISLOT_BITS) + 32], 3);
+	sink_release(m);
+	erofs_plan_free(p);
+out:
+	tree_free(t);
+	unlink(pa);
+	unlink(pb);
+}
+
 /* lz4: a compressible file is stored in fewer blocks, indexed per 4 KiB
  * cluster as mkfs.erofs' vle_write_indexes() does, and reads back. */
 static void test_lz4(void)
@@ -369,5 +417,6 @@ int main(void)
 	T_RUN(test_dir_order);
 	T_RUN(test_image);
 	T_RUN(test_lz4);
+	T_RUN(test_gaps);
 	return T_DONE();
 }
