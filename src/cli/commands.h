@@ -4,6 +4,10 @@
 
 /* Subcommands. Only cli/ prints, reads the environment and exits. */
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /* Exit codes. */
 #define EXIT_OK 0
 #define EXIT_FAIL 1
@@ -22,9 +26,6 @@ int cmd_build(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 /* inspect-ro.c: erofs and dm-verity images (returns an exit code). */
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 bool inspect_readonly_magic(const uint8_t *buf, size_t len);
 int inspect_readonly(const char *path, const uint8_t *buf, size_t len);
 int cmd_ls(int argc, char **argv);
