@@ -13,6 +13,8 @@ extern const struct image_handler ubootenv_handler, bootscript_handler, cpio_han
 extern const struct image_handler squashfs_handler;
 extern const struct image_handler android_sparse_handler;
 extern const struct image_handler tar_handler;
+extern const struct image_handler erofs_handler;
+extern const struct image_handler verity_handler, verity_sig_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -24,6 +26,8 @@ const struct image_handler *const image_handlers[] = {
 	&squashfs_handler,
 	&android_sparse_handler,
 	&tar_handler,
+	&erofs_handler,
+	&verity_handler, &verity_sig_handler,
 	NULL,
 };
 
