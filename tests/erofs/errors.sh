@@ -15,18 +15,18 @@ bad() { # REGEX IMAGE-BODY
 	expect_no_output out
 	! grep -q 'Sanitizer' "$T/.err" || fail "sanitizer report for: $body"
 }
-bad 'b.cfg:3: label = "sixteen-bytes-xx": label longer than 15 bytes' 'label = "sixteen-bytes-xx"'
-bad 'b.cfg:3: fs-timestamp = "yesterday": not a UNIX timestamp' 'fs-timestamp = "yesterday"'
-bad 'b.cfg:3: extraargs = "-z zstd": -z zstd: kiln compresses with lz4 or lz4hc' 'extraargs = "-z zstd"'
-bad 'b.cfg:3: extraargs = "-zlz4hc,13": -z lz4hc,13: the lz4hc level is 1..12' 'extraargs = "-zlz4hc,13"'
-bad 'b.cfg:3: extraargs = "-zlz4 -C 65536": -C 65536: kiln writes 4096-byte physical clusters only' 'extraargs = "-zlz4 -C 65536"'
-bad 'b.cfg:3: extraargs = "--bogus": "--bogus": not an option' 'extraargs = "--bogus"'
-bad 'b.cfg:3: extraargs = "-E ztailpacking": -E ztailpacking: kiln knows' 'extraargs = "-E ztailpacking"'
-bad 'b.cfg:3: extraargs = "-T": -T needs a value' 'extraargs = "-T"'
-bad 'b.cfg:3: extraargs = "-T 12ab": -T 12ab: not a UNIX timestamp' 'extraargs = "-T 12ab"'
-bad 'b.cfg:3: extraargs = "-U nope": -U nope: not a UUID' 'extraargs = "-U nope"'
-bad 'b.cfg:3: uuid = "nope": not a UUID' 'uuid = "nope"'
-bad 'b.cfg:3: extraargs = "--force-uid=x": "--force-uid=x": not an option' 'extraargs = "--force-uid=x"'
+bad 'b.cfg:3: image [^ ]+: label = "sixteen-bytes-xx": label longer than 15 bytes' 'label = "sixteen-bytes-xx"'
+bad 'b.cfg:3: image [^ ]+: fs-timestamp = "yesterday": not a UNIX timestamp' 'fs-timestamp = "yesterday"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "-z zstd": -z zstd: kiln compresses with lz4 or lz4hc' 'extraargs = "-z zstd"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "-zlz4hc,13": -z lz4hc,13: the lz4hc level is 1..12' 'extraargs = "-zlz4hc,13"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "-zlz4 -C 65536": -C 65536: kiln writes 4096-byte physical clusters only' 'extraargs = "-zlz4 -C 65536"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "--bogus": "--bogus": not an option' 'extraargs = "--bogus"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "-E ztailpacking": -E ztailpacking: kiln knows' 'extraargs = "-E ztailpacking"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "-T": -T needs a value' 'extraargs = "-T"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "-T 12ab": -T 12ab: not a UNIX timestamp' 'extraargs = "-T 12ab"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "-U nope": -U nope: not a UUID' 'extraargs = "-U nope"'
+bad 'b.cfg:3: image [^ ]+: uuid = "nope": not a UUID' 'uuid = "nope"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "--force-uid=x": "--force-uid=x": not an option' 'extraargs = "--force-uid=x"'
 
 # Too small a size says how much is needed.
 rm -rf out

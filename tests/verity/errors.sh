@@ -21,18 +21,18 @@ bad() { # REGEX CONFIG-LINES...
 	! grep -q 'Sanitizer' "$T/.err" || fail "sanitizer report: $*"
 }
 V='image v.verity { verity { image = "data.img" } }'
-bad 'b.cfg:1: image = "": mandatory' 'image v.verity { verity { } }'
-bad 'b.cfg:1: extraargs = "--salt xyz": --salt xyz: not an even number of hex digits' \
+bad 'b.cfg:1: image [^ ]+: image = "": mandatory' 'image v.verity { verity { } }'
+bad 'b.cfg:1: image [^ ]+: extraargs = "--salt xyz": --salt xyz: not an even number of hex digits' \
 	'image v.verity { verity { image = "data.img" extraargs = "--salt xyz" } }'
-bad 'b.cfg:1: extraargs = "--hash sha1": --hash sha1: kiln writes sha256' \
+bad 'b.cfg:1: image [^ ]+: extraargs = "--hash sha1": --hash sha1: kiln writes sha256' \
 	'image v.verity { verity { image = "data.img" extraargs = "--hash sha1" } }'
-bad 'b.cfg:1: extraargs = "--format=0": --format 0: kiln writes format 1' \
+bad 'b.cfg:1: image [^ ]+: extraargs = "--format=0": --format 0: kiln writes format 1' \
 	'image v.verity { verity { image = "data.img" extraargs = "--format=0" } }'
-bad 'b.cfg:1: extraargs = "--data-block-size=1000": --data-block-size 1000: a power of two' \
+bad 'b.cfg:1: image [^ ]+: extraargs = "--data-block-size=1000": --data-block-size 1000: a power of two' \
 	'image v.verity { verity { image = "data.img" extraargs = "--data-block-size=1000" } }'
-bad 'b.cfg:1: extraargs = "--fec-device=x": "fec-device": not a veritysetup format option' \
+bad 'b.cfg:1: image [^ ]+: extraargs = "--fec-device=x": "fec-device": not a veritysetup format option' \
 	'image v.verity { verity { image = "data.img" extraargs = "--fec-device=x" } }'
-bad 'b.cfg:1: extraargs = "--uuid": --uuid needs a value' \
+bad 'b.cfg:1: image [^ ]+: extraargs = "--uuid": --uuid needs a value' \
 	'image v.verity { verity { image = "data.img" extraargs = "--uuid" } }'
 bad '"tiny.img" \(100 bytes\) is smaller than one 4096-byte block' \
 	'image v.verity { verity { image = "tiny.img" } }'
@@ -42,9 +42,9 @@ bad 'the hash tree needs 8192 bytes, size is 4096' \
 	'image v.verity { verity { image = "data.img" } size = 4096 }'
 bad 'missing.img' 'image v.verity { verity { image = "missing.img" } }'
 
-bad 'b.cfg:2: cert = "": mandatory option is missing' "$V" \
+bad 'b.cfg:2: image [^ ]+: cert = "": mandatory option is missing' "$V" \
 	'image s.sig { verity-sig { image = "v.verity" key = "a.key" } }'
-bad 'b.cfg:2: key = "pkcs11:token=x;object=y": PKCS#11 URIs are not supported' "$V" \
+bad 'b.cfg:2: image [^ ]+: key = "pkcs11:token=x;object=y": PKCS#11 URIs are not supported' "$V" \
 	'image s.sig { verity-sig { image = "v.verity" cert = "a.pem" key = "pkcs11:token=x;object=y" } }'
 bad 'input/b.key: not the private key of the certificate input/a.pem' "$V" \
 	'image s.sig { verity-sig { image = "v.verity" cert = "a.pem" key = "b.key" } }'
