@@ -159,6 +159,7 @@ struct layout {
 	struct span spans[MAX_SPANS];
 	unsigned nspans;
 	struct diag *d;
+	struct gi_random *gr; /* genimage mode with a randomseed: its ids */
 };
 
 static uint64_t span_off(const struct layout *l, const struct span *s)
@@ -358,7 +359,9 @@ static int setup_type(struct layout *l, struct partition *p, uint32_t gpt_index)
 				return part_fail(l, p, -EINVAL, "unknown partition-type-uuid", why);
 			}
 		}
-		if (!p->uuid_set)
+		if (!p->uuid_set && l->gr)
+			gi_random_uuid(l->gr, &p->uuid);
+		else if (!p->uuid_set)
 			uuid_derive(&l->img->seed, "gpt-partition-guid", gpt_index, &p->uuid);
 		uint16_t name[GPT_NAME_LEN];
 		if (!hd->genimage && gpt_name_from_utf8(p->name, name))
@@ -461,13 +464,13 @@ static int hd_setup(struct build *b, struct image *img, struct diag *d)
 	char why[160];
 	int r;
 
-	(void)b;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	l->img = img;
 	l->hd = hd;
 	l->d = d;
+	l->gr = hd->genimage && b->gi_random_on ? &b->gi_random : NULL;
 
 	if (!hd->align_set)
 		hd->align = hd->table == HD_TABLE_NONE ? 1 : SECTOR;
@@ -486,8 +489,14 @@ static int hd_setup(struct build *b, struct image *img, struct diag *d)
 
 	if ((r = setup_logical(l)))
 		goto out;
-	if (!hd->disk_uuid_set)
+	/* genimage draws the disk UUID even for an MBR table, then the
+	 * signature, then the partitions' UUIDs: the same order here. */
+	if (!hd->disk_uuid_set && l->gr)
+		gi_random_uuid(l->gr, &hd->disk_uuid);
+	else if (!hd->disk_uuid_set)
 		uuid_derive(&img->seed, "gpt-disk-guid", 0, &hd->disk_uuid);
+	if (l->gr && hd->disksig_str && !strcmp(hd->disksig_str, "random"))
+		hd->disksig = gi_random_next(l->gr);
 	if (!hd->disksig_str && !hd->genimage && (hd->table & HD_TABLE_MBR))
 		id_derive(&img->seed, "mbr-disk-signature", 0, &hd->disksig, sizeof(hd->disksig));
 

@@ -298,6 +298,19 @@ int build_load(struct build *b, const char *path, const struct build_paths *cmdl
 	if (set_path(&p->config, path))
 		return diag_fail(d, -ENOMEM, "out of memory");
 
+	/* randomseed: genimage's generator in genimage mode; kiln's own ids
+	 * keyed by it otherwise, unless a `seed` says which key to use. */
+	const char *rs = b->randomseed ? b->randomseed : cs ? cfg_getstr(cs, "randomseed") : NULL;
+	if (rs && *rs && b->genimage_mode) {
+		gi_random_seed(&b->gi_random, rs);
+		b->gi_random_on = true;
+	} else if (rs && *rs && !b->seed_set && !cfg_getstr(cfg, "seed")) {
+		b->seed_str = strdup(rs);
+		if (!b->seed_str)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		seed_from_string(&b->seed, b->seed_str);
+		b->seed_set = true;
+	}
 	if (!b->seed_set && cfg_getstr(cfg, "seed")) {
 		b->seed_str = strdup(cfg_getstr(cfg, "seed"));
 		if (!b->seed_str)
