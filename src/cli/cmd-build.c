@@ -317,7 +317,8 @@ static int run(int argc, char **argv, enum mode mode)
 		goto fail;
 	for (unsigned i = 0; i < b.nimages; i++)
 		if (!b.images[i]->input_only && b.images[i]->handler->generate)
-			log_info("wrote %s (%" PRIu64 " bytes)", b.images[i]->outfile, b.images[i]->size);
+			log_info("wrote %s (%" PRIu64 " bytes)", b.images[i]->outfile,
+				 b.images[i]->file_size ? b.images[i]->file_size : b.images[i]->size);
 	ret = EXIT_OK;
 	goto out;
 fail:
