@@ -457,6 +457,7 @@ struct sec_line {
 	const void *sec;
 	size_t seq; /* order of the record */
 	unsigned line;
+	const char *file; /* NULL: not scanned */
 };
 
 static int sec_line_cmp(const void *a, const void *b)
@@ -468,7 +469,7 @@ static int sec_line_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void fix_lines_in(cfg_t *c, const struct sec_line *v, size_t n)
+static int fix_lines_in(cfg_t *c, const struct sec_line *v, size_t n)
 {
 	for (cfg_opt_t *o = c->opts; o && o->name; o++) {
 		if (o->type != CFGT_SEC)
@@ -487,11 +488,25 @@ static void fix_lines_in(cfg_t *c, const struct sec_line *v, size_t n)
 				else
 					hi = mid;
 			}
-			if (lo && v[lo - 1].sec == sec)
+			if (lo && v[lo - 1].sec == sec) {
 				sec->line = (int)v[lo - 1].line;
-			fix_lines_in(sec, v, n);
+				/* A section opened in an include()d file inside
+				 * another section: libconfuse gave it its parent's
+				 * file name. */
+				const char *f = v[lo - 1].file;
+				if (f && (!sec->filename || strcmp(sec->filename, f))) {
+					char *dup = strdup(f);
+					if (!dup)
+						return -ENOMEM;
+					free(sec->filename);
+					sec->filename = dup;
+				}
+			}
+			if (fix_lines_in(sec, v, n))
+				return -ENOMEM;
 		}
 	}
+	return 0;
 }
 
 static int fix_section_lines(cfg_t *root)
@@ -504,11 +519,12 @@ static int fix_section_lines(cfg_t *root)
 		return -ENOMEM;
 	for (size_t k = 0; k < st.nrecs; k++)
 		if (st.recs[k].idx == SEC_LINE)
-			v[n++] = (struct sec_line){ st.recs[k].key, k, st.recs[k].line };
+			v[n++] = (struct sec_line){ st.recs[k].key, k, st.recs[k].line,
+						    st.recs[k].file };
 	qsort(v, n, sizeof(*v), sec_line_cmp);
-	fix_lines_in(root, v, n);
+	int r = fix_lines_in(root, v, n);
 	free(v);
-	return 0;
+	return r;
 }
 
 static const char *env_get(char *const *envp, const char *name)

@@ -75,6 +75,8 @@ static const cfg_opt_t image_common_opts[] = {
 	CFG_STR("exec-post", NULL, CFGF_NONE),
 	CFG_STR("flashtype", NULL, CFGF_NONE),
 	CFG_STR_LIST("tree", NULL, CFGF_NONE), /* kiln */
+	/* As in genimage: include() in an image section too (config_parse hooks it). */
+	CFG_FUNC("include", NULL),
 	CFG_SEC("partition", partition_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 };
 

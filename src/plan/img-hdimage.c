@@ -239,7 +239,7 @@ static int part_fail(struct layout *l, const struct partition *p, int err, const
 		     const char *detail)
 {
 	return diag_fail(l->d, err, "%s:%u: partition '%s': %s%s",
-			 l->hd->cfgfile ? l->hd->cfgfile : "?", p->line, p->name, fmt,
+			 p->file ? p->file : l->hd->cfgfile ? l->hd->cfgfile : "?", p->line, p->name, fmt,
 			 detail ? detail : "");
 }
 
@@ -258,6 +258,7 @@ static int insert_extended(struct image *img, unsigned at, uint64_t align, struc
 	if (!np[at].name)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	np[at].line = np[at + 1].line;
+	np[at].file = np[at + 1].file;
 	np[at].is_extended = true;
 	np[at].in_partition_table = true;
 	np[at].mbr_type = MBR_TYPE_EXTENDED_LBA;

@@ -38,6 +38,7 @@ static int parse_partition(struct build *b, struct image *img, cfg_t *ps, struct
 	if (!p->name)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	p->line = (unsigned)ps->line;
+	p->file = ps->filename;
 	if ((r = cfg_get_bytes(ps, "offset", sflags, &p->offset, &p->offset_set, d)))
 		return r;
 	if ((r = cfg_get_size(ps, "size", sflags | SIZE_ALLOW_PERCENT, &p->size_spec, &p->size_set, d)))
