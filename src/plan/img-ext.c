@@ -29,6 +29,7 @@ struct ext_priv {
 	const char *fstype;
 	struct ext4_opts o;
 	bool uuid_set, seed_set, ts_set;
+	bool large_named, huge_named; /* features/extraargs name large_file/huge_file */
 	struct tree *tree;
 	struct ext4_plan *plan;
 };
@@ -375,6 +376,11 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 			  img->cfgfile ? img->cfgfile : "?", img->line, img->name);
 	if ((r = ext_extraargs(x, sec, cfg_getstr(sec, "extraargs"), d)))
 		return r;
+	for (int i = 0; i < 2; i++) {
+		s = cfg_getstr(sec, i ? "extraargs" : "features");
+		x->large_named |= s && strstr(s, "large_file");
+		x->huge_named |= s && strstr(s, "huge_file");
+	}
 	if ((s = cfg_getstr(sec, "uuid"))) {
 		struct uuid u;
 		if (uuid_parse(s, &u))
@@ -468,6 +474,26 @@ static int ext4_parse(struct build *b, struct image *img, cfg_t *sec, struct dia
 	return ext_parse_common(b, img, sec, "ext4", d);
 }
 
+static int over_2g(struct tree_node *n, void *ud)
+{
+	(void)ud;
+	return tree_is_reg(n) && n->size > 0x7fffffff;
+}
+
+/*
+ * genimage runs mke2fs with -O ^large_file below 4 GiB and -O ^huge_file
+ * below 2 TiB, ahead of the image's own features and extraargs, which may
+ * turn them back on. e2fsprogs sets large_file anyway when it writes a
+ * file over 2 GiB, so such a file keeps it here too.
+ */
+static void genimage_size_features(struct ext_priv *x, struct ext4_opts *o, uint64_t size)
+{
+	if (!x->large_named && size < (4ull << 30) && !tree_walk(x->tree, over_2g, NULL))
+		o->ro_compat &= ~(uint32_t)EXT4_RO_COMPAT_LARGE_FILE;
+	if (!x->huge_named && size < (2ull << 40))
+		o->ro_compat &= ~(uint32_t)EXT4_RO_COMPAT_HUGE_FILE;
+}
+
 static int ext_setup(struct build *b, struct image *img, struct diag *d)
 {
 	struct ext_priv *x = img->priv;
@@ -489,6 +515,8 @@ static int ext_setup(struct build *b, struct image *img, struct diag *d)
 	r = image_content_tree(b, img, &x->tree, d);
 	if (r)
 		return r;
+	if (b->genimage_mode && img->size_set)
+		genimage_size_features(x, &o, img->size);
 	r = ext4_plan_new(&x->plan, x->tree, &o, d);
 	if (r)
 		return r;
