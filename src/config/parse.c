@@ -177,7 +177,8 @@ static cfg_opt_t *opts_hook(const cfg_opt_t *src, int mark)
 		return NULL;
 	memcpy(v, src, n * sizeof(*v));
 	for (i = 0; i < n; i++) {
-		if (v[i].type == CFGT_SEC) {
+		if (v[i].type == CFGT_SEC && src[i].subopts) {
+			/* (A free-form key = "value" section has none.) */
 			v[i].subopts = opts_hook(src[i].subopts, 1);
 			if (!v[i].subopts)
 				goto fail;
@@ -239,6 +240,10 @@ static void errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	cfg_t *img = NULL;
 	va_list aq;
 
+	/* libconfuse looks a free-form key up (and complains) before it
+	 * creates it: not an error in such a section (gpt-shortcuts). */
+	if (cfg && (cfg->flags & CFGF_KEYSTRVAL) && !strcmp(fmt, "no such option '%s'"))
+		return;
 	va_copy(aq, ap);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (cfg && !strcmp(fmt, "no such option '%s'")) {
@@ -276,6 +281,9 @@ static void errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 		find_image(st.root, cfg, &img);
 	if (cfg && cfg->filename)
 		snprintf(where, sizeof(where), "%s:%u: ", cfg->filename, true_line(cfg));
+	else if (cfg && cfg->line > 0 && st.root && st.root->filename)
+		/* libconfuse names no file in a free-form section's errors */
+		snprintf(where, sizeof(where), "%s:%u: ", st.root->filename, true_line(cfg));
 	if (img && img->title)
 		diag_fail(st.d, -EINVAL, "%simage '%s': %s%s", where, img->title, buf, hint);
 	else

@@ -45,6 +45,8 @@ static cfg_opt_t config_opts[] = {
 	CFG_INT("loglevel", 1, CFGF_NONE),
 	CFG_STR("cache-size", NULL, CFGF_NONE), /* kiln: the store's limit */
 	CFG_STR("randomseed", NULL, CFGF_NONE), /* genimage >= 19 */
+	/* genimage >= 19: gpt-shortcuts { name = "UUID" ... }, free-form keys. */
+	CFG_SEC("gpt-shortcuts", NULL, CFGF_KEYSTRVAL),
 	TOOL_OPT("cpio"), TOOL_OPT("dd"), TOOL_OPT("debugfs"), TOOL_OPT("e2fsck"),
 	TOOL_OPT("fiptool"), TOOL_OPT("genext2fs"), TOOL_OPT("mcopy"), TOOL_OPT("mmd"),
 	TOOL_OPT("mkcramfs"), TOOL_OPT("mkdosfs"), TOOL_OPT("mke2fs"), TOOL_OPT("mkfsjffs2"),

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "base/checked.h"
@@ -160,7 +161,20 @@ struct layout {
 	unsigned nspans;
 	struct diag *d;
 	struct gi_random *gr; /* genimage mode with a randomseed: its ids */
+	cfg_t *shortcuts;     /* config { gpt-shortcuts { } }, NULL: none */
 };
+
+/* A partition-type-uuid shortcut: the config's first (as genimage), then
+ * the built-in table; case-insensitive. */
+static const char *type_lookup(const struct layout *l, const char *name)
+{
+	for (unsigned i = 0; l->shortcuts && i < cfg_num(l->shortcuts); i++) {
+		cfg_opt_t *o = cfg_getnopt(l->shortcuts, i);
+		if (o && o->type == CFGT_STR && !strcasecmp(cfg_opt_name(o), name))
+			return cfg_opt_getnstr(o, 0);
+	}
+	return gpt_type_lookup(name);
+}
 
 static uint64_t span_off(const struct layout *l, const struct span *s)
 {
@@ -350,7 +364,7 @@ static int setup_type(struct layout *l, struct partition *p, uint32_t gpt_index)
 	if ((hd->table & HD_TABLE_GPT) && p->in_partition_table) {
 		const char *u = t ? t : "L";
 		if (uuid_parse(u, &p->type_uuid)) {
-			const char *s = gpt_type_lookup(u);
+			const char *s = type_lookup(l, u);
 			if (!s || uuid_parse(s, &p->type_uuid)) {
 				char why[160];
 				snprintf(
@@ -472,6 +486,8 @@ static int hd_setup(struct build *b, struct image *img, struct diag *d)
 	l->hd = hd;
 	l->d = d;
 	l->gr = hd->genimage && b->gi_random_on ? &b->gi_random : NULL;
+	cfg_t *cs = b->cfg ? cfg_getsec(b->cfg, "config") : NULL;
+	l->shortcuts = cs ? cfg_getsec(cs, "gpt-shortcuts") : NULL;
 
 	if (!hd->align_set)
 		hd->align = hd->table == HD_TABLE_NONE ? 1 : SECTOR;
