@@ -161,14 +161,18 @@ static int parse_image(struct build *b, struct image *img, cfg_t *is, struct dia
 	if (!h)
 		return diag_fail(d, -EINVAL, "no image type section (e.g. hdimage { }, vfat { }, file { })");
 	img->handler = h;
-	if ((r = cfg_get_size(is, "size", sflags | SIZE_ALLOW_PERCENT, &img->size_spec,
-			      &img->size_set, d)))
+	/* genimage: an ext2/3/4 image's "N%" is N% of its content's size
+	 * (plan/img-ext.c); no other type takes one. */
+	bool is_ext = !strncmp(h->type, "ext", 3);
+	if ((r = cfg_get_size(is, "size",
+			      sflags | SIZE_ALLOW_PERCENT | (is_ext ? SIZE_PERCENT_ANY : 0),
+			      &img->size_spec, &img->size_set, d)))
 		return r;
-	if (img->size_set && img->size_spec.percent_set)
+	if (img->size_set && img->size_spec.percent_set && !is_ext)
 		return cfg_fail(is, "size", cfg_getstr(is, "size"), -EINVAL, d,
-				"an image size cannot be a percentage");
+				"a percentage is an image size only for ext2/3/4 (of its content)");
 	if (img->size_set) {
-		img->size = img->size_spec.bytes;
+		img->size = img->size_spec.percent_set ? 0 : img->size_spec.bytes;
 		config_where(is, "size", 0, &img->size_file, &img->size_line);
 	}
 	if (cfg_dup_str(is, "mountpoint", &img->mountpoint) ||
