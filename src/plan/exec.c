@@ -62,10 +62,23 @@ static int native_vals(const struct build *b, const struct image *img, char **ow
 	return own[V_MOUNTPOINT] && own[V_MOUNTPATH] ? 0 : -ENOMEM;
 }
 
+/* genimage's image types that never read a root tree. */
+static bool no_rootpath(const char *type)
+{
+	static const char *const t[] = { "android-sparse", "fip", "fit", "flash", "hdimage",
+					 "mdraid", "qemu", "rauc", "ubi", "verity" };
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(type, t[i]))
+			return true;
+	return false;
+}
+
 /*
  * genimage's values (genimage.c, setenv_image): absolute paths, the
- * mountpoint without its leading '/', and as mount path the srcpath, nothing
- * for an empty image, else the copy of the root genimage makes under tmppath:
+ * mountpoint without its leading '/', and as mount path the srcpath as
+ * written, nothing for an empty image or a type that takes no files (its
+ * no_rootpath handlers), else the copy of the root genimage makes under tmppath:
  * TMPPATH/root for the root, TMPPATH/mp-a-b for mountpoint /a/b. kiln copies
  * nothing, so that path does not exist: no symlink to rootpath either, since a
  * hook that edits its copy would then edit the user's tree (docs/config.md).
@@ -85,8 +98,8 @@ static int genimage_vals(const struct build *b, const struct image *img, char **
 	own[V_ROOT] = abspath(b->paths.rootpath);
 	own[V_TMP] = abspath(b->paths.tmppath);
 	if (img->srcpath)
-		own[V_MOUNTPATH] = abspath(img->srcpath);
-	else if (img->empty)
+		own[V_MOUNTPATH] = strdup(img->srcpath);
+	else if (img->empty || no_rootpath(img->handler->type))
 		own[V_MOUNTPATH] = strdup("");
 	else if (!*mp)
 		own[V_MOUNTPATH] = own[V_TMP] ? cat3(own[V_TMP], "/root", "") : NULL;
