@@ -39,6 +39,7 @@ struct hole {
 struct partition {
 	char *name;
 	unsigned line;            /* config line, for messages */
+	const char *file;         /* its config file (an include()d one), NULL: the image's */
 	uint64_t offset, size, align;
 	bool offset_set, size_set;
 	struct size_spec size_spec; /* as written (percent resolved in setup) */
