@@ -327,7 +327,7 @@ static int from_store(struct build *b, struct image *img, struct image_key *k, b
 	}
 	r = image_key_compute(b, img, k, img->key, &q);
 	if (r) {
-		snprintf(why, whysize, "no key: %s", q.msg);
+		snprintf(why, whysize, "no key: %.900s", q.msg);
 		return 0;
 	}
 	*keyed = true;

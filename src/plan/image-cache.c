@@ -88,17 +88,57 @@ static int last_key(const struct image *img, uint8_t ret[SHA256_LEN])
 	return sha256_buf(abs, n > 0 && (size_t)n < sizeof(abs) ? (size_t)n : sizeof(abs), ret);
 }
 
-/* Remember @key as the last build of @img's output path (best effort:
- * without it a later miss only cannot say what changed). */
+/*
+ * Remember @key as the last build of @img's output path, with the output
+ * file's stat data as kiln left it (best effort: without the record a
+ * later miss only cannot say what changed, and a no-op rebuild copies).
+ */
 static int set_last(struct build *b, const struct image *img, const uint8_t key[SHA256_LEN],
 		    struct diag *d)
 {
 	uint8_t lk[SHA256_LEN];
-	char kh[2 * SHA256_LEN + 1];
+	char kh[2 * SHA256_LEN + 1], rec[256];
+	struct stat st;
 	int r = last_key(img, lk);
 
+	if (r)
+		return r;
 	hex_encode(key, SHA256_LEN, kh);
-	return r ? r : store_ac_put(b->store, lk, kh, strlen(kh), d);
+	if (stat(img->outfile, &st))
+		memset(&st, 0, sizeof(st));
+	snprintf(rec, sizeof(rec), "%s %ju %ju %jd %jd %ld %jd %ld\n", kh, (uintmax_t)st.st_dev,
+		 (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec, (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	return store_ac_put(b->store, lk, rec, strlen(rec), d);
+}
+
+/*
+ * True when img->outfile still is the file kiln wrote there for @key:
+ * same key, and the same device, inode, size, mtime and ctime to the
+ * nanosecond (a write changes ctime, a rename the inode). Then a hit
+ * moves no byte at all.
+ */
+static bool output_unchanged(struct build *b, const struct image *img,
+			     const uint8_t key[SHA256_LEN])
+{
+	uint8_t lk[SHA256_LEN];
+	char kh[2 * SHA256_LEN + 1], want[256], text[256];
+	struct diag q = { 0 };
+	struct stat st;
+	void *buf = NULL;
+	size_t len = 0;
+
+	if (last_key(img, lk) || stat(img->outfile, &st) || !S_ISREG(st.st_mode) ||
+	    store_ac_get(b->store, lk, &buf, &len, &q))
+		return false;
+	snprintf(text, sizeof(text), "%.*s", (int)(len < sizeof(text) ? len : sizeof(text) - 1),
+		 (char *)buf);
+	free(buf);
+	hex_encode(key, SHA256_LEN, kh);
+	snprintf(want, sizeof(want), "%s %ju %ju %jd %jd %ld %jd %ld\n", kh, (uintmax_t)st.st_dev,
+		 (uintmax_t)st.st_ino, (intmax_t)st.st_size, (intmax_t)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec, (intmax_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+	return !strcmp(text, want);
 }
 
 struct record {
@@ -195,6 +235,8 @@ int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA2
 			snprintf(why, whysize, "its cache record was unusable");
 		return 0;
 	}
+	if (rec.len == len && output_unchanged(b, img, key))
+		return 1;
 	/* Re-hashed before use: a corrupt blob warns, is removed, and is
 	 * built again (and stored afresh). */
 	r = store_open_blob(b->store, rec.blob, true, &fd, &q);

@@ -195,24 +195,22 @@ static void blobs_release(struct key_ctx *x)
 	free(x->blobs);
 }
 
-/* What a regular file's bytes are, read as seldom as possible. */
-static int content_id(struct key_ctx *x, const struct tree_node *n, uint8_t out[SHA256_LEN],
-		      struct diag *d)
+/* What @size bytes at @off of @sp are, read as seldom as possible. */
+static int range_id(struct key_ctx *x, const char *sp, uint64_t off, uint64_t size,
+		    uint8_t out[SHA256_LEN], struct diag *d)
 {
-	char buf[TREE_SRC_PATH_MAX];
-	const char *sp = tree_node_src_path(n, buf, sizeof(buf));
 	struct blob_ranges *br = NULL;
 	struct stat st;
 	uint8_t h[SHA256_LEN];
 	int fd, r;
 
-	if (!n->size) {
+	if (!size) {
 		memset(out, 0, SHA256_LEN);
 		return 0;
 	}
 	if (!sp)
 		return diag_fail(d, -EINVAL, "a file of %llu bytes has no source",
-				 (unsigned long long)n->size);
+				 (unsigned long long)size);
 	if (x->b->store) {
 		const char *root = store_root(x->b->store);
 		size_t rl = strlen(root), sl = strlen(sp);
@@ -221,7 +219,7 @@ static int content_id(struct key_ctx *x, const struct tree_node *n, uint8_t out[
 			br = blob_get(x, sp + sl - 64);
 			if (!br)
 				return diag_fail(d, -ENOMEM, "out of memory");
-			if (range_find(br, n->src_off, n->size, out))
+			if (range_find(br, off, size, out))
 				return 0;
 		}
 	}
@@ -230,10 +228,10 @@ static int content_id(struct key_ctx *x, const struct tree_node *n, uint8_t out[
 		return diag_fail(d, -errno, "%s: %s", sp, strerror(errno));
 	if (fstat(fd, &st)) {
 		r = diag_fail(d, -errno, "%s: %s", sp, strerror(errno));
-	} else if (!br && !n->src_off && S_ISREG(st.st_mode) && (uint64_t)st.st_size == n->size) {
+	} else if (!br && !off && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size) {
 		r = store_file_hash(x->b->store, fd, sp, h, NULL, d);
 	} else {
-		r = hash_range(fd, n->src_off, n->size, h);
+		r = hash_range(fd, off, size, h);
 		if (r)
 			diag_fail(d, r, "%s: %s", sp, strerror(-r));
 	}
@@ -250,13 +248,21 @@ static int content_id(struct key_ctx *x, const struct tree_node *n, uint8_t out[
 			br->v = v;
 			br->cap = cap;
 		}
-		br->v[br->n].off = n->src_off;
-		br->v[br->n].size = n->size;
+		br->v[br->n].off = off;
+		br->v[br->n].size = size;
 		memcpy(br->v[br->n].hash, h, SHA256_LEN);
 		br->n++;
 		br->dirty = true;
 	}
 	return 0;
+}
+
+static int content_id(struct key_ctx *x, const struct tree_node *n, uint8_t out[SHA256_LEN],
+		      struct diag *d)
+{
+	char buf[TREE_SRC_PATH_MAX];
+
+	return range_id(x, tree_node_src_path(n, buf, sizeof(buf)), n->src_off, n->size, out, d);
 }
 
 static int node_path(const struct tree_node *n, char *buf, size_t size)
@@ -329,6 +335,17 @@ int image_key_tree(struct build *b, struct image_key *k, const struct tree *t, s
 
 	blobs_release(&x);
 	return r;
+}
+
+int image_key_file(struct build *b, struct image_key *k, const char *name, const char *path,
+		   uint64_t off, uint64_t len, struct diag *d)
+{
+	struct key_ctx x = { .b = b, .k = k };
+	uint8_t h[SHA256_LEN];
+	int r = range_id(&x, path, off, len, h, d);
+
+	blobs_release(&x);
+	return r ? r : image_key_add_hash(k, name, h);
 }
 
 /* ---- config values ---- */

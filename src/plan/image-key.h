@@ -55,6 +55,13 @@ int image_key_add_hash(struct image_key *k, const char *name, const uint8_t hash
  */
 int image_key_tree(struct build *b, struct image_key *k, const struct tree *t, struct diag *d);
 
+/*
+ * image_key_file - component @name = the identity of @len bytes at @off
+ * of file @path (as image_key_tree() identifies a file's bytes).
+ */
+int image_key_file(struct build *b, struct image_key *k, const char *name, const char *path,
+		   uint64_t off, uint64_t len, struct diag *d);
+
 /* For handlers whose bytes depend on nothing but the common components. */
 int image_key_none(struct build *b, struct image *img, struct image_key *k, struct diag *d);
 
