@@ -12,10 +12,13 @@ need sha256sum e2fsck fsck.fat sfdisk python3
 mkdir -p root/etc root/usr/lib boot
 echo hello >root/etc/motd
 head -c 200000 /dev/urandom >root/usr/lib/blob
+mkdir -p input && head -c 100000 /dev/urandom >input/blob
 echo "kernel=u-boot.bin" >boot/config.txt
 cat >k.cfg <<'CFG'
 image boot.vfat { vfat { label = "BOOT" } size = 8M srcpath = "boot" }
 image root.ext4 { ext4 { label = "root" } size = 16M srcpath = "root" }
+image initrd.cpio { cpio { } srcpath = "root" }
+image blob.bin { file { name = "blob" } }
 image disk.img {
 	hdimage { }
 	partition boot { partition-type = 0xc bootable = true image = "boot.vfat" }
@@ -29,8 +32,9 @@ CFG
 kb() {
 	local name=$1
 	shift
-	"$KILN" build --explain --outputpath out --tmppath tmp "$@" k.cfg \
+	"$KILN" build --explain --inputpath input --outputpath out --tmppath tmp "$@" k.cfg \
 		>"$name.out" 2>"$name.log" || { cat "$name.out" "$name.log" >&2; fail "build $name"; }
+	rm -rf "$name"
 	cp -r --sparse=always out "$name"
 }
 sums() { (cd "$1" && sha256sum -- * | sort -k2); }
@@ -50,7 +54,17 @@ for i in boot.vfat root.ext4 disk.img; do
 	says nocache $i "built: no build cache"
 done
 kb warm2
-for i in boot.vfat root.ext4 disk.img; do says warm2 $i "from the build cache"; done
+for i in boot.vfat root.ext4 disk.img initrd.cpio blob.bin; do says warm2 $i "from the build cache"; done
+# An output still as kiln left it is not written again (same inode); one
+# touched since is copied out afresh.
+ino=$(stat -c %i out/disk.img)
+kb warm3
+[ "$(stat -c %i out/disk.img)" = "$ino" ] || fail "an unchanged output was written again"
+touch out/disk.img
+kb warm4
+[ "$(stat -c %i out/disk.img)" != "$ino" ] || fail "a touched output was not copied out again"
+says warm4 disk.img "from the build cache"
+[ "$(sums warm4)" = "$(sums cold)" ] || fail "outputs copied out again differ"
 # What came out of the store is a valid image, sparse like a built one.
 e2fsck -fn warm/root.ext4 >/dev/null 2>&1 || fail "e2fsck rejects the cached root.ext4"
 fsck.fat -n warm/boot.vfat >/dev/null 2>&1 || fail "fsck.fat rejects the cached boot.vfat"
