@@ -24,7 +24,7 @@
 enum {
 	OPT_ROOTPATH = 256, OPT_TMPPATH, OPT_INPUTPATH, OPT_OUTPUTPATH, OPT_INCLUDEPATH,
 	OPT_CONFIG, OPT_CONFIGDUMP, OPT_LOGLEVEL, OPT_SEED, OPT_NO_BMAP, OPT_TOOL, OPT_HELP,
-	OPT_VERSION, OPT_CACHE, OPT_NO_CACHE, OPT_CACHE_SIZE, OPT_RANDOMSEED,
+	OPT_VERSION, OPT_CACHE, OPT_NO_CACHE, OPT_CACHE_SIZE, OPT_RANDOMSEED, OPT_EXPLAIN,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +39,7 @@ static const struct option long_opts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "randomseed", required_argument, NULL, OPT_RANDOMSEED },
 	{ "no-bmap", no_argument, NULL, OPT_NO_BMAP },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "cache", required_argument, NULL, OPT_CACHE },
@@ -76,6 +77,8 @@ static void help(enum mode m)
 	       "  --seed STRING       key for every derived id (default: per image name)\n"
 	       "  --randomseed STRING genimage's id generator, seeded (genimage mode)\n"
 	       "  --no-bmap           do not write .bmap files next to disk images\n"
+	       "  --explain           say for each image whether it came from the build\n"
+	       "                      cache or was built, and why (what changed)\n"
 	       "  --cache DIR         the build cache (default $KILN_CACHE, else\n"
 	       "                      $XDG_CACHE_HOME/kiln, else ~/.cache/kiln)\n"
 	       "  --no-cache          build without it (as KILN_CACHE=off)\n"
@@ -127,6 +130,16 @@ static void on_progress(void *ud, const struct image *img, uint64_t done, uint64
 	p->last_mib = mib;
 	fprintf(stderr, "\r%s: %s: %" PRIu64 " / %" PRIu64 " MiB\033[K", log_prog, img->name, mib,
 		total >> 20);
+}
+
+static void on_explain(void *ud, const struct image *img, bool from_store, const char *why)
+{
+	(void)ud;
+	if (from_store)
+		printf("%s: from the build cache\n", img->name);
+	else
+		printf("%s: built: %s\n", img->name, why);
+	fflush(stdout);
 }
 
 static void print_line(void *ud, const char *text)
@@ -187,7 +200,7 @@ static int run(int argc, char **argv, enum mode mode)
 	struct store_opts so = { 0 };
 	struct store *store;
 	char *configdump = NULL, *seed = NULL, *randomseed = NULL;
-	bool no_bmap = false;
+	bool no_bmap = false, explain = false;
 	int c, r, ret = EXIT_USAGE;
 
 	build_init(&b);
@@ -208,6 +221,7 @@ static int run(int argc, char **argv, enum mode mode)
 		case OPT_SEED: r = set_opt(&seed, optarg); break;
 		case OPT_RANDOMSEED: r = set_opt(&randomseed, optarg); break;
 		case OPT_NO_BMAP: no_bmap = true; r = 0; break;
+		case OPT_EXPLAIN: explain = true; r = 0; break;
 		case OPT_TOOL: r = 0; break;
 		case OPT_CACHE: so.dir = optarg; r = 0; break;
 		case OPT_NO_CACHE: so.off = true; r = 0; break;
@@ -308,6 +322,8 @@ static int run(int argc, char **argv, enum mode mode)
 		goto out;
 	}
 	prog.tty = isatty(2);
+	if (explain)
+		b.explain = on_explain;
 	b.progress = on_progress;
 	b.progress_ud = &prog;
 	r = build_generate(&b, &d);

@@ -51,6 +51,11 @@ struct build {
 	void *trees;              /* tree definitions (plan/trees-config.c) */
 	char **envp;              /* environment for ${NAME} in trees (set by the CLI; NULL: none) */
 
+	/* Why each image was taken from the store or built (--explain;
+	 * optional, set by the CLI): one call per generated image. */
+	void (*explain)(void *ud, const struct image *img, bool from_store, const char *why);
+	void *explain_ud;
+
 	/* Progress of generate (optional, set by the CLI). */
 	void (*progress)(void *ud, const struct image *img, uint64_t done, uint64_t total);
 	void *progress_ud;

@@ -26,6 +26,7 @@
 struct build;
 struct diag;
 struct image;
+struct image_key;
 struct sink;
 struct tree;
 
@@ -85,6 +86,13 @@ struct image_handler {
 	 * depend on the files fitting). NULL: the type holds no file tree
 	 * (a disk, an env, a FIT) and ls refuses it. Caller frees the tree. */
 	int (*content)(struct build *b, struct image *img, struct tree **ret, struct diag *d);
+	/* Optional: add to @k whatever decides the image's bytes beyond its
+	 * config section, planned layout, settings and dependencies, which
+	 * plan/image-key.c hashes itself (image_key_tree() for a file tree;
+	 * image_key_none() when there is nothing more). NULL: the handler
+	 * reads something the key could not see, so its images are always
+	 * built and never taken from the build cache. */
+	int (*key)(struct build *b, struct image *img, struct image_key *k, struct diag *d);
 	/* Images of this type are disks that get a .bmap by default. */
 	bool is_disk;
 };
@@ -133,6 +141,12 @@ struct image {
 
 	struct hole *holes;       /* file images: genimage `holes` */
 	unsigned nholes;
+
+	/* Build cache (plan/image-key.h): set once the image is generated
+	 * with a key; parents then use the key as the child's identity. */
+	uint8_t key[32];
+	bool keyed;
+	bool from_store;          /* this run copied it out of the store */
 
 	void *priv;               /* handler state */
 	int mark;                 /* planner: 0 new, 1 visiting, 2 done */

@@ -20,6 +20,7 @@
 #include "fs/ext4/ext4-format.h"
 #include "fs/ext4/ext4.h"
 #include "fs/tree.h"
+#include "plan/image-key.h"
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image.h"
@@ -588,6 +589,11 @@ static void ext_describe(const struct image *img, void (*line)(void *ud, const c
 	line(ud, buf);
 }
 
+static int ext_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
+{
+	return image_key_tree(b, k, ((struct ext_priv *)img->priv)->tree, d);
+}
+
 static void ext_release(struct image *img)
 {
 	struct ext_priv *x = img->priv;
@@ -603,15 +609,15 @@ static void ext_release(struct image *img)
 const struct image_handler ext2_handler = {
 	.type = "ext2", .opts = ext_opts, .parse = ext2_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
-	.content = image_content_tree,
+	.content = image_content_tree, .key = ext_key,
 };
 const struct image_handler ext3_handler = {
 	.type = "ext3", .opts = ext_opts, .parse = ext3_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
-	.content = image_content_tree,
+	.content = image_content_tree, .key = ext_key,
 };
 const struct image_handler ext4_handler = {
 	.type = "ext4", .opts = ext_opts, .parse = ext4_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
-	.content = image_content_tree,
+	.content = image_content_tree, .key = ext_key,
 };

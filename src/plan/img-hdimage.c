@@ -26,6 +26,7 @@
 #include "plan/build.h"
 #include "plan/gpt-types.h"
 #include "plan/hdimage.h"
+#include "plan/image-key.h"
 #include "plan/image.h"
 
 #define MIB (1024u * 1024u)
@@ -810,5 +811,6 @@ const struct image_handler hdimage_handler = {
 	.generate = hd_generate,
 	.describe = hd_describe,
 	.release = hd_release,
+	.key = image_key_none, /* its config, layout and children say it all */
 	.is_disk = true,
 };
