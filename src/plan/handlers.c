@@ -16,6 +16,7 @@ extern const struct image_handler tar_handler;
 extern const struct image_handler erofs_handler;
 extern const struct image_handler verity_handler, verity_sig_handler;
 extern const struct image_handler fip_handler;
+extern const struct image_handler mdraid_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -30,6 +31,7 @@ const struct image_handler *const image_handlers[] = {
 	&erofs_handler,
 	&verity_handler, &verity_sig_handler,
 	&fip_handler,
+	&mdraid_handler,
 	NULL,
 };
 
