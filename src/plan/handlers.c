@@ -17,6 +17,7 @@ extern const struct image_handler erofs_handler;
 extern const struct image_handler verity_handler, verity_sig_handler;
 extern const struct image_handler fip_handler;
 extern const struct image_handler mdraid_handler;
+extern const struct image_handler qemu_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -32,6 +33,7 @@ const struct image_handler *const image_handlers[] = {
 	&verity_handler, &verity_sig_handler,
 	&fip_handler,
 	&mdraid_handler,
+	&qemu_handler,
 	NULL,
 };
 
