@@ -222,7 +222,9 @@ static int fip_setup(struct build *b, struct image *img, struct diag *d)
 
 			if (!in)
 				return diag_fail(d, -ENOENT, "input image '%s' unknown", it->image);
-			e->size = in->size;
+			/* fiptool reads the file: a genimage-mode disk may end
+			 * before its size (image->file_size). */
+			e->size = in->file_size ? in->file_size : in->size;
 			e->what = in->outfile;
 		} else {
 			struct stat st;

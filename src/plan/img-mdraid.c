@@ -182,7 +182,10 @@ static int mdraid_generate(struct build *b, struct image *img, struct sink *out,
 	fd = open(p->data->outfile, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return diag_fail(d, -errno, "%s: %s", p->data->outfile, strerror(errno));
-	r = sink_copy_fd(out, MD_DATA_OFFSET, fd, 0, p->data->size, p->data->outfile, d);
+	/* A genimage-mode disk file may end before its size; the rest is zeros. */
+	r = sink_copy_fd(out, MD_DATA_OFFSET, fd, 0,
+			 p->data->file_size ? p->data->file_size : p->data->size,
+			 p->data->outfile, d);
 	close(fd);
 	return r;
 }

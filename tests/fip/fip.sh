@@ -54,6 +54,19 @@ genimage --config f.cfg --outputpath gout --tmppath gtmp --rootpath "$PWD/input"
 cmp out/fip.bin gout/fip.bin || fail "fip.bin differs from genimage's"
 cmp out/plain.fip gout/plain.fip || fail "plain.fip differs from genimage's"
 
+# genimage mode: a disk image as an entry counts by its file, which
+# genimage ends after the last partition's data (before `size`)
+cat > d.cfg <<'C'
+image part.img { hdimage { } size = 64k partition p { image = "bl33.bin" offset = 4k } }
+image disk.fip { fip { nt-fw = "part.img" soc-fw = "bl31.bin" } }
+C
+mkdir -p kd gd
+"$GENIMAGE_KILN" --config d.cfg --outputpath kd --tmppath kdt --rootpath "$PWD/input" \
+	--inputpath "$PWD/input" >/dev/null 2>&1 || fail "kiln's genimage mode failed"
+genimage --config d.cfg --outputpath gd --tmppath gdt --rootpath "$PWD/input" \
+	--inputpath "$PWD/input" >/dev/null 2>&1 || fail "genimage failed on d.cfg"
+cmp kd/disk.fip gd/disk.fip || fail "disk.fip differs from genimage's"
+
 # reproducible
 "$KILN" build --outputpath out2 --tmppath tmp2 f.cfg >/dev/null
 cmp out/fip.bin out2/fip.bin || fail "two builds differ"
