@@ -15,6 +15,9 @@ extern const struct image_handler android_sparse_handler;
 extern const struct image_handler tar_handler;
 extern const struct image_handler erofs_handler;
 extern const struct image_handler verity_handler, verity_sig_handler;
+extern const struct image_handler fip_handler;
+extern const struct image_handler mdraid_handler;
+extern const struct image_handler qemu_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -28,6 +31,9 @@ const struct image_handler *const image_handlers[] = {
 	&tar_handler,
 	&erofs_handler,
 	&verity_handler, &verity_sig_handler,
+	&fip_handler,
+	&mdraid_handler,
+	&qemu_handler,
 	NULL,
 };
 
