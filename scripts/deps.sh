@@ -13,6 +13,7 @@ STATIC="$BUILD liblzma-dev libzstd-dev liblz4-dev libbz2-dev nettle-dev libxml2-
 TEST="$STATIC e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin nix-bin strace apt-utils gnupg"
 TEST="$TEST squashfs-tools squashfs-tools-ng android-sdk-libsparse-utils"
 TEST="$TEST erofs-utils cryptsetup-bin"  # erofs and verity oracles
+TEST="$TEST btrfs-progs f2fs-tools mtd-utils"  # tools of the btrfs, f2fs, ubifs, jffs2 types
 case "${1:-build}" in
 build) want=$BUILD ;;
 static) want=$STATIC ;;

@@ -244,6 +244,9 @@ int undo_interrupt(int sig)
 		int r = 0;
 		if (e->kind == UNLINK || (e->kind == REPLACE && !e->backup))
 			r = unlink(e->path);
+		/* A directory (plan/tooltype.c's work tree): emptied by now. */
+		if (r && errno == EISDIR)
+			r = rmdir(e->path);
 		else if (e->kind == REPLACE)
 			r = rename(e->backup, e->path);
 		if (r && errno != ENOENT)
