@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/size.h"
+#include "config/config.h"
 #include "fs/tree.h"
 #include "io/sink.h"
 #include "io/undo.h"
@@ -496,5 +498,45 @@ int tooljob_finish(struct image *img, struct tooljob *j, struct diag *d)
 				 (unsigned long long)img->size);
 	if (!img->size_set)
 		img->size = j->bytes;
+	return 0;
+}
+
+static int flash_key(cfg_t *fs, const char *key, uint64_t *ret, struct diag *d)
+{
+	const char *v = cfg_getstr(fs, key);
+	struct size_spec s;
+	struct diag tmp = { 0 };
+	const char *file;
+	unsigned line;
+
+	*ret = 0;
+	if (!v || !*v)
+		return 0;
+	if (!size_parse(v, 0, &s, &tmp) && s.bytes <= INT32_MAX) {
+		*ret = s.bytes;
+		return 0;
+	}
+	config_where(fs, key, 0, &file, &line);
+	return diag_fail(d, -EINVAL, "%s:%u: flash '%s': %s = \"%s\": %s", file, line,
+			 cfg_title(fs), key, v, tmp.msg[0] ? tmp.msg : "too large");
+}
+
+int tool_flash(struct build *b, struct image *img, struct tool_flash *f, struct diag *d)
+{
+	cfg_t *fs;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	if (!img->flashtype)
+		return diag_fail(d, -EINVAL,
+				 "no flashtype given (flashtype = \"NAME\" of a flash NAME { } section)");
+	fs = b->cfg ? cfg_gettsec(b->cfg, "flash", img->flashtype) : NULL;
+	if (!fs)
+		return diag_fail(d, -EINVAL, "flashtype = \"%s\": no flash section of that name",
+				 img->flashtype);
+	if ((r = flash_key(fs, "pebsize", &f->pebsize, d)) ||
+	    (r = flash_key(fs, "lebsize", &f->lebsize, d)) ||
+	    (r = flash_key(fs, "minimum-io-unit-size", &f->min_io, d)))
+		return r;
 	return 0;
 }

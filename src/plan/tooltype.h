@@ -69,4 +69,10 @@ int tooljob_prepare(struct image *img, struct tooljob *j, struct diag *d);
 /* tooljob_finish - tooljob_take, then fix img->size: the configured size
  * (the output may not exceed it) or else the output's length. */
 int tooljob_finish(struct image *img, struct tooljob *j, struct diag *d);
+/* The image's `flashtype` section: sizes in bytes, 0 where unset. */
+struct tool_flash {
+	uint64_t pebsize, lebsize, min_io;
+};
+int tool_flash(struct build *b, struct image *img, struct tool_flash *f, struct diag *d);
+
 #endif
