@@ -54,7 +54,7 @@ static int btrfs_setup(struct build *b, struct image *img, struct diag *d)
 	int r;
 
 	tooljob_done(&p->j);
-	r = tooljob_start(b, img, &p->j, !img->empty, false, d);
+	r = tooljob_start(b, img, &p->j, !img->empty, TOOL_DT_NONE, d);
 	if (!r)
 		r = tooljob_prepare(img, &p->j, d);
 	if (r)

@@ -58,7 +58,7 @@ static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 	if (!img->size_set)
 		return diag_fail(d, -EINVAL, "f2fs needs a size");
 	snprintf(epoch, sizeof(epoch), "%lld", (long long)b->epoch);
-	r = tooljob_start(b, img, &p->j, !img->empty, false, d);
+	r = tooljob_start(b, img, &p->j, !img->empty, TOOL_DT_NONE, d);
 	if (!r)
 		r = tooljob_prepare(img, &p->j, d);
 	if (r)

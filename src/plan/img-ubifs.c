@@ -82,7 +82,7 @@ static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
 	snprintf(e, sizeof(e), "%llu", (unsigned long long)f.lebsize);
 	snprintf(m, sizeof(m), "%llu", (unsigned long long)f.min_io);
 	snprintf(c, sizeof(c), "%llu", (unsigned long long)cnt);
-	r = tooljob_start(b, img, &p->j, !img->empty, true, d);
+	r = tooljob_start(b, img, &p->j, !img->empty, TOOL_DT_ALL, d);
 	if (r)
 		goto out;
 	r = tool_push(&argv, &n, tool_path(b, "mkfsubifs", "mkfs.ubifs"));

@@ -135,6 +135,7 @@ static int remember(struct tooljob *j, const char *path)
 struct mat {
 	struct tooljob *j;
 	FILE *dt;
+	bool dt_root;
 	char buf[TREE_SRC_PATH_MAX];
 	size_t rootlen;
 	bool links;   /* second pass: hard links only */
@@ -202,7 +203,7 @@ static int dt_line(struct mat *m, const struct tree_node *n, const char *rel)
 {
 	char type;
 
-	if (!m->dt)
+	if (!m->dt || (!*rel && !m->dt_root))
 		return 0;
 	if (strpbrk(rel, " \t\n"))
 		return diag_fail(m->d, -EINVAL,
@@ -287,7 +288,7 @@ static int mat_node(struct mat *m, const struct tree_node *n)
 }
 
 int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tree,
-		  bool devtable, struct diag *d)
+		  enum tool_devtable devtable, struct diag *d)
 {
 	struct tree *t = NULL;
 	struct mat *m = NULL;
@@ -326,7 +327,8 @@ int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tr
 		goto nomem;
 	m->j = j;
 	m->d = d;
-	if (devtable) {
+	m->dt_root = devtable == TOOL_DT_ALL;
+	if (devtable != TOOL_DT_NONE) {
 		j->devtable = join(j->dir, "devtable");
 		if (!j->devtable || (r = remember(j, j->devtable)))
 			goto nomem;

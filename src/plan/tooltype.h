@@ -40,10 +40,17 @@ int tool_split(const char *s, char ***argv, unsigned *n);
 int tool_push(char ***argv, unsigned *n, const char *word);
 void tool_argv_free(char **argv, unsigned n);
 
+/* What goes into the device table. */
+enum tool_devtable {
+	TOOL_DT_NONE,
+	TOOL_DT_ALL,         /* every node, the root "/" too (mkfs.ubifs) */
+	TOOL_DT_NO_ROOT,     /* mkfs.jffs2 refuses a line for "/" */
+};
+
 /* tooljob_start - create the work directory; with @tree, materialise the
- * image's content tree under root (and the device table when @devtable). */
+ * image's content tree under root (and the device table @dt). */
 int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tree,
-		  bool devtable, struct diag *d);
+		  enum tool_devtable dt, struct diag *d);
 
 /* tool_run - spawn @argv (argv[0] looked up in PATH), wait, check the
  * status. A missing tool or a non-zero exit: one line naming the tool,
