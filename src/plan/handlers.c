@@ -15,6 +15,7 @@ extern const struct image_handler android_sparse_handler;
 extern const struct image_handler tar_handler;
 extern const struct image_handler erofs_handler;
 extern const struct image_handler verity_handler, verity_sig_handler;
+extern const struct image_handler custom_handler;
 extern const struct image_handler btrfs_handler, f2fs_handler, ubifs_handler, jffs2_handler;
 
 const struct image_handler *const image_handlers[] = {
@@ -29,6 +30,7 @@ const struct image_handler *const image_handlers[] = {
 	&tar_handler,
 	&erofs_handler,
 	&verity_handler, &verity_sig_handler,
+	&custom_handler,
 	&btrfs_handler, &f2fs_handler, &ubifs_handler, &jffs2_handler,
 	NULL,
 };
