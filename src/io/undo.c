@@ -242,9 +242,12 @@ int undo_interrupt(int sig)
 	for (int i = log_n - 1; i >= 0; i--) {
 		struct entry *e = &log_v[i];
 		int r = 0;
-		if (e->kind == UNLINK || (e->kind == REPLACE && !e->backup))
+		if (e->kind == UNLINK || (e->kind == REPLACE && !e->backup)) {
 			r = unlink(e->path);
-		else if (e->kind == REPLACE)
+			/* A directory (plan/tooltype.c's work tree): emptied by now. */
+			if (r && errno == EISDIR)
+				r = rmdir(e->path);
+		} else if (e->kind == REPLACE)
 			r = rename(e->backup, e->path);
 		if (r && errno != ENOENT)
 			failed++;

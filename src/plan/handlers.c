@@ -18,6 +18,8 @@ extern const struct image_handler verity_handler, verity_sig_handler;
 extern const struct image_handler fip_handler;
 extern const struct image_handler mdraid_handler;
 extern const struct image_handler qemu_handler;
+extern const struct image_handler custom_handler;
+extern const struct image_handler btrfs_handler, f2fs_handler, ubifs_handler, jffs2_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -34,6 +36,8 @@ const struct image_handler *const image_handlers[] = {
 	&fip_handler,
 	&mdraid_handler,
 	&qemu_handler,
+	&custom_handler,
+	&btrfs_handler, &f2fs_handler, &ubifs_handler, &jffs2_handler,
 	NULL,
 };
 
