@@ -18,8 +18,8 @@
 #include "plan/tooltype.h"
 
 struct btrfs_priv {
+	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
 	char *label, *extraargs;
-	struct tooljob j;
 };
 
 static cfg_opt_t btrfs_opts[] = {
@@ -89,17 +89,6 @@ out:
 	return r;
 }
 
-static int btrfs_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
-{
-	struct btrfs_priv *p = img->priv;
-	int r;
-
-	(void)b;
-	r = tooljob_copy(&p->j, out, d);
-	tooljob_done(&p->j);
-	return r;
-}
-
 static void btrfs_release(struct image *img)
 {
 	struct btrfs_priv *p = img->priv;
@@ -118,7 +107,7 @@ const struct image_handler btrfs_handler = {
 	.opts = btrfs_opts,
 	.parse = btrfs_parse,
 	.setup = btrfs_setup,
-	.generate = btrfs_generate,
+	.generate = tooljob_generate,
 	.release = btrfs_release,
 	.content = image_content_tree,
 };

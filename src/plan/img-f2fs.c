@@ -18,8 +18,8 @@
 #include "plan/tooltype.h"
 
 struct f2fs_priv {
+	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
 	char *label, *extraargs;
-	struct tooljob j;
 };
 
 static cfg_opt_t f2fs_opts[] = {
@@ -113,17 +113,6 @@ out:
 	return r;
 }
 
-static int f2fs_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
-{
-	struct f2fs_priv *p = img->priv;
-	int r;
-
-	(void)b;
-	r = tooljob_copy(&p->j, out, d);
-	tooljob_done(&p->j);
-	return r;
-}
-
 static void f2fs_release(struct image *img)
 {
 	struct f2fs_priv *p = img->priv;
@@ -142,7 +131,7 @@ const struct image_handler f2fs_handler = {
 	.opts = f2fs_opts,
 	.parse = f2fs_parse,
 	.setup = f2fs_setup,
-	.generate = f2fs_generate,
+	.generate = tooljob_generate,
 	.release = f2fs_release,
 	.content = image_content_tree,
 };

@@ -16,8 +16,8 @@
 #include "plan/tooltype.h"
 
 struct jffs2_priv {
+	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
 	char *extraargs;
-	struct tooljob j;
 };
 
 static cfg_opt_t jffs2_opts[] = {
@@ -95,17 +95,6 @@ out:
 	return r;
 }
 
-static int jffs2_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
-{
-	struct jffs2_priv *p = img->priv;
-	int r;
-
-	(void)b;
-	r = tooljob_copy(&p->j, out, d);
-	tooljob_done(&p->j);
-	return r;
-}
-
 static void jffs2_release(struct image *img)
 {
 	struct jffs2_priv *p = img->priv;
@@ -123,7 +112,7 @@ const struct image_handler jffs2_handler = {
 	.opts = jffs2_opts,
 	.parse = jffs2_parse,
 	.setup = jffs2_setup,
-	.generate = jffs2_generate,
+	.generate = tooljob_generate,
 	.release = jffs2_release,
 	.content = image_content_tree,
 };

@@ -19,10 +19,10 @@
 #include "plan/tooltype.h"
 
 struct ubifs_priv {
+	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
 	char *extraargs;
 	uint64_t max_size;
 	bool space_fixup;
-	struct tooljob j;
 };
 
 static cfg_opt_t ubifs_opts[] = {
@@ -121,17 +121,6 @@ out:
 	return r;
 }
 
-static int ubifs_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
-{
-	struct ubifs_priv *p = img->priv;
-	int r;
-
-	(void)b;
-	r = tooljob_copy(&p->j, out, d);
-	tooljob_done(&p->j);
-	return r;
-}
-
 static void ubifs_release(struct image *img)
 {
 	struct ubifs_priv *p = img->priv;
@@ -149,7 +138,7 @@ const struct image_handler ubifs_handler = {
 	.opts = ubifs_opts,
 	.parse = ubifs_parse,
 	.setup = ubifs_setup,
-	.generate = ubifs_generate,
+	.generate = tooljob_generate,
 	.release = ubifs_release,
 	.content = image_content_tree,
 };

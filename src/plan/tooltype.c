@@ -542,3 +542,13 @@ int tool_flash(struct build *b, struct image *img, struct tool_flash *f, struct 
 		return r;
 	return 0;
 }
+
+int tooljob_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
+{
+	struct tooljob *j = img->priv;
+	int r = tooljob_copy(j, out, d);
+
+	(void)b;
+	tooljob_done(j);
+	return r;
+}

@@ -67,6 +67,11 @@ int tooljob_copy(struct tooljob *j, struct sink *out, struct diag *d);
 /* tooljob_done - remove whatever is left of the work directory, close. */
 void tooljob_done(struct tooljob *j);
 
+/* tooljob_generate - the generate step of a type whose setup ran its
+ * tool: copy the output onto @out, then tooljob_done(). The type's priv
+ * must begin with its struct tooljob. */
+int tooljob_generate(struct build *b, struct image *img, struct sink *out, struct diag *d);
+
 
 
 /* tooljob_prepare - as genimage's prepare_image: an output of img->size
