@@ -62,12 +62,12 @@ static int btrfs_setup(struct build *b, struct image *img, struct diag *d)
 	uuid_derive(&img->seed, "btrfs-uuid", 0, &u);
 	uuid_format(&u, uuid);
 	r = tool_push(&argv, &n, tool_path(b, NULL, "mkfs.btrfs"));
-	if (!r && p->label && !(r = tool_push(&argv, &n, "-L")))
-		r = tool_push(&argv, &n, p->label);
-	if (!r && !img->empty && !(r = tool_push(&argv, &n, "-r")))
-		r = tool_push(&argv, &n, p->j.root);
-	if (!r && !(r = tool_push(&argv, &n, "-U")))
-		r = tool_push(&argv, &n, uuid);
+	if (!r && p->label)
+		r = tool_push2(&argv, &n, "-L", p->label);
+	if (!r && !img->empty)
+		r = tool_push2(&argv, &n, "-r", p->j.root);
+	if (!r)
+		r = tool_push2(&argv, &n, "-U", uuid);
 	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
 		r = diag_fail(d, -EINVAL, "image '%s': extraargs: unterminated quote", img->name);
 		goto out;

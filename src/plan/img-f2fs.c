@@ -66,12 +66,12 @@ static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 	uuid_derive(&img->seed, "f2fs-uuid", 0, &u);
 	uuid_format(&u, uuid);
 	r = tool_push(&argv, &n, tool_path(b, NULL, "mkfs.f2fs"));
-	if (!r && p->label && !(r = tool_push(&argv, &n, "-l")))
-		r = tool_push(&argv, &n, p->label);
-	if (!r && !(r = tool_push(&argv, &n, "-U")))
-		r = tool_push(&argv, &n, uuid);
-	if (!r && !(r = tool_push(&argv, &n, "-T")))
-		r = tool_push(&argv, &n, epoch);
+	if (!r && p->label)
+		r = tool_push2(&argv, &n, "-l", p->label);
+	if (!r)
+		r = tool_push2(&argv, &n, "-U", uuid);
+	if (!r)
+		r = tool_push2(&argv, &n, "-T", epoch);
 	if (!r)
 		r = tool_push(&argv, &n, "-r");
 	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
@@ -91,10 +91,10 @@ static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 	argv = NULL;
 	n = 0;
 	r = tool_push(&argv, &n, tool_path(b, NULL, "sload.f2fs"));
-	if (!r && !(r = tool_push(&argv, &n, "-f")))
-		r = tool_push(&argv, &n, p->j.root);
-	if (!r && !(r = tool_push(&argv, &n, "-T")))
-		r = tool_push(&argv, &n, epoch);
+	if (!r)
+		r = tool_push2(&argv, &n, "-f", p->j.root);
+	if (!r)
+		r = tool_push2(&argv, &n, "-T", epoch);
 	if (!r)
 		r = tool_push(&argv, &n, p->j.out);
 	if (r) {

@@ -41,13 +41,6 @@ static int jffs2_parse(struct build *b, struct image *img, cfg_t *sec, struct di
 	return 0;
 }
 
-static int push2(char ***argv, unsigned *n, const char *a, const char *b)
-{
-	int r = tool_push(argv, n, a);
-
-	return r ? r : tool_push(argv, n, b);
-}
-
 static int jffs2_setup(struct build *b, struct image *img, struct diag *d)
 {
 	struct jffs2_priv *p = img->priv;
@@ -69,11 +62,11 @@ static int jffs2_setup(struct build *b, struct image *img, struct diag *d)
 	if (!r)
 		r = tool_push(&argv, &n, e);
 	if (!r && !img->empty)
-		r = push2(&argv, &n, "-d", p->j.root);
+		r = tool_push2(&argv, &n, "-d", p->j.root);
 	if (!r && !img->empty)
-		r = push2(&argv, &n, "-D", p->j.devtable);
+		r = tool_push2(&argv, &n, "-D", p->j.devtable);
 	if (!r)
-		r = push2(&argv, &n, "-o", p->j.out);
+		r = tool_push2(&argv, &n, "-o", p->j.out);
 	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
 		r = diag_fail(d, -EINVAL, "extraargs: unterminated quote");
 		goto out;

@@ -53,13 +53,6 @@ static int ubifs_parse(struct build *b, struct image *img, cfg_t *sec, struct di
 	return 0;
 }
 
-static int push2(char ***argv, unsigned *n, const char *a, const char *b)
-{
-	int r = tool_push(argv, n, a);
-
-	return r ? r : tool_push(argv, n, b);
-}
-
 static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
 {
 	struct ubifs_priv *p = img->priv;
@@ -87,19 +80,19 @@ static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
 		goto out;
 	r = tool_push(&argv, &n, tool_path(b, "mkfsubifs", "mkfs.ubifs"));
 	if (!r && !img->empty)
-		r = push2(&argv, &n, "-d", p->j.root);
+		r = tool_push2(&argv, &n, "-d", p->j.root);
 	if (!r && !img->empty)
-		r = push2(&argv, &n, "-D", p->j.devtable);
+		r = tool_push2(&argv, &n, "-D", p->j.devtable);
 	if (!r && p->space_fixup)
 		r = tool_push(&argv, &n, "-F");
 	if (!r)
-		r = push2(&argv, &n, "-e", e);
+		r = tool_push2(&argv, &n, "-e", e);
 	if (!r)
-		r = push2(&argv, &n, "-m", m);
+		r = tool_push2(&argv, &n, "-m", m);
 	if (!r)
-		r = push2(&argv, &n, "-c", c);
+		r = tool_push2(&argv, &n, "-c", c);
 	if (!r)
-		r = push2(&argv, &n, "-o", p->j.out);
+		r = tool_push2(&argv, &n, "-o", p->j.out);
 	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
 		r = diag_fail(d, -EINVAL, "extraargs: unterminated quote");
 		goto out;

@@ -552,3 +552,10 @@ int tooljob_generate(struct build *b, struct image *img, struct sink *out, struc
 	tooljob_done(j);
 	return r;
 }
+
+int tool_push2(char ***argv, unsigned *n, const char *a, const char *b)
+{
+	int r = tool_push(argv, n, a);
+
+	return r ? r : tool_push(argv, n, b);
+}

@@ -38,6 +38,8 @@ const char *tool_path(struct build *b, const char *opt, const char *dflt);
  * *n entries). 0, -EINVAL on an unterminated quote, -ENOMEM. */
 int tool_split(const char *s, char ***argv, unsigned *n);
 int tool_push(char ***argv, unsigned *n, const char *word);
+/* tool_push2 - push @a then @b (an option and its value). */
+int tool_push2(char ***argv, unsigned *n, const char *a, const char *b);
 void tool_argv_free(char **argv, unsigned n);
 
 /* What goes into the device table. */
