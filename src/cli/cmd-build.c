@@ -290,16 +290,7 @@ static int run(int argc, char **argv, enum mode mode)
 	r = build_load(&b, config, &cmd, &env, &d);
 	if (r)
 		goto fail;
-	cfg_t *cs = cfg_getsec(b.cfg, "config");
-	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
-	so.cfg_file = config;
-	if (so.cfg_size) {
-		unsigned line;
-		config_where(cs, "cache-size", 0, &so.cfg_file, &line);
-		if (!strcmp(so.cfg_file, "?")) /* a value of the top-level file */
-			so.cfg_file = config;
-		so.cfg_line = (int)line;
-	}
+	store_opts_from_config(&so, b.cfg, config);
 	if (store_opts_open(&so, &b.store))
 		goto out;
 	if (configdump) {

@@ -177,16 +177,7 @@ static int run(int argc, char **argv, bool fetch)
 			lock.repos[i].url = u;
 		}
 	uint64_t limit;
-	cfg_t *cs = cfg_getsec(b.cfg, "config");
-	so.cfg_file = config;
-	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
-	if (so.cfg_size) {
-		unsigned line;
-		config_where(cs, "cache-size", 0, &so.cfg_file, &line);
-		if (!strcmp(so.cfg_file, "?")) /* a value of the top-level file */
-			so.cfg_file = config;
-		so.cfg_line = (int)line;
-	}
+	store_opts_from_config(&so, b.cfg, config);
 	if (store_opts_limit(&so, &limit))
 		goto out;
 	if (store_opts_root(&so, &root) || !root) {

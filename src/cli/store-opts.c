@@ -10,6 +10,7 @@
 #include "base/diag.h"
 #include "base/size.h"
 #include "cli/log.h"
+#include "config/config.h"
 #include "store/store.h"
 
 static char *join(const char *a, const char *b)
@@ -99,4 +100,19 @@ int store_opts_open(const struct store_opts *o, struct store **ret)
 	}
 	free(root);
 	return 0;
+}
+
+void store_opts_from_config(struct store_opts *o, cfg_t *cfg, const char *config)
+{
+	cfg_t *cs = cfg_getsec(cfg, "config");
+	unsigned line;
+
+	o->cfg_file = config;
+	o->cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
+	if (!o->cfg_size)
+		return;
+	config_where(cs, "cache-size", 0, &o->cfg_file, &line);
+	if (!strcmp(o->cfg_file, "?")) /* a value of the top-level file */
+		o->cfg_file = config;
+	o->cfg_line = (int)line;
 }
