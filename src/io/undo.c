@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,4 +255,32 @@ int undo_interrupt(int sig)
 		e->kind = FREE;
 	}
 	return failed;
+}
+
+int undo_spawn(pid_t *ret_pid, const char *path, bool search, char *const argv[],
+	       char *const envp[])
+{
+	posix_spawnattr_t attr;
+	sigset_t old;
+	pid_t pid;
+	int r;
+
+	undo_block(&old);
+	r = posix_spawnattr_init(&attr);
+	if (!r)
+		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+	if (!r)
+		r = posix_spawnattr_setpgroup(&attr, 0);
+	if (!r)
+		r = posix_spawnattr_setsigmask(&attr, &old);
+	if (!r)
+		r = search ? posix_spawnp(&pid, path, NULL, &attr, argv, envp)
+			   : posix_spawn(&pid, path, NULL, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
+	if (!r) {
+		undo_set_child(pid);
+		*ret_pid = pid;
+	}
+	undo_unblock(&old);
+	return -r;
 }

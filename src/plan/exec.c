@@ -169,30 +169,11 @@ int run_exec_hook(struct build *b, struct image *img, const char *cmd, const cha
 			goto out;
 		}
 	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
-	/*
-	 * The hook gets its own process group, so an interrupted kiln can
-	 * signal it and whatever it started (io/undo.h), and the unblocked
-	 * signal mask kiln had. Signals stay blocked from the spawn until the
-	 * pid is in the undo log, so none is lost in between.
-	 */
-	posix_spawnattr_t attr;
-	sigset_t old;
-	undo_block(&old);
-	r = posix_spawnattr_init(&attr);
-	if (!r)
-		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
-	if (!r)
-		r = posix_spawnattr_setpgroup(&attr, 0);
-	if (!r)
-		r = posix_spawnattr_setsigmask(&attr, &old);
-	if (!r)
-		r = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, env);
-	posix_spawnattr_destroy(&attr);
-	if (!r)
-		undo_set_child(pid);
-	undo_unblock(&old);
+	/* Its own process group: an interrupted kiln signals the hook and
+	 * whatever it started (io/undo.h). */
+	r = undo_spawn(&pid, "/bin/sh", false, argv, env);
 	if (r) {
-		r = diag_fail(d, -r, "%s: cannot start /bin/sh: %s", what, strerror(r));
+		r = diag_fail(d, r, "%s: cannot start /bin/sh: %s", what, strerror(-r));
 		goto out;
 	}
 	while (waitpid(pid, &st, 0) < 0) {

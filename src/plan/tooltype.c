@@ -364,29 +364,13 @@ out:
 
 int tool_run(struct image *img, char *const argv[], char *const envp[], struct diag *d)
 {
-	posix_spawnattr_t attr;
-	sigset_t old;
 	pid_t pid;
 	int st, r;
 
 	/* Own process group, in the undo log: an interruption stops it. */
-	undo_block(&old);
-	r = posix_spawnattr_init(&attr);
-	if (!r)
-		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
-	if (!r)
-		r = posix_spawnattr_setpgroup(&attr, 0);
-	if (!r)
-		r = posix_spawnattr_setsigmask(&attr, &old);
-	if (!r)
-		r = posix_spawnp(&pid, argv[0], NULL, &attr, argv, envp ? envp : environ);
-	posix_spawnattr_destroy(&attr);
-	if (!r)
-		undo_set_child(pid);
-	undo_unblock(&old);
+	r = undo_spawn(&pid, argv[0], true, argv, envp ? envp : environ);
 	if (r)
-		return diag_fail(d, -r, "cannot run %s: %s", argv[0],
-				 strerror(r));
+		return diag_fail(d, r, "cannot run %s: %s", argv[0], strerror(-r));
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
