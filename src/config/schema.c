@@ -48,7 +48,7 @@ static cfg_opt_t config_opts[] = {
 	/* genimage >= 19: gpt-shortcuts { name = "UUID" ... }, free-form keys. */
 	CFG_SEC("gpt-shortcuts", NULL, CFGF_KEYSTRVAL),
 	TOOL_OPT("cpio"), TOOL_OPT("dd"), TOOL_OPT("debugfs"), TOOL_OPT("e2fsck"),
-	TOOL_OPT("fiptool"), TOOL_OPT("genext2fs"), TOOL_OPT("mcopy"), TOOL_OPT("mmd"),
+	TOOL_OPT("fiptool"), TOOL_OPT("genext2fs"), TOOL_OPT("genisoimage"), TOOL_OPT("mcopy"), TOOL_OPT("mmd"),
 	TOOL_OPT("mkcramfs"), TOOL_OPT("mkdosfs"), TOOL_OPT("mke2fs"), TOOL_OPT("mkfsjffs2"),
 	TOOL_OPT("mkfsubifs"), TOOL_OPT("mkimage"), TOOL_OPT("mksquashfs"), TOOL_OPT("qemu-img"),
 	TOOL_OPT("rauc"), TOOL_OPT("tar"), TOOL_OPT("tune2fs"), TOOL_OPT("ubinize"),

@@ -112,7 +112,7 @@ static char *join(const char *a, const char *b)
 	return s;
 }
 
-static int remember(struct tooljob *j, const char *path)
+int tooljob_track(struct tooljob *j, const char *path)
 {
 	int id;
 
@@ -142,13 +142,10 @@ struct mat {
 	struct diag *d;
 };
 
-static int copy_data(const struct tree_node *n, const char *dst, struct diag *d)
+int tool_copy_file(const char *src, uint64_t off, uint64_t left, const char *dst, struct diag *d)
 {
-	char sp[TREE_SRC_PATH_MAX];
-	const char *src = tree_node_src_path(n, sp, sizeof(sp));
 	int in = -1, out, r = 0;
-	uint64_t left = n->size;
-	off_t off = (off_t)n->src_off;
+	off_t pos = (off_t)off;
 
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0)
@@ -158,13 +155,13 @@ static int copy_data(const struct tree_node *n, const char *dst, struct diag *d)
 	if (!r && left && (in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		r = diag_fail(d, -errno, "%s: %s", src, strerror(errno));
 	while (!r && left) {
-		ssize_t k = copy_file_range(in, &off, out, NULL, left, 0);
+		ssize_t k = copy_file_range(in, &pos, out, NULL, left, 0);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
 			/* Across filesystems on older kernels: plain copy. */
 			char b[65536];
-			ssize_t m = pread(in, b, left < sizeof(b) ? left : sizeof(b), off);
+			ssize_t m = pread(in, b, left < sizeof(b) ? left : sizeof(b), pos);
 			if (m <= 0) {
 				r = diag_fail(d, m ? -errno : -EIO, "%s: %s", src,
 					      m ? strerror(errno) : "changed while reading");
@@ -175,7 +172,7 @@ static int copy_data(const struct tree_node *n, const char *dst, struct diag *d)
 				break;
 			}
 			k = m;
-			off += m;
+			pos += m;
 		}
 		left -= (uint64_t)k;
 	}
@@ -184,6 +181,13 @@ static int copy_data(const struct tree_node *n, const char *dst, struct diag *d)
 	if (close(out) && !r)
 		r = diag_fail(d, -errno, "%s: %s", dst, strerror(errno));
 	return r;
+}
+
+static int copy_data(const struct tree_node *n, const char *dst, struct diag *d)
+{
+	char sp[TREE_SRC_PATH_MAX];
+
+	return tool_copy_file(tree_node_src_path(n, sp, sizeof(sp)), n->src_off, n->size, dst, d);
 }
 
 static void node_path(const struct tree_node *n, char *buf, size_t size, size_t rootlen)
@@ -229,6 +233,10 @@ static int mat_node(struct mat *m, const struct tree_node *n)
 				  { (time_t)n->mtime, (long)n->mtime_ns } };
 	int r = 0;
 
+	/* Tools that read owners from the files (genisoimage) can take one
+	 * owner for all: note whether there is one. */
+	if (!m->links && (n->uid != m->j->uid || n->gid != m->j->gid))
+		m->j->mixed_owner = true;
 	node_path(n, p, sizeof(m->buf), m->rootlen);
 	if (strlen(p) >= sizeof(m->buf) - 1)
 		return diag_fail(m->d, -ENAMETOOLONG, "%s: path too long", rel);
@@ -240,14 +248,14 @@ static int mat_node(struct mat *m, const struct tree_node *n)
 		node_path(n->hardlink, t, sizeof(t), m->rootlen);
 		if (link(t, p))
 			return diag_fail(m->d, -errno, "%s: cannot link: %s", p, strerror(errno));
-		return remember(m->j, p);
+		return tooljob_track(m->j, p);
 	}
 	switch (n->mode & S_IFMT) {
 	case S_IFDIR:
 		if (!m->links && n->parent) {
 			if (mkdir(p, 0700))
 				return diag_fail(m->d, -errno, "%s: %s", p, strerror(errno));
-			if ((r = remember(m->j, p)))
+			if ((r = tooljob_track(m->j, p)))
 				return r;
 		}
 		if (!m->links && (r = dt_line(m, n, rel)))
@@ -263,14 +271,14 @@ static int mat_node(struct mat *m, const struct tree_node *n)
 	case S_IFREG:
 		r = copy_data(n, p, m->d);
 		if (!r)
-			r = remember(m->j, p);
+			r = tooljob_track(m->j, p);
 		if (!r && chmod(p, n->mode & 07777))
 			r = diag_fail(m->d, -errno, "%s: %s", p, strerror(errno));
 		break;
 	case S_IFLNK:
 		if (symlink(n->link ? n->link : "", p))
 			return diag_fail(m->d, -errno, "%s: %s", p, strerror(errno));
-		r = remember(m->j, p);
+		r = tooljob_track(m->j, p);
 		break;
 	default:
 		/* Devices, fifos, sockets: only the device table can hold them. */
@@ -308,15 +316,15 @@ int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tr
 		return r;
 	}
 	j->dir = tmpl;
-	if ((r = remember(j, j->dir)))
+	if ((r = tooljob_track(j, j->dir)))
 		goto nomem;
 	j->out = join(j->dir, "out");
-	if (!j->out || (r = remember(j, j->out)))
+	if (!j->out || (r = tooljob_track(j, j->out)))
 		goto nomem;
 	if (!tree)
 		return 0;
 	j->root = join(j->dir, "root");
-	if (!j->root || (r = remember(j, j->root)))
+	if (!j->root || (r = tooljob_track(j, j->root)))
 		goto nomem;
 	if (mkdir(j->root, 0755))
 		return diag_fail(d, -errno, "%s: %s", j->root, strerror(errno));
@@ -330,7 +338,7 @@ int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tr
 	m->dt_root = devtable == TOOL_DT_ALL;
 	if (devtable != TOOL_DT_NONE) {
 		j->devtable = join(j->dir, "devtable");
-		if (!j->devtable || (r = remember(j, j->devtable)))
+		if (!j->devtable || (r = tooljob_track(j, j->devtable)))
 			goto nomem;
 		m->dt = fopen(j->devtable, "we");
 		if (!m->dt) {
@@ -344,6 +352,8 @@ int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tr
 		goto out;
 	}
 	memcpy(m->buf, j->root, m->rootlen + 1);
+	j->uid = t->root->uid;
+	j->gid = t->root->gid;
 	r = mat_node(m, t->root);
 	m->links = true;
 	if (!r)

@@ -25,6 +25,8 @@ struct tooljob {
 	char *out;          /* dir/out: where the tool writes the image */
 	int fd;             /* the tool's output, open after tooljob_take(); -1 */
 	uint64_t bytes;
+	uint32_t uid, gid;  /* owner of the tree's root, after tooljob_start() */
+	bool mixed_owner;   /* some node of the tree has another owner */
 	int *undo_ids;      /* undo log entries of what dir holds */
 	unsigned nundo, capundo;
 };
@@ -53,6 +55,15 @@ enum tool_devtable {
  * image's content tree under root (and the device table @dt). */
 int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tree,
 		  enum tool_devtable dt, struct diag *d);
+
+/* tooljob_track - record @path (to be created under j->dir) in the undo
+ * log, so an interruption removes it. 0 or -ENOMEM. */
+int tooljob_track(struct tooljob *j, const char *path);
+
+/* tool_copy_file - copy @len bytes of @src from @off into a new file
+ * @dst (0600; it must not exist). 0 or -errno, the path in @d. */
+int tool_copy_file(const char *src, uint64_t off, uint64_t len, const char *dst,
+		   struct diag *d);
 
 /* tool_run - spawn @argv (argv[0] looked up in PATH), wait, check the
  * status. A missing tool or a non-zero exit: one line naming the tool,
