@@ -283,6 +283,12 @@ static int ext_extraargs(struct ext_priv *x, cfg_t *sec, const char *args, struc
 					} else {
 						x->o.root_owner_set = true;
 					}
+				} else if (!strncmp(e, "quotatype=", 10)) {
+					struct diag qd = { 0 };
+					if (ext4_quota_types_parse(e + 10, &x->o.quota_types, &qd))
+						r = cfg_fail(sec, "extraargs", args, -EINVAL, d, "-E %s: %s", e, qd.msg);
+					else
+						x->o.quota_types_set = true;
 				} else if (!strcmp(e, "lazy_itable_init=0") || !strcmp(e, "lazy_itable_init=1") ||
 					   !strcmp(e, "lazy_journal_init=0") || !strcmp(e, "lazy_journal_init=1") ||
 					   !strcmp(e, "nodiscard") || !strcmp(e, "discard")) {

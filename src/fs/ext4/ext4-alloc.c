@@ -22,6 +22,10 @@ uint64_t ext4_ip_size(const struct ext4_plan *p, struct ext4_iplan *ip)
 	struct tree_node *n = ip->node;
 	uint64_t blocks = 0;
 
+	if (ip->kind == IK_QUOTA) {
+		const struct ext4_quota_file *q = ext4_quota_of(p, (uint32_t)(ip - p->inodes));
+		return q ? q->len : 0;
+	}
 	if (n && tree_is_reg(n))
 		return n->size;
 	if (n && tree_is_symlink(n))

@@ -33,6 +33,8 @@ static const struct {
 	{ "dir_nlink", FR, EXT4_RO_COMPAT_DIR_NLINK },
 	{ "extra_isize", FR, EXT4_RO_COMPAT_EXTRA_ISIZE },
 	{ "metadata_csum", FR, EXT4_RO_COMPAT_METADATA_CSUM },
+	{ "quota", FR, EXT4_RO_COMPAT_QUOTA },
+	{ "project", FR, EXT4_RO_COMPAT_PROJECT },
 };
 
 static uint32_t *fword(struct ext4_opts *o, int w)

@@ -253,7 +253,7 @@ int ext4_plan_try(struct ext4_plan *p, uint64_t blocks, uint64_t want_inodes,
 	if (!p->lpf_in_tree)
 		p->inodes[EXT4_FIRST_INO].kind = IK_LPF;
 	for (uint32_t ino = EXT4_ROOT_INO; ino <= p->used_inodes; ino++) {
-		if (ino > EXT4_ROOT_INO && ino < EXT4_FIRST_INO)
+		if ((ino > EXT4_ROOT_INO && ino < EXT4_FIRST_INO) || ino == p->prj_ino)
 			continue;
 		r = ext4_plan_inode(p, ino, d);
 		if (r == -ENOSPC)
@@ -270,6 +270,13 @@ int ext4_plan_try(struct ext4_plan *p, uint64_t blocks, uint64_t want_inodes,
 			return r;
 		}
 	}
+
+	/* Quota files, once every other inode's blocks are known. */
+	r = ext4_quota_plan(p, d);
+	if (r == -ENOSPC)
+		goto nospace;
+	if (r)
+		return r;
 
 	/* Group accounting. */
 	p->free_blocks = 0;

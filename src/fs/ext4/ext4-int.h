@@ -15,7 +15,7 @@ struct tree_node;
 struct diag;
 struct sink;
 
-enum ext4_ikind { IK_NONE, IK_ROOT, IK_LPF, IK_NODE, IK_JOURNAL, IK_RESIZE };
+enum ext4_ikind { IK_NONE, IK_ROOT, IK_LPF, IK_NODE, IK_JOURNAL, IK_RESIZE, IK_QUOTA };
 
 /* Per inode: what it is and where its blocks went. One per entry of
  * the tree: ordered widest first so there is no padding (56 bytes). */
@@ -72,6 +72,12 @@ struct ext4_plan {
 	uint64_t cursor;           /* allocator position */
 	uint64_t want;             /* blocks requested so far (for messages) */
 	bool lpf_in_tree;
+	uint32_t prj_ino;          /* the project quota file's inode, 0: none */
+	struct ext4_quota_file {
+		uint32_t ino;      /* 0: this type has no quota file */
+		uint32_t len;      /* i_size */
+		uint8_t *buf;      /* its blocks (whole fs blocks, zero-padded) */
+	} quota[3];                /* user, group, project */
 	void *wc;                  /* writer: write-combining cache */
 	struct sink *wc_out;       /* writer: the output */
 };
@@ -92,6 +98,33 @@ static inline bool plan_csum(const struct ext4_plan *p)
 {
 	return has_ro(p, EXT4_RO_COMPAT_METADATA_CSUM);
 }
+
+/* The owner an inode is written with (0:0 for kiln's own inodes). */
+void ext4_ip_owner(const struct ext4_plan *p, const struct ext4_iplan *ip, uint32_t *ret_uid,
+		   uint32_t *ret_gid);
+
+/* Blocks an inode holds (i_blocks in fs blocks): data, mapping, xattr. */
+static inline uint64_t ext4_ip_blocks(const struct ext4_iplan *ip)
+{
+	uint64_t n = ip->nmeta + (ip->xattr_blk ? 1 : 0);
+
+	for (uint32_t i = 0; i < ip->next; i++)
+		n += (ip->next > 1 ? ip->ext.many : &ip->ext.one)[i].len;
+	return n;
+}
+
+/*
+ * ext4_quota_plan - with the quota feature, count every inode's blocks
+ * and inodes by owner (as e2fsck does: the root and inodes from
+ * s_first_ino on, the quota files themselves left out), lay out each
+ * quota file and allocate its inode's blocks. Run once every other inode
+ * is planned. 0, -ENOSPC (no message), -ENOMEM.
+ */
+int ext4_quota_plan(struct ext4_plan *p, struct diag *d);
+/* The quota file whose inode is @ino, or NULL. */
+const struct ext4_quota_file *ext4_quota_of(const struct ext4_plan *p, uint32_t ino);
+/* Free the quota files' buffers. */
+void ext4_quota_clear(struct ext4_plan *p);
 
 /* Does group @g hold a superblock backup? */
 bool ext4_group_has_super(const struct ext4_plan *p, uint32_t g);

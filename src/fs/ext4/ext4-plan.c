@@ -73,6 +73,7 @@ void ext4_plan_clear(struct ext4_plan *p)
 		for (uint32_t i = 0; i <= p->used_inodes; i++)
 			if (p->inodes[i].next > 1)
 				free(p->inodes[i].ext.many);
+	ext4_quota_clear(p);
 	free(p->inodes);
 	free(p->groups);
 	free(p->bbm);
@@ -185,6 +186,21 @@ int ext4_plan_new(struct ext4_plan **ret, struct tree *t, const struct ext4_opts
 	}
 	if (has_ro(p, EXT4_RO_COMPAT_METADATA_CSUM))
 		p->o.ro_compat &= ~EXT4_RO_COMPAT_GDT_CSUM;
+	/* Quota files as mke2fs: user and group, project too with the
+	 * project feature; a project quota file turns that feature on. */
+	if (!has_ro(p, EXT4_RO_COMPAT_QUOTA))
+		p->o.quota_types = 0;
+	else if (!p->o.quota_types_set)
+		p->o.quota_types = EXT4_QUOTA_USR | EXT4_QUOTA_GRP |
+				   (has_ro(p, EXT4_RO_COMPAT_PROJECT) ? EXT4_QUOTA_PRJ : 0);
+	if (p->o.quota_types & EXT4_QUOTA_PRJ)
+		p->o.ro_compat |= EXT4_RO_COMPAT_PROJECT;
+	if (has_ro(p, EXT4_RO_COMPAT_PROJECT) && p->inode_size < 256) {
+		uint32_t v = p->inode_size;
+		free(p);
+		return diag_fail(d, -EINVAL, "feature project needs inodes of 256 bytes or more (inode size %u)",
+				 v);
+	}
 	p->csum_seed = ext4_csum_seed(p->o.uuid);
 
 	/* Number inodes: root 2, lost+found 11, the rest from 12 in order. */
@@ -199,6 +215,10 @@ int ext4_plan_new(struct ext4_plan **ret, struct tree *t, const struct ext4_opts
 	p->lpf_in_tree = lpf != NULL;
 	nc = (struct numctx){ p, EXT4_FIRST_INO + 1, 0 };
 	tree_walk(t, number_cb, &nc);
+	/* The project quota file is not a reserved inode: the first after
+	 * the tree. */
+	if (p->o.quota_types & EXT4_QUOTA_PRJ)
+		p->prj_ino = nc.next++;
 	p->used_inodes = nc.next - 1;
 	uint32_t tree_inodes = p->used_inodes - EXT4_FIRST_INO;
 

@@ -331,6 +331,11 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 	switch (ip->kind) {
 	case IK_NONE:
 		return 0;
+	case IK_QUOTA:
+		/* As mke2fs: immutable, so only the kernel's quota code
+		 * writes it. */
+		flags |= EXT4_IMMUTABLE_FL;
+		/* fall through */
 	case IK_JOURNAL:
 	case IK_RESIZE:
 		mode = 0100600;
@@ -340,19 +345,12 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 		break;
 	default:
 		mode = n->mode;
-		uid = n->uid;
-		gid = n->gid;
 		t = n->mtime;
 		ns = n->mtime_ns;
 		break;
 	}
-	if (ip->kind == IK_ROOT && p->o.root_owner_set) {
-		uid = p->o.root_uid;
-		gid = p->o.root_gid;
-	}
-	for (uint32_t i = 0; i < ip->next; i++)
-		nblocks += ip_ext(ip)[i].len;
-	nblocks += ip->nmeta + (ip->xattr_blk ? 1 : 0);
+	ext4_ip_owner(p, ip, &uid, &gid);
+	nblocks = ext4_ip_blocks(ip);
 
 	put_le16(inode + INO_MODE, (uint16_t)mode);
 	put_le16(inode + INO_UID, (uint16_t)uid);
@@ -398,6 +396,12 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 			r = map_blocks(p, out, ip, ino, inode, d);
 	} else if (ip->kind == IK_RESIZE) {
 		r = emit_resize(p, inode, d);
+	} else if (ip->kind == IK_QUOTA) {
+		const struct ext4_quota_file *q = ext4_quota_of(p, ino);
+		r = q ? put_mapped(p, out, ip, q->buf, d)
+		      : diag_fail(d, -EIO, "internal: inode %u is no quota file", ino);
+		if (!r)
+			r = map_blocks(p, out, ip, ino, inode, d);
 	} else if (ip->kind == IK_JOURNAL) {
 		uint8_t *jsb = calloc(1, p->bs);
 		if (!jsb)
@@ -535,6 +539,9 @@ static void fill_superblock(struct ext4_plan *p, uint8_t *sb, uint32_t group)
 	}
 	if (plan_csum(p))
 		sb[SB_CHECKSUM_TYPE] = EXT4_CRC32C_CHKSUM;
+	put_le32(sb + SB_USR_QUOTA_INUM, p->quota[0].ino);
+	put_le32(sb + SB_GRP_QUOTA_INUM, p->quota[1].ino);
+	put_le32(sb + SB_PRJ_QUOTA_INUM, p->quota[2].ino);
 }
 
 int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)

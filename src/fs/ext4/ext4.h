@@ -36,7 +36,14 @@ struct ext4_opts {
 	uint32_t root_uid, root_gid;
 	uint64_t journal_bytes;     /* 0: as mke2fs sizes it */
 	const char *usage_type;     /* mke2fs -T: NULL = by size */
+	uint8_t quota_types;        /* EXT4_QUOTA_* with the quota feature */
+	bool quota_types_set;       /* -E quotatype=; else user and group (+ project) */
 };
+
+/* Quota files written with the quota feature (mke2fs -E quotatype=). */
+#define EXT4_QUOTA_USR 1
+#define EXT4_QUOTA_GRP 2
+#define EXT4_QUOTA_PRJ 4
 
 /*
  * ext4_plan_new - lay out @t (finished) with @o. Reads input metadata
@@ -68,6 +75,11 @@ void ext4_plan_free(struct ext4_plan *p);
 /* Feature names <-> bits: parse a mke2fs -O style list ("a,^b,c") onto
  * @o's bits. Unknown name: -EINVAL with it in the diag. */
 int ext4_features_apply(struct ext4_opts *o, const char *list, struct diag *d);
+
+/* ext4_quota_types_parse - mke2fs's quotatype list ("usrquota:grpquota",
+ * also "usr", "grp", "prj"...; ',' or ':' separate; "" is none) into
+ * EXT4_QUOTA_* bits. Unknown name: -EINVAL with it in the diag. */
+int ext4_quota_types_parse(const char *list, uint8_t *ret, struct diag *d);
 
 /* Defaults of mke2fs.conf for "ext2", "ext3", "ext4" into @o's bits. */
 void ext4_features_default(struct ext4_opts *o, const char *fstype);
