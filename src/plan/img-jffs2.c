@@ -63,8 +63,11 @@ static int jffs2_setup(struct build *b, struct image *img, struct diag *d)
 		r = tool_push(&argv, &n, e);
 	if (!r && !img->empty)
 		r = tool_push2(&argv, &n, "-d", p->j.root);
-	if (!r && !img->empty)
+	if (!r && p->j.dt_lines)
 		r = tool_push2(&argv, &n, "-D", p->j.devtable);
+	/* Owners are the device table's, 0:0 where it has no line. */
+	if (!r && !img->empty)
+		r = tool_push(&argv, &n, "-U");
 	if (!r)
 		r = tool_push2(&argv, &n, "-o", p->j.out);
 	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {

@@ -209,6 +209,12 @@ static int dt_line(struct mat *m, const struct tree_node *n, const char *rel)
 
 	if (!m->dt || (!*rel && !m->dt_root))
 		return 0;
+	/* The tool squashes owners to 0:0 (-U) and reads modes from the
+	 * files: a root-owned file or directory (one whose mode survived
+	 * materialising) needs no line. Only lines can break on blanks. */
+	if ((S_ISREG(n->mode) || (S_ISDIR(n->mode) && (n->mode & 0700) == 0700)) && !n->uid &&
+	    !n->gid)
+		return 0;
 	if (strpbrk(rel, " \t\n"))
 		return diag_fail(m->d, -EINVAL,
 				 "%s: a name with blanks cannot go into the tool's device table", rel);
@@ -220,6 +226,7 @@ static int dt_line(struct mat *m, const struct tree_node *n, const char *rel)
 	case S_IFREG: type = 'f'; break;
 	default: return 0; /* symlinks: mode and owner are not in the table */
 	}
+	m->j->dt_lines++;
 	fprintf(m->dt, "%s\t%c\t%o\t%u\t%u\t%u\t%u\t-\t-\t-\n", *rel ? rel : "/", type,
 		n->mode & 07777, n->uid, n->gid, n->rdev_major, n->rdev_minor);
 	return 0;

@@ -22,6 +22,7 @@ struct tooljob {
 	char *dir;          /* work directory under tmppath (removed by tooljob_done) */
 	char *root;         /* dir/root: the materialised tree, or NULL */
 	char *devtable;     /* dir/devtable: device nodes and owners, or NULL */
+	unsigned dt_lines;  /* lines in it (the tools refuse an empty one) */
 	char *out;          /* dir/out: where the tool writes the image */
 	int fd;             /* the tool's output, open after tooljob_take(); -1 */
 	uint64_t bytes;
@@ -44,7 +45,9 @@ int tool_push(char ***argv, unsigned *n, const char *word);
 int tool_push2(char ***argv, unsigned *n, const char *a, const char *b);
 void tool_argv_free(char **argv, unsigned n);
 
-/* What goes into the device table. */
+/* What goes into the device table: lines only for what the files cannot
+ * say (device nodes, fifos, owners other than 0:0, directories without
+ * owner rwx); the tool must squash the files' owners to 0:0 (-U). */
 enum tool_devtable {
 	TOOL_DT_NONE,
 	TOOL_DT_ALL,         /* every node, the root "/" too (mkfs.ubifs) */
