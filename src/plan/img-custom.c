@@ -144,11 +144,8 @@ static int custom_presize(struct build *b, struct image *img, struct diag *d)
 	p->done = !r;
 out:
 	tool_argv_free(env, ne);
-	if (r) {
-		tooljob_done(&p->j);
-		/* presize errors get no image context from the planner */
-		image_diag_prefix(img, d);
-	}
+	if (r)
+		tooljob_abort(img, &p->j, d);
 	return r;
 }
 

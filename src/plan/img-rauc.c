@@ -218,20 +218,10 @@ static const char *dep_path(struct image *img, const char *name)
 	return c ? c->outfile : name;
 }
 
-static char *join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 2;
-	char *s = malloc(n);
-
-	if (s)
-		snprintf(s, n, "%s/%s", a, b);
-	return s;
-}
-
 /* Create the directories of @target below @dir, each in the undo log. */
 static int make_parents(struct tooljob *j, const char *dir, const char *target, struct diag *d)
 {
-	char *path = join(dir, target);
+	char *path = tool_join(dir, target);
 	size_t base = strlen(dir) + 1;
 	int r = 0;
 
@@ -270,7 +260,7 @@ static int put_file(struct image *img, struct tooljob *j, const char *dir,
 				 (unsigned long long)st.st_size);
 	if ((r = make_parents(j, dir, f->target, d)))
 		return r;
-	dst = join(dir, f->target);
+	dst = tool_join(dir, f->target);
 	if (!dst || tooljob_track(j, dst)) {
 		free(dst);
 		return diag_fail(d, -ENOMEM, "out of memory");
@@ -285,7 +275,7 @@ static int put_file(struct image *img, struct tooljob *j, const char *dir,
 
 static int write_manifest(struct tooljob *j, const char *dir, const char *text, struct diag *d)
 {
-	char *path = join(dir, "manifest.raucm");
+	char *path = tool_join(dir, "manifest.raucm");
 	size_t len = strlen(text);
 	int fd, r = 0;
 
@@ -348,7 +338,7 @@ static int rauc_presize(struct build *b, struct image *img, struct diag *d)
 	r = tooljob_start(b, img, &p->j, false, TOOL_DT_NONE, d);
 	if (r)
 		goto out;
-	dir = join(p->j.dir, "bundle");
+	dir = tool_join(p->j.dir, "bundle");
 	if (!dir || tooljob_track(&p->j, dir)) {
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto out;
@@ -363,18 +353,13 @@ static int rauc_presize(struct build *b, struct image *img, struct diag *d)
 	if (!r)
 		r = rauc_argv(b, img, p, dir, &argv, &n, d);
 	if (!r)
-		r = tool_run(img, argv, NULL, d);
-	if (!r)
-		r = tooljob_finish(img, &p->j, d);
+		r = tooljob_run(img, &p->j, argv, d);
 	p->done = !r;
 out:
 	tool_argv_free(argv, n);
 	free(dir);
-	if (r) {
-		tooljob_done(&p->j);
-		/* presize errors get no image context from the planner */
-		image_diag_prefix(img, d);
-	}
+	if (r)
+		tooljob_abort(img, &p->j, d);
 	return r;
 }
 

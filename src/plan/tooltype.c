@@ -102,7 +102,7 @@ int tool_split(const char *s, char ***argv, unsigned *n)
 	return r;
 }
 
-static char *join(const char *a, const char *b)
+char *tool_join(const char *a, const char *b)
 {
 	size_t n = strlen(a) + strlen(b) + 2;
 	char *s = malloc(n);
@@ -314,7 +314,7 @@ int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tr
 	j->fd = -1;
 	if ((r = mkdir_p(b->paths.tmppath, d)))
 		return r;
-	tmpl = join(b->paths.tmppath, "kiln-tool.XXXXXX");
+	tmpl = tool_join(b->paths.tmppath, "kiln-tool.XXXXXX");
 	if (!tmpl)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	if (!mkdtemp(tmpl)) {
@@ -325,12 +325,12 @@ int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tr
 	j->dir = tmpl;
 	if ((r = tooljob_track(j, j->dir)))
 		goto nomem;
-	j->out = join(j->dir, "out");
+	j->out = tool_join(j->dir, "out");
 	if (!j->out || (r = tooljob_track(j, j->out)))
 		goto nomem;
 	if (!tree)
 		return 0;
-	j->root = join(j->dir, "root");
+	j->root = tool_join(j->dir, "root");
 	if (!j->root || (r = tooljob_track(j, j->root)))
 		goto nomem;
 	if (mkdir(j->root, 0755))
@@ -344,7 +344,7 @@ int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tr
 	m->d = d;
 	m->dt_root = devtable == TOOL_DT_ALL;
 	if (devtable != TOOL_DT_NONE) {
-		j->devtable = join(j->dir, "devtable");
+		j->devtable = tool_join(j->dir, "devtable");
 		if (!j->devtable || (r = tooljob_track(j, j->devtable)))
 			goto nomem;
 		m->dt = fopen(j->devtable, "we");
@@ -559,4 +559,18 @@ int tool_push2(char ***argv, unsigned *n, const char *a, const char *b)
 	int r = tool_push(argv, n, a);
 
 	return r ? r : tool_push(argv, n, b);
+}
+
+int tooljob_run(struct image *img, struct tooljob *j, char *const argv[], struct diag *d)
+{
+	int r = tool_run(img, argv, NULL, d);
+
+	return r ? r : tooljob_finish(img, j, d);
+}
+
+void tooljob_abort(struct image *img, struct tooljob *j, struct diag *d)
+{
+	tooljob_done(j);
+	/* presize errors get no image context from the planner */
+	image_diag_prefix(img, d);
 }

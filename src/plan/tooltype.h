@@ -73,6 +73,16 @@ int tool_copy_file(const char *src, uint64_t off, uint64_t len, const char *dst,
  * the status and the image. @envp NULL: kiln's environment. */
 int tool_run(struct image *img, char *const argv[], char *const envp[], struct diag *d);
 
+/* tooljob_run - tool_run(@argv), then tooljob_finish(). */
+int tooljob_run(struct image *img, struct tooljob *j, char *const argv[], struct diag *d);
+
+/* tooljob_abort - after a failed presize: tooljob_done(), and the image's
+ * name and line put before the message (the planner adds none there). */
+void tooljob_abort(struct image *img, struct tooljob *j, struct diag *d);
+
+/* tool_join - malloc'd "@a/@b", NULL when out of memory. */
+char *tool_join(const char *a, const char *b);
+
 /* tooljob_take - open the tool's output, fix j->bytes and remove the
  * work directory (the open file stays readable). */
 int tooljob_take(struct image *img, struct tooljob *j, struct diag *d);
