@@ -82,8 +82,11 @@ static void test_offsets(void)
 	CHECK_EQ_U64(SB_LOG_GROUPS_PER_FLEX, 0x174);
 	CHECK_EQ_U64(SB_CHECKSUM_TYPE, 0x175);
 	CHECK_EQ_U64(SB_KBYTES_WRITTEN, 0x178);
+	CHECK_EQ_U64(SB_USR_QUOTA_INUM, 0x240);
+	CHECK_EQ_U64(SB_GRP_QUOTA_INUM, 0x244);
 	CHECK_EQ_U64(SB_OVERHEAD_CLUSTERS, 0x248);
 	CHECK_EQ_U64(SB_LPF_INO, 0x268);
+	CHECK_EQ_U64(SB_PRJ_QUOTA_INUM, 0x26C);
 	CHECK_EQ_U64(SB_CHECKSUM_SEED, 0x270);
 	CHECK_EQ_U64(SB_WTIME_HI, 0x274);
 	CHECK_EQ_U64(SB_MTIME_HI, 0x275);
@@ -340,9 +343,28 @@ out:
 	tree_free(t);
 }
 
+/* mke2fs's quotatype lists. */
+static void test_quota_types(void)
+{
+	struct diag d = { 0 };
+	uint8_t t = 0xff;
+
+	CHECK(ext4_quota_types_parse("", &t, &d) == 0 && t == 0);
+	CHECK(ext4_quota_types_parse("usrquota:grpquota", &t, &d) == 0 &&
+	      t == (EXT4_QUOTA_USR | EXT4_QUOTA_GRP));
+	CHECK(ext4_quota_types_parse("prj", &t, &d) == 0 && t == EXT4_QUOTA_PRJ);
+	CHECK(ext4_quota_types_parse("usr::prjquota:", &t, &d) == 0 &&
+	      t == (EXT4_QUOTA_USR | EXT4_QUOTA_PRJ));
+	t = 0x55;
+	CHECK(ext4_quota_types_parse("usrquota:usrquotax", &t, &d) == -EINVAL);
+	CHECK(strstr(d.msg, "\"usrquotax\"") != NULL);
+	CHECK(t == 0x55); /* untouched on error */
+}
+
 int main(void)
 {
 	T_RUN(test_offsets);
+	T_RUN(test_quota_types);
 	T_RUN(test_hash);
 	T_RUN(test_codecs);
 	T_RUN(test_small_fs);
