@@ -69,6 +69,33 @@ int kmod_name(const char *p, char *out, size_t outsz)
 	return 0;
 }
 
+int kmod_alias_norm(const char *alias, char *out, size_t outsz)
+{
+	size_t i = 0;
+
+	for (; alias[i]; i++) {
+		if (i + 1 >= outsz)
+			return -ENAMETOOLONG;
+		if (alias[i] == ']')
+			return -EINVAL;
+		if (alias[i] != '[') {
+			out[i] = alias[i] == '-' ? '_' : alias[i];
+			continue;
+		}
+		/* A bracket expression is kept as written. */
+		for (; alias[i] && alias[i] != ']'; i++) {
+			if (i + 1 >= outsz)
+				return -ENAMETOOLONG;
+			out[i] = alias[i];
+		}
+		if (!alias[i] || i + 1 >= outsz)
+			return alias[i] ? -ENAMETOOLONG : -EINVAL;
+		out[i] = ']';
+	}
+	out[i] = 0;
+	return 0;
+}
+
 /* Append a copy of @s (@len bytes) to @v, at most KMOD_MAX_LIST. */
 static int push(char ***v, unsigned *n, const char *s, size_t len)
 {
@@ -442,6 +469,7 @@ int kmod_parse_builtin(struct kmod_db *db, const char *text, size_t len, unsigne
 unsigned kmod_db_resolve(struct kmod_db *db, const char *name, unsigned mark)
 {
 	struct kmod_mod *m = kmod_db_find(db, name);
+	char norm[KMOD_MAX_NAME], pat[KMOD_MAX_NAME];
 	unsigned n = 0;
 
 	if (m) {
@@ -449,11 +477,14 @@ unsigned kmod_db_resolve(struct kmod_db *db, const char *name, unsigned mark)
 		return 1;
 	}
 	/* modprobe's order: a module's name, then the aliases (patterns
-	 * matched against the name as written). */
+	 * matched against the name, both with '-' read as '_'). */
+	if (kmod_alias_norm(name, norm, sizeof(norm)))
+		return 0;
 	for (unsigned i = 0; i < db->n; i++) {
 		struct kmod_mod *o = &db->mods[i];
 		for (unsigned k = 0; k < o->naliases; k++)
-			if (!fnmatch(o->aliases[k], name, 0)) {
+			if (!kmod_alias_norm(o->aliases[k], pat, sizeof(pat)) &&
+			    !fnmatch(pat, norm, 0)) {
 				o->mark = mark;
 				n++;
 				break;

@@ -58,6 +58,11 @@ void kmod_db_release(struct kmod_db *db);
  * into @out (@outsz bytes). 0, or -EINVAL (empty) / -ENAMETOOLONG. */
 int kmod_name(const char *path_or_name, char *out, size_t outsz);
 
+/* kmod_alias_norm - @alias as kmod compares it: '-' read as '_' except
+ * inside a [...] bracket expression. 0, -EINVAL (unbalanced brackets),
+ * -ENAMETOOLONG. */
+int kmod_alias_norm(const char *alias, char *out, size_t outsz);
+
 /* kmod_is_module_path - true for a file name ending in .ko, .ko.xz,
  * .ko.gz or .ko.zst. */
 bool kmod_is_module_path(const char *path);

@@ -242,10 +242,21 @@ int kmod_write_alias_bin(struct kmod_db *db, char **ret, size_t *ret_len)
 		return -ENOMEM;
 	}
 	ne = 0;
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned k = 0; k < v[i]->naliases; k++)
-			e[ne++] = (struct ientry){ v[i]->aliases[k], v[i]->name, i };
-	r = write_index(e, ne, ret, ret_len);
+	/* Keys as kmod looks them up (it normalises the name asked for). */
+	for (unsigned i = 0; i < n && !r; i++)
+		for (unsigned k = 0; k < v[i]->naliases && !r; k++) {
+			char norm[KMOD_MAX_NAME], *key;
+			if (kmod_alias_norm(v[i]->aliases[k], norm, sizeof(norm)))
+				continue; /* kmod skips such an alias too */
+			if (!(key = strdup(norm)))
+				r = -ENOMEM;
+			else
+				e[ne++] = (struct ientry){ key, v[i]->name, i };
+		}
+	if (!r)
+		r = write_index(e, ne, ret, ret_len);
+	for (unsigned i = 0; i < ne; i++)
+		free((char *)e[i].key);
 	free(e);
 	free(v);
 	return r;

@@ -481,6 +481,82 @@ int tree_remove(struct tree *t, const char *path)
 	return 0;
 }
 
+/* Move the entries of directory @from into directory @to (see
+ * tree_merge_dir()). Entries leave @from from the end, so a failure
+ * leaves both directories sorted and every node in one of them. */
+static int merge_kids(struct tree *t, struct tree_node *from, struct tree_node *to,
+		      int (*clash)(void *ud, const struct tree_node *moving,
+				   const struct tree_node *staying),
+		      void *ud)
+{
+	int r;
+
+	while (from->nkids) {
+		struct tree_node *k = from->kids[from->nkids - 1];
+		long i = kid_find(to, k->name, strlen(k->name));
+		struct tree_node *o = i >= 0 ? to->kids[i] : NULL;
+		if (o && tree_is_dir(o) && tree_is_dir(k)) {
+			if ((r = merge_kids(t, k, o, clash, ud)))
+				return r;
+			from->nkids--;
+			node_free(t, k, true);
+			continue;
+		}
+		if (o) {
+			if ((r = clash(ud, k, o)) < 0)
+				return r;
+			struct tree_node *victim = r ? o : k;
+			unlink_refs(t, t->root, victim);
+			if (!r) {
+				from->nkids--;
+				node_free(t, k, true);
+				continue;
+			}
+			memmove(to->kids + i, to->kids + i + 1,
+				(to->nkids - (uint32_t)i - 1) * sizeof(*to->kids));
+			to->nkids--;
+			t->nnodes--;
+			node_free(t, o, true);
+			i = kid_find(to, k->name, strlen(k->name));
+		}
+		from->nkids--;
+		t->nnodes--;
+		if (kid_insert(t, to, -i - 1, k)) {
+			from->nkids++;
+			t->nnodes++;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int tree_merge_dir(struct tree *t, const char *from, const char *to,
+		   int (*clash)(void *ud, const struct tree_node *moving,
+				const struct tree_node *staying),
+		   void *ud, struct diag *d)
+{
+	struct tree_node *f = lookup(t, from), *o = lookup(t, to);
+	int r;
+
+	if (!f || f == t->root)
+		return diag_fail(d, -ENOENT, "\"/%s\": no such directory", from);
+	if (!tree_is_dir(f))
+		return diag_fail(d, -ENOTDIR, "\"/%s\": not a directory", from);
+	if (!o) {
+		struct tree_attr a = { .mode = 0040755, .mtime = t->epoch };
+		if ((r = tree_add(t, to, &a, TREE_CONFLICT_ERROR, f->layer, &o, d)))
+			return r;
+	}
+	if (!tree_is_dir(o))
+		return diag_fail(d, -ENOTDIR, "\"/%s\": not a directory", to);
+	if (is_under(o, f) || is_under(f, o))
+		return diag_fail(d, -EINVAL, "\"/%s\" and \"/%s\": one holds the other", from, to);
+	r = merge_kids(t, f, o, clash, ud);
+	if (r == -ENOMEM)
+		return diag_fail(d, r, "out of memory");
+	return r;
+}
+
 int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uint32_t len)
 {
 	uint8_t *v = malloc(len ? len : 1);

@@ -151,6 +151,23 @@ int tree_node_set_src(struct tree *t, struct tree_node *n, const char *path, uin
  */
 const char *tree_node_src_path(const struct tree_node *n, char *buf, size_t bufsize);
 
+/*
+ * tree_merge_dir - move everything below directory @from into directory
+ * @to (created 0755 root:root when missing), merging subdirectories;
+ * @from stays, empty. Where both hold an entry of one name that is not
+ * two directories, @clash decides: 0 keeps @to's entry (@from's is
+ * dropped), 1 puts @from's in its place, a negative errno stops (the
+ * diag is then @clash's to fill; entries already moved stay moved).
+ * Hard links keep pointing at their nodes wherever these move; a link
+ * to a dropped entry takes over its data. Returns 0, -ENOENT / -ENOTDIR
+ * (@from or @to), -EINVAL (one is inside the other), -ENOMEM, or
+ * @clash's error.
+ */
+int tree_merge_dir(struct tree *t, const char *from, const char *to,
+		   int (*clash)(void *ud, const struct tree_node *moving,
+				const struct tree_node *staying),
+		   void *ud, struct diag *d);
+
 /* Set an extended attribute on a node (replaces one of the same name).
  * 0, -ENOMEM, or -E2BIG past TREE_MAX_XATTRS attributes. */
 int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uint32_t len);
