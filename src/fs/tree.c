@@ -98,9 +98,12 @@ void tree_free(struct tree *t)
 		node_free(t, t->root, false);
 		tree_mem_release(t->mem);
 	}
-	for (uint32_t i = 0; i < t->nlayers; i++)
+	for (uint32_t i = 0; i < t->nlayers; i++) {
 		free(t->layer_names[i]);
+		free(t->layer_pkgs ? t->layer_pkgs[i] : NULL);
+	}
 	free(t->layer_names);
+	free(t->layer_pkgs);
 	free(t);
 }
 
@@ -115,10 +118,33 @@ int tree_add_layer(struct tree *t, const char *name)
 	if (!nl)
 		return -ENOMEM;
 	t->layer_names = nl;
+	if (t->layer_pkgs) {
+		char **np = realloc(t->layer_pkgs, (t->nlayers + 1) * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		t->layer_pkgs = np;
+		np[t->nlayers] = NULL;
+	}
 	nl[t->nlayers] = strdup(name);
 	if (!nl[t->nlayers])
 		return -ENOMEM;
 	return (int)t->nlayers++;
+}
+
+int tree_set_layer_package(struct tree *t, uint32_t layer, const char *pkg)
+{
+	char *c;
+
+	if (layer >= t->nlayers)
+		return -EINVAL;
+	/* Allocated at the first package: most trees have none. */
+	if (!t->layer_pkgs && !(t->layer_pkgs = calloc(t->nlayers, sizeof(*t->layer_pkgs))))
+		return -ENOMEM;
+	if (!(c = strdup(pkg)))
+		return -ENOMEM;
+	free(t->layer_pkgs[layer]);
+	t->layer_pkgs[layer] = c;
+	return 0;
 }
 
 static const char *layer_name(const struct tree *t, uint32_t l)

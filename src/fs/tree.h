@@ -74,6 +74,8 @@ enum tree_conflict {
 struct tree {
 	struct tree_node *root;
 	char **layer_names;       /* for messages: "dir:/path", "archive:x.tar" */
+	char **layer_pkgs;        /* NULL, or per layer "NAME=VERSION" of the
+				   * Debian package that is the layer (or NULL) */
 	uint32_t nlayers;
 	int64_t epoch;            /* SOURCE_DATE_EPOCH: times are clamped to it */
 	uint64_t nnodes;
@@ -86,6 +88,10 @@ void tree_free(struct tree *t);
 /* Register a layer name; returns its index (≥ 0), -ENOMEM, or -E2BIG
  * past TREE_MAX_LAYERS layers. */
 int tree_add_layer(struct tree *t, const char *name);
+
+/* tree_set_layer_package - record that layer @layer is Debian package
+ * @pkg ("NAME=VERSION"; `kiln ls --packages`). 0, -EINVAL, -ENOMEM. */
+int tree_set_layer_package(struct tree *t, uint32_t layer, const char *pkg);
 
 /* Attributes for tree_add(). Type comes from mode's S_IFMT bits. */
 struct tree_attr {

@@ -423,8 +423,12 @@ static int map_layer(struct tree *t, const struct tree *s, uint32_t sl, uint32_t
 {
 	if (sl == 0 || sl >= s->nlayers)
 		return (int)li;
-	if (map[sl] < 0)
+	if (map[sl] < 0) {
 		map[sl] = tree_add_layer(t, s->layer_names[sl]);
+		const char *pkg = s->layer_pkgs ? s->layer_pkgs[sl] : NULL;
+		if (map[sl] >= 0 && pkg && tree_set_layer_package(t, (uint32_t)map[sl], pkg))
+			return -ENOMEM;
+	}
 	return map[sl];
 }
 
