@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Kernel module dependencies: the model, its text files and the closure
- * of a set of names (kmod-dep.h). The binary index is kmod-index.c. */
+/* Kernel module dependencies: the model, the kernel's text files read,
+ * and the closure of a set of names (kmod-dep.h). The files written for
+ * a subset are kmod-text.c and kmod-index.c. */
 #include "fs/kmod-dep.h"
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fs/kmod-int.h"
 
 void kmod_db_init(struct kmod_db *db)
 {
@@ -155,7 +158,7 @@ static void mod_release(struct kmod_mod *m)
 
 /* Sort by name once all modules are added; of two files with one name
  * the first added stays (depmod keeps one too). */
-static void db_sort(struct kmod_db *db)
+void kmod_db_sort(struct kmod_db *db)
 {
 	unsigned k = 0;
 
@@ -183,7 +186,7 @@ struct kmod_mod *kmod_db_find(struct kmod_db *db, const char *name)
 
 	if (kmod_name(name, key, sizeof(key)))
 		return NULL;
-	db_sort(db);
+	kmod_db_sort(db);
 	return db->n ? bsearch(&k, db->mods, db->n, sizeof(*db->mods), name_cmp) : NULL;
 }
 
@@ -493,12 +496,7 @@ unsigned kmod_db_resolve(struct kmod_db *db, const char *name, unsigned mark)
 	return n;
 }
 
-/* A work list of module indexes. */
-struct stack {
-	unsigned *v, n, cap;
-};
-
-static int stack_push(struct stack *s, unsigned i)
+int kmod_stack_push(struct kmod_stack *s, unsigned i)
 {
 	if (s->n == s->cap) {
 		unsigned cap = s->cap ? s->cap * 2 : 64;
@@ -513,13 +511,13 @@ static int stack_push(struct stack *s, unsigned i)
 }
 
 /* Pick the modules marked @mark that are not yet picked. */
-static int pick_marked(struct kmod_db *db, unsigned mark, struct stack *work)
+static int pick_marked(struct kmod_db *db, unsigned mark, struct kmod_stack *work)
 {
 	int r;
 	for (unsigned i = 0; i < db->n; i++)
 		if (db->mods[i].mark == mark && !db->mods[i].picked) {
 			db->mods[i].picked = true;
-			if ((r = stack_push(work, i)))
+			if ((r = kmod_stack_push(work, i)))
 				return r;
 		}
 	return 0;
@@ -528,11 +526,11 @@ static int pick_marked(struct kmod_db *db, unsigned mark, struct stack *work)
 int kmod_db_closure(struct kmod_db *db, const char *const *names, unsigned nnames,
 		    unsigned *ret_missing, const char **ret_dep)
 {
-	struct stack work = { 0 };
+	struct kmod_stack work = { 0 };
 	unsigned mark = 0;
 	int r = 0;
 
-	db_sort(db);
+	kmod_db_sort(db);
 	for (unsigned i = 0; i < db->n; i++)
 		db->mods[i].mark = 0;
 	for (unsigned i = 0; i < nnames && !r; i++) {
@@ -568,232 +566,4 @@ int kmod_db_closure(struct kmod_db *db, const char *const *names, unsigned nname
 	}
 	free(work.v);
 	return r;
-}
-
-/* A growing text buffer. */
-struct buf {
-	char *p;
-	size_t n, cap;
-	int err;
-};
-
-static void put(struct buf *b, const char *s, size_t l)
-{
-	if (b->err)
-		return;
-	if (b->n + l + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->n + l + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, l);
-	b->n += l;
-	b->p[b->n] = 0;
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static int buf_done(struct buf *b, char **ret, size_t *ret_len)
-{
-	if (!b->err && !b->p)
-		put(b, "", 0);
-	if (b->err) {
-		free(b->p);
-		return b->err;
-	}
-	*ret = b->p;
-	*ret_len = b->n;
-	return 0;
-}
-
-/* Post-order walk of @i's hard dependencies: @out gets each module
- * after everything it needs (a load order). A cycle is cut where it
- * closes. */
-static int load_order(struct kmod_db *db, unsigned i, unsigned mark, struct stack *out)
-{
-	struct kmod_mod *m = &db->mods[i];
-	int r;
-
-	m->mark = mark;
-	for (unsigned k = 0; k < m->ndeps; k++) {
-		struct kmod_mod *dep = kmod_db_find(db, m->deps[k]);
-		if (dep && dep->mark != mark && (r = load_order(db, (unsigned)(dep - db->mods), mark, out)))
-			return r;
-	}
-	return stack_push(out, i);
-}
-
-static int by_path(const void *a, const void *b)
-{
-	const struct kmod_mod *const *x = a, *const *y = b;
-	return strcmp((*x)->path, (*y)->path);
-}
-
-/* The picked modules in path order (malloc'd, *ret_n entries). */
-static int picked_by_path(struct kmod_db *db, struct kmod_mod ***ret, unsigned *ret_n)
-{
-	unsigned n = 0;
-	struct kmod_mod **v;
-
-	db_sort(db);
-	v = calloc(db->n + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (unsigned i = 0; i < db->n; i++)
-		if (db->mods[i].picked)
-			v[n++] = &db->mods[i];
-	qsort(v, n, sizeof(*v), by_path);
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-/* "PATH: DEP ..." of @m into @b (the line modules.dep and its index hold). */
-static int dep_line_of(struct kmod_db *db, struct kmod_mod *m, unsigned mark, struct buf *b)
-{
-	struct stack order = { 0 };
-	int r;
-
-	puts_(b, m->path);
-	put(b, ":", 1);
-	r = load_order(db, (unsigned)(m - db->mods), mark, &order);
-	/* The last is @m itself; the rest, last loaded first. */
-	for (unsigned k = order.n; !r && k-- > 1;) {
-		put(b, " ", 1);
-		puts_(b, db->mods[order.v[k - 1]].path);
-	}
-	free(order.v);
-	return r;
-}
-
-int kmod_write_dep(struct kmod_db *db, char **ret, size_t *ret_len)
-{
-	struct kmod_mod **v;
-	struct buf b = { 0 };
-	unsigned n, mark = 0;
-	int r;
-
-	if ((r = picked_by_path(db, &v, &n)))
-		return r;
-	for (unsigned i = 0; i < db->n; i++)
-		db->mods[i].mark = 0;
-	for (unsigned i = 0; i < n && !r; i++) {
-		r = dep_line_of(db, v[i], ++mark, &b);
-		put(&b, "\n", 1);
-	}
-	free(v);
-	if (r) {
-		free(b.p);
-		return r;
-	}
-	return buf_done(&b, ret, ret_len);
-}
-
-/* Append " NAME" for each picked module the names @v resolve to;
- * the count of names appended. */
-static unsigned put_resolved(struct kmod_db *db, char **v, unsigned n, unsigned *mark,
-			     struct buf *b)
-{
-	unsigned cnt = 0;
-
-	for (unsigned k = 0; k < n; k++) {
-		if (!kmod_db_resolve(db, v[k], ++*mark))
-			continue;
-		for (unsigned i = 0; i < db->n; i++)
-			if (db->mods[i].mark == *mark && db->mods[i].picked) {
-				if (b) {
-					put(b, " ", 1);
-					puts_(b, db->mods[i].name);
-				}
-				cnt++;
-			}
-	}
-	return cnt;
-}
-
-int kmod_write_softdep(struct kmod_db *db, char **ret, size_t *ret_len)
-{
-	struct kmod_mod **v;
-	struct buf b = { 0 };
-	unsigned n, mark = 0;
-	int r;
-
-	if ((r = picked_by_path(db, &v, &n)))
-		return r;
-	for (unsigned i = 0; i < db->n; i++)
-		db->mods[i].mark = 0;
-	/* Written as the modules they resolved to in this subset: the
-	 * subset's own aliases may not cover what the kernel's did. */
-	puts_(&b, "# Soft dependencies of the modules kiln selected.\n");
-	for (unsigned i = 0; i < n; i++) {
-		struct kmod_mod *m = v[i];
-		unsigned npre = put_resolved(db, m->pre, m->npre, &mark, NULL);
-		unsigned npost = put_resolved(db, m->post, m->npost, &mark, NULL);
-		if (!npre && !npost)
-			continue;
-		puts_(&b, "softdep ");
-		puts_(&b, m->name);
-		if (npre) {
-			puts_(&b, " pre:");
-			put_resolved(db, m->pre, m->npre, &mark, &b);
-		}
-		if (npost) {
-			puts_(&b, " post:");
-			put_resolved(db, m->post, m->npost, &mark, &b);
-		}
-		put(&b, "\n", 1);
-	}
-	free(v);
-	return buf_done(&b, ret, ret_len);
-}
-
-int kmod_write_alias(struct kmod_db *db, char **ret, size_t *ret_len)
-{
-	struct kmod_mod **v;
-	struct buf b = { 0 };
-	unsigned n;
-	int r;
-
-	if ((r = picked_by_path(db, &v, &n)))
-		return r;
-	puts_(&b, "# Aliases of the modules kiln selected.\n");
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned k = 0; k < v[i]->naliases; k++) {
-			puts_(&b, "alias ");
-			puts_(&b, v[i]->aliases[k]);
-			put(&b, " ", 1);
-			puts_(&b, v[i]->name);
-			put(&b, "\n", 1);
-		}
-	free(v);
-	return buf_done(&b, ret, ret_len);
-}
-
-/* For kmod-index.c: the dependency line of @m (malloc'd). */
-int kmod_dep_line(struct kmod_db *db, struct kmod_mod *m, unsigned mark, char **ret)
-{
-	struct buf b = { 0 };
-	size_t len;
-	int r = dep_line_of(db, m, mark, &b);
-
-	if (r) {
-		free(b.p);
-		return r;
-	}
-	return buf_done(&b, ret, &len);
-}
-
-int kmod_picked(struct kmod_db *db, struct kmod_mod ***ret, unsigned *ret_n)
-{
-	return picked_by_path(db, ret, ret_n);
 }

@@ -153,8 +153,9 @@ int kmod_write_dep_bin(struct kmod_db *db, char **ret, size_t *ret_len);
 int kmod_write_alias_bin(struct kmod_db *db, char **ret, size_t *ret_len);
 
 /* For kmod-index.c. kmod_picked: the picked modules in path order
- * (malloc'd array). kmod_dep_line: @m's modules.dep line without '\n'
- * (malloc'd); @mark must differ from every module's mark. */
+ * (malloc'd array), every module's mark cleared. kmod_dep_line: @m's
+ * modules.dep line without '\n' (malloc'd); @mark must differ from every
+ * module's mark. */
 int kmod_picked(struct kmod_db *db, struct kmod_mod ***ret, unsigned *ret_n);
 int kmod_dep_line(struct kmod_db *db, struct kmod_mod *m, unsigned mark, char **ret);
 

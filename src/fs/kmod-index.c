@@ -197,67 +197,82 @@ static int write_index(struct ientry *e, unsigned n, char **ret, size_t *ret_len
 	return 0;
 }
 
-int kmod_write_dep_bin(struct kmod_db *db, char **ret, size_t *ret_len)
+/* The index entries of the picked modules: their dependency lines by
+ * name, or (@alias) their names by normalised alias. Keys and values
+ * are malloc'd. */
+static int entries(struct kmod_db *db, bool alias, struct ientry **ret, unsigned *ret_n)
 {
 	struct kmod_mod **v;
 	struct ientry *e;
-	unsigned n, mark = 0;
-	int r;
-
-	if ((r = kmod_picked(db, &v, &n)))
-		return r;
-	if (!(e = calloc(n + 1, sizeof(*e)))) {
-		free(v);
-		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < db->n; i++)
-		db->mods[i].mark = 0;
-	for (unsigned i = 0; i < n && !r; i++) {
-		char *line;
-		if (!(r = kmod_dep_line(db, v[i], ++mark, &line)))
-			e[i] = (struct ientry){ v[i]->name, line, i };
-	}
-	if (!r)
-		r = write_index(e, n, ret, ret_len);
-	for (unsigned i = 0; i < n; i++)
-		free((char *)e[i].value);
-	free(e);
-	free(v);
-	return r;
-}
-
-int kmod_write_alias_bin(struct kmod_db *db, char **ret, size_t *ret_len)
-{
-	struct kmod_mod **v;
-	struct ientry *e;
-	unsigned n, ne = 0;
+	unsigned n, ne = 0, mark = 0;
 	int r;
 
 	if ((r = kmod_picked(db, &v, &n)))
 		return r;
 	for (unsigned i = 0; i < n; i++)
-		ne += v[i]->naliases;
+		ne += alias ? v[i]->naliases : 1;
 	if (!(e = calloc(ne + 1, sizeof(*e)))) {
 		free(v);
 		return -ENOMEM;
 	}
 	ne = 0;
-	/* Keys as kmod looks them up (it normalises the name asked for). */
-	for (unsigned i = 0; i < n && !r; i++)
-		for (unsigned k = 0; k < v[i]->naliases && !r; k++) {
-			char norm[KMOD_MAX_NAME], *key;
-			if (kmod_alias_norm(v[i]->aliases[k], norm, sizeof(norm)))
-				continue; /* kmod skips such an alias too */
-			if (!(key = strdup(norm)))
+	for (unsigned i = 0; i < n && !r; i++) {
+		char norm[KMOD_MAX_NAME], *key = NULL, *val = NULL;
+		if (!alias) {
+			key = strdup(v[i]->name);
+			r = kmod_dep_line(db, v[i], ++mark, &val);
+			if (!r && !key)
 				r = -ENOMEM;
-			else
-				e[ne++] = (struct ientry){ key, v[i]->name, i };
+			if (!r) {
+				e[ne++] = (struct ientry){ key, val, i };
+				key = val = NULL;
+			}
 		}
-	if (!r)
-		r = write_index(e, ne, ret, ret_len);
-	for (unsigned i = 0; i < ne; i++)
-		free((char *)e[i].key);
-	free(e);
+		/* Aliases keyed as kmod looks them up (it normalises the name
+		 * asked for); one it cannot normalise, it skips too. */
+		for (unsigned k = 0; alias && k < v[i]->naliases && !r; k++) {
+			if (kmod_alias_norm(v[i]->aliases[k], norm, sizeof(norm)))
+				continue;
+			key = strdup(norm);
+			val = strdup(v[i]->name);
+			if (!key || !val) {
+				r = -ENOMEM;
+				break;
+			}
+			e[ne++] = (struct ientry){ key, val, i };
+			key = val = NULL;
+		}
+		free(key);
+		free(val);
+	}
 	free(v);
+	*ret = e;
+	*ret_n = ne;
 	return r;
+}
+
+static int write_entries(struct kmod_db *db, bool alias, char **ret, size_t *ret_len)
+{
+	struct ientry *e;
+	unsigned n;
+	int r = entries(db, alias, &e, &n);
+
+	if (!r)
+		r = write_index(e, n, ret, ret_len);
+	for (unsigned i = 0; i < n; i++) {
+		free((char *)e[i].key);
+		free((char *)e[i].value);
+	}
+	free(e);
+	return r;
+}
+
+int kmod_write_dep_bin(struct kmod_db *db, char **ret, size_t *ret_len)
+{
+	return write_entries(db, false, ret, ret_len);
+}
+
+int kmod_write_alias_bin(struct kmod_db *db, char **ret, size_t *ret_len)
+{
+	return write_entries(db, true, ret, ret_len);
 }
