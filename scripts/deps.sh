@@ -10,7 +10,7 @@ BUILD="$BUILD libsquashfs-dev liblz4-dev"
 # needs (pkg-config --static --libs libarchive). libacl ships no .a and
 # libxml2 (xar) is never reached: both are left out of the link.
 STATIC="$BUILD liblzma-dev libzstd-dev liblz4-dev libbz2-dev nettle-dev libxml2-dev libicu-dev"
-TEST="$STATIC e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin nix-bin strace apt-utils gnupg"
+TEST="$STATIC e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio kmod genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin nix-bin strace apt-utils gnupg"
 TEST="$TEST squashfs-tools squashfs-tools-ng android-sdk-libsparse-utils"
 TEST="$TEST erofs-utils cryptsetup-bin"  # erofs and verity oracles
 TEST="$TEST arm-trusted-firmware-tools mdadm qemu-utils"  # fip, mdraid, qemu oracles

@@ -4,10 +4,12 @@
  * an image (its `tree` list, srcpath or rootpath/mountpoint), or with
  * --tree NAME that tree alone, one entry per line, tab-separated:
  *
- *   TYPE MODE UID:GID SIZE RDEV PATH TARGET LAYER XATTRS
+ *   TYPE MODE UID:GID SIZE RDEV PATH TARGET LAYER XATTRS [PACKAGE]
  *
  * TYPE is one of - d l c b p s (h for a hard link to an earlier name,
  * TARGET then being that name); fields without a value print "-".
+ * PACKAGE (with --packages): NAME=VERSION of the Debian package of a
+ * package layer that provided the entry.
  *
  * Only images that hold a file tree can be listed (ext2/3/4, vfat,
  * cpio). A disk is refused with the names of its partitions' images to
@@ -15,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +36,7 @@
 #include "plan/trees.h"
 
 enum { LS_ROOTPATH = 256, LS_TMPPATH, LS_INPUTPATH, LS_OUTPUTPATH, LS_INCLUDEPATH, LS_CONFIG,
-       LS_SEED, LS_TREE, LS_HELP };
+       LS_SEED, LS_TREE, LS_PACKAGES, LS_HELP };
 
 static const struct option ls_opts[] = {
 	{ "rootpath", required_argument, NULL, LS_ROOTPATH },
@@ -44,6 +47,7 @@ static const struct option ls_opts[] = {
 	{ "config", required_argument, NULL, LS_CONFIG },
 	{ "seed", required_argument, NULL, LS_SEED },
 	{ "tree", required_argument, NULL, LS_TREE },
+	{ "packages", no_argument, NULL, LS_PACKAGES },
 	{ "help", no_argument, NULL, LS_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -63,6 +67,7 @@ static char type_char(const struct tree_node *n)
 
 struct ls_ctx {
 	const struct tree *t;
+	bool packages;
 };
 
 static int print_node(struct tree_node *n, void *ud)
@@ -93,6 +98,11 @@ static int print_node(struct tree_node *n, void *ud)
 		printf("%s%s=0x", i ? "," : "", data->xattrs[i].name);
 		for (uint32_t k = 0; k < data->xattrs[i].len; k++)
 			printf("%02x", data->xattrs[i].value[k]);
+	}
+	if (c->packages) {
+		const char *pkg = c->t->layer_pkgs && n->layer < c->t->nlayers
+					  ? c->t->layer_pkgs[n->layer] : NULL;
+		printf("\t%s", pkg ? pkg : "-");
 	}
 	putchar('\n');
 	free(path);
@@ -159,6 +169,7 @@ int cmd_ls(int argc, char **argv)
 	struct tree *t = NULL;
 	char *seed = NULL, *tree_name = NULL;
 	const char *config = NULL, *name = NULL;
+	bool packages = false;
 	int c, r = 0, ret = EXIT_USAGE;
 
 	build_init(&b);
@@ -175,13 +186,16 @@ int cmd_ls(int argc, char **argv)
 		case LS_CONFIG: r = set_str(&cmd.config, optarg); break;
 		case LS_SEED: r = set_str(&seed, optarg); break;
 		case LS_TREE: r = set_str(&tree_name, optarg); break;
+		case LS_PACKAGES: packages = true; break;
 		case LS_HELP:
 		case 'h':
 			printf("usage: kiln ls [--config FILE] [--rootpath DIR] [--inputpath DIR] "
-			       "[--tmppath DIR] [--seed S] [CONFIG] IMAGE\n"
+			       "[--tmppath DIR] [--seed S] [--packages] [CONFIG] IMAGE\n"
 			       "       kiln ls [options] --tree NAME [CONFIG]\n"
 			       "Prints the files IMAGE would hold, one per line (tab-separated):\n"
-			       "type mode uid:gid size rdev path link-target layer xattrs\n");
+			       "type mode uid:gid size rdev path link-target layer xattrs\n"
+			       "--packages adds a column: NAME=VERSION of the package that "
+			       "provided the entry, or -\n");
 			ret = EXIT_OK;
 			goto out;
 		default:
@@ -241,7 +255,7 @@ int cmd_ls(int argc, char **argv)
 		if ((r = build_plan_deps(&b, img, &d)) || (r = img->handler->content(&b, img, &t, &d)))
 			goto fail;
 	}
-	struct ls_ctx ctx = { t };
+	struct ls_ctx ctx = { t, packages };
 	if ((r = tree_walk(t, print_node, &ctx))) {
 		log_error("out of memory");
 		goto out;

@@ -82,6 +82,7 @@ static cfg_opt_t layer_opts[] = {
 	CFG_STR("repository", NULL, CFGF_NONE),
 	CFG_STR_LIST("exclude", NULL, CFGF_NONE),
 	CFG_BOOL("recommends", cfg_false, CFGF_NONE),
+	CFG_STR_LIST("modules", NULL, CFGF_NONE),
 	ITEM_SECS,
 	CFG_END()
 };
@@ -127,6 +128,7 @@ static cfg_opt_t group_opts[] = {
 
 static cfg_opt_t tree_opts[] = {
 	CFG_STR("conflicts", "error", CFGF_NONE),
+	CFG_BOOL("merged-usr", cfg_false, CFGF_NONE),
 	CFG_SEC("layer", layer_opts, CFGF_MULTI),
 	ITEM_SECS,
 	CFG_STR_LIST("device-table", NULL, CFGF_NONE),

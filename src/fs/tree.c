@@ -98,9 +98,12 @@ void tree_free(struct tree *t)
 		node_free(t, t->root, false);
 		tree_mem_release(t->mem);
 	}
-	for (uint32_t i = 0; i < t->nlayers; i++)
+	for (uint32_t i = 0; i < t->nlayers; i++) {
 		free(t->layer_names[i]);
+		free(t->layer_pkgs ? t->layer_pkgs[i] : NULL);
+	}
 	free(t->layer_names);
+	free(t->layer_pkgs);
 	free(t);
 }
 
@@ -115,10 +118,33 @@ int tree_add_layer(struct tree *t, const char *name)
 	if (!nl)
 		return -ENOMEM;
 	t->layer_names = nl;
+	if (t->layer_pkgs) {
+		char **np = realloc(t->layer_pkgs, (t->nlayers + 1) * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		t->layer_pkgs = np;
+		np[t->nlayers] = NULL;
+	}
 	nl[t->nlayers] = strdup(name);
 	if (!nl[t->nlayers])
 		return -ENOMEM;
 	return (int)t->nlayers++;
+}
+
+int tree_set_layer_package(struct tree *t, uint32_t layer, const char *pkg)
+{
+	char *c;
+
+	if (layer >= t->nlayers)
+		return -EINVAL;
+	/* Allocated at the first package: most trees have none. */
+	if (!t->layer_pkgs && !(t->layer_pkgs = calloc(t->nlayers, sizeof(*t->layer_pkgs))))
+		return -ENOMEM;
+	if (!(c = strdup(pkg)))
+		return -ENOMEM;
+	free(t->layer_pkgs[layer]);
+	t->layer_pkgs[layer] = c;
+	return 0;
 }
 
 static const char *layer_name(const struct tree *t, uint32_t l)
@@ -479,6 +505,82 @@ int tree_remove(struct tree *t, const char *path)
 	dir->nkids--;
 	node_free(t, n, true);
 	return 0;
+}
+
+/* Move the entries of directory @from into directory @to (see
+ * tree_merge_dir()). Entries leave @from from the end, so a failure
+ * leaves both directories sorted and every node in one of them. */
+static int merge_kids(struct tree *t, struct tree_node *from, struct tree_node *to,
+		      int (*clash)(void *ud, const struct tree_node *moving,
+				   const struct tree_node *staying),
+		      void *ud)
+{
+	int r;
+
+	while (from->nkids) {
+		struct tree_node *k = from->kids[from->nkids - 1];
+		long i = kid_find(to, k->name, strlen(k->name));
+		struct tree_node *o = i >= 0 ? to->kids[i] : NULL;
+		if (o && tree_is_dir(o) && tree_is_dir(k)) {
+			if ((r = merge_kids(t, k, o, clash, ud)))
+				return r;
+			from->nkids--;
+			node_free(t, k, true);
+			continue;
+		}
+		if (o) {
+			if ((r = clash(ud, k, o)) < 0)
+				return r;
+			struct tree_node *victim = r ? o : k;
+			unlink_refs(t, t->root, victim);
+			if (!r) {
+				from->nkids--;
+				node_free(t, k, true);
+				continue;
+			}
+			memmove(to->kids + i, to->kids + i + 1,
+				(to->nkids - (uint32_t)i - 1) * sizeof(*to->kids));
+			to->nkids--;
+			t->nnodes--;
+			node_free(t, o, true);
+			i = kid_find(to, k->name, strlen(k->name));
+		}
+		from->nkids--;
+		t->nnodes--;
+		if (kid_insert(t, to, -i - 1, k)) {
+			from->nkids++;
+			t->nnodes++;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int tree_merge_dir(struct tree *t, const char *from, const char *to,
+		   int (*clash)(void *ud, const struct tree_node *moving,
+				const struct tree_node *staying),
+		   void *ud, struct diag *d)
+{
+	struct tree_node *f = lookup(t, from), *o = lookup(t, to);
+	int r;
+
+	if (!f || f == t->root)
+		return diag_fail(d, -ENOENT, "\"/%s\": no such directory", from);
+	if (!tree_is_dir(f))
+		return diag_fail(d, -ENOTDIR, "\"/%s\": not a directory", from);
+	if (!o) {
+		struct tree_attr a = { .mode = 0040755, .mtime = t->epoch };
+		if ((r = tree_add(t, to, &a, TREE_CONFLICT_ERROR, f->layer, &o, d)))
+			return r;
+	}
+	if (!tree_is_dir(o))
+		return diag_fail(d, -ENOTDIR, "\"/%s\": not a directory", to);
+	if (is_under(o, f) || is_under(f, o))
+		return diag_fail(d, -EINVAL, "\"/%s\" and \"/%s\": one holds the other", from, to);
+	r = merge_kids(t, f, o, clash, ud);
+	if (r == -ENOMEM)
+		return diag_fail(d, r, "out of memory");
+	return r;
 }
 
 int tree_set_xattr(struct tree_node *n, const char *name, const void *value, uint32_t len)

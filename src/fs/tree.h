@@ -74,6 +74,8 @@ enum tree_conflict {
 struct tree {
 	struct tree_node *root;
 	char **layer_names;       /* for messages: "dir:/path", "archive:x.tar" */
+	char **layer_pkgs;        /* NULL, or per layer "NAME=VERSION" of the
+				   * Debian package that is the layer (or NULL) */
 	uint32_t nlayers;
 	int64_t epoch;            /* SOURCE_DATE_EPOCH: times are clamped to it */
 	uint64_t nnodes;
@@ -86,6 +88,10 @@ void tree_free(struct tree *t);
 /* Register a layer name; returns its index (≥ 0), -ENOMEM, or -E2BIG
  * past TREE_MAX_LAYERS layers. */
 int tree_add_layer(struct tree *t, const char *name);
+
+/* tree_set_layer_package - record that layer @layer is Debian package
+ * @pkg ("NAME=VERSION"; `kiln ls --packages`). 0, -EINVAL, -ENOMEM. */
+int tree_set_layer_package(struct tree *t, uint32_t layer, const char *pkg);
 
 /* Attributes for tree_add(). Type comes from mode's S_IFMT bits. */
 struct tree_attr {
@@ -150,6 +156,23 @@ int tree_node_set_src(struct tree *t, struct tree_node *n, const char *path, uin
  * path does not fit in @buf.
  */
 const char *tree_node_src_path(const struct tree_node *n, char *buf, size_t bufsize);
+
+/*
+ * tree_merge_dir - move everything below directory @from into directory
+ * @to (created 0755 root:root when missing), merging subdirectories;
+ * @from stays, empty. Where both hold an entry of one name that is not
+ * two directories, @clash decides: 0 keeps @to's entry (@from's is
+ * dropped), 1 puts @from's in its place, a negative errno stops (the
+ * diag is then @clash's to fill; entries already moved stay moved).
+ * Hard links keep pointing at their nodes wherever these move; a link
+ * to a dropped entry takes over its data. Returns 0, -ENOENT / -ENOTDIR
+ * (@from or @to), -EINVAL (one is inside the other), -ENOMEM, or
+ * @clash's error.
+ */
+int tree_merge_dir(struct tree *t, const char *from, const char *to,
+		   int (*clash)(void *ud, const struct tree_node *moving,
+				const struct tree_node *staying),
+		   void *ud, struct diag *d);
 
 /* Set an extended attribute on a node (replaces one of the same name).
  * 0, -ENOMEM, or -E2BIG past TREE_MAX_XATTRS attributes. */

@@ -27,7 +27,7 @@ int pkg_decompress(const char *name, const void *buf, size_t len, uint64_t max, 
 	size_t n = 0, cap = 0;
 	int r = 0;
 
-	if (!ends_with(name, ".xz") && !ends_with(name, ".gz")) {
+	if (!ends_with(name, ".xz") && !ends_with(name, ".gz") && !ends_with(name, ".zst")) {
 		if (len > max)
 			return diag_fail(d, -E2BIG, "%s: larger than %" PRIu64 " bytes", name, max);
 		if (!(out = malloc(len + 1)))
@@ -42,6 +42,8 @@ int pkg_decompress(const char *name, const void *buf, size_t len, uint64_t max, 
 		return diag_fail(d, -ENOMEM, "out of memory");
 	if (ends_with(name, ".xz"))
 		archive_read_support_filter_xz(a);
+	else if (ends_with(name, ".zst")) /* compressed kernel modules */
+		archive_read_support_filter_zstd(a);
 	else
 		archive_read_support_filter_gzip(a);
 	archive_read_support_format_raw(a);

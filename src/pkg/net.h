@@ -60,7 +60,7 @@ int pkg_gpgv(const char *gpgv, const char *keyring, const char *what, const void
 	     size_t dlen, const void *sig, size_t siglen, char **ret_signed, size_t *ret_len,
 	     struct diag *d);
 
-/* pkg_decompress - @buf (xz, gzip or plain, by @name's suffix) into a
+/* pkg_decompress - @buf (xz, gzip, zstd or plain, by @name's suffix) into a
  * malloc'd NUL-terminated buffer of at most @max bytes. */
 int pkg_decompress(const char *name, const void *buf, size_t len, uint64_t max, char **ret,
 		   size_t *ret_len, struct diag *d);

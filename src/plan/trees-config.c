@@ -64,6 +64,7 @@ static void def_free(struct tree_def *def)
 		strv_free(l->remove, l->nremove);
 		strv_free(l->include, l->ninclude);
 		trees_pkg_layer_release(l);
+		trees_modules_release(l);
 	}
 	free(def->layers);
 	strv_free(def->devtables, def->ndevtables);
@@ -400,6 +401,8 @@ static int load_layer(struct build *b, struct trees_state *st, struct tree_def *
 					"only for archive, deb and package layers");
 		if ((r = parse_xattrs(sec, l, d)))
 			return r;
+		if ((r = trees_modules_load(def, sec, l, d)))
+			return r;
 		const char *c = cfg_getstr(sec, "conflicts");
 		if (c && (r = parse_policy(sec, c, &l->policy, d)))
 			return r;
@@ -579,6 +582,10 @@ static int load_def(struct build *b, struct trees_state *st, cfg_t *sec, struct 
 	if ((r = parse_policy(sec, cfg_getstr(sec, "conflicts"), &pol, d)))
 		return r;
 	def->policy = (enum tree_conflict)pol;
+	def->merged_usr = cfg_getbool(sec, "merged-usr");
+	config_where(sec, "merged-usr", 0, &def->merged_usr_file, &def->merged_usr_line);
+	if (!sec->filename && !strcmp(def->merged_usr_file, "?"))
+		def->merged_usr_file = def->cfgfile;
 	unsigned nl = cfg_size(sec, "layer");
 	if (nl >= MAX_LAYERS)
 		return diag_fail(d, -E2BIG, "%s:%u: tree '%s': more than %d layers", def->cfgfile,

@@ -19,6 +19,7 @@
 struct build;
 struct diag;
 struct layer_cache;
+struct trees_kmod;
 struct tree_archive_log;
 
 /* Inline items of a layer, applied in this order of kinds. */
@@ -83,6 +84,13 @@ struct tree_layer {
 	struct spill_region *pkg_regions; /* one per locked package */
 	unsigned npkg_regions;
 	bool pkg_verified;          /* the store's blobs re-hashed once */
+	/* Kernel modules by name (trees-modules.c): the names, the line of
+	 * each in the config, and what the first composition found. */
+	char **modules;
+	unsigned nmodules;
+	unsigned *module_lines;
+	const char *modules_file;
+	struct trees_kmod *kmod;
 };
 
 /* A `repository NAME { }` section: pkg's view, plus the strings it
@@ -138,6 +146,9 @@ struct tree_def {
 	unsigned nusers;
 	struct tree_group *groups;
 	unsigned ngroups;
+	bool merged_usr;            /* trees-usrmerge.c */
+	const char *merged_usr_file;
+	unsigned merged_usr_line;
 };
 
 /* Generated files already in the spill file, by content (their bytes
@@ -175,6 +186,36 @@ void trees_pkg_layer_release(struct tree_layer *l);
 int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
 		      struct tree_layer *l, struct tree *t, enum tree_conflict pol,
 		      struct diag *d);
+
+/*
+ * Kernel modules by name (trees-modules.c). trees_modules_load: read a
+ * layer's `modules` list (config time; the layer's source is known).
+ * trees_modules_compose: compose the layer: only the modules the names
+ * need, from the one kernel under lib/modules/ of its source, with a
+ * modules.dep (and kmod's indexes) for them. trees_modules_release frees
+ * what both allocated.
+ */
+int trees_modules_load(struct tree_def *def, cfg_t *sec, struct tree_layer *l, struct diag *d);
+int trees_modules_compose(struct build *b, struct trees_state *st, struct tree_def *def,
+			  struct tree_layer *l, struct tree *t, enum tree_conflict pol, uint32_t li,
+			  struct diag *d);
+void trees_modules_release(struct tree_layer *l);
+
+/*
+ * trees_merge_usr - the merged-/usr layout in @t (trees-usrmerge.c):
+ * /bin, /sbin, /lib* moved into /usr and replaced by symlinks, made in
+ * layer @layer. 0 or -errno with the diag naming the clash.
+ */
+int trees_merge_usr(struct tree_def *def, struct tree *t, uint32_t layer, struct diag *d);
+
+/*
+ * trees_compose_source - compose the source of layer @l (dir, archive,
+ * deb or packages) into @t as layer @li. @cache: archive layers keep a
+ * replay log (and use the build cache); false reads the archive afresh.
+ */
+int trees_compose_source(struct build *b, struct trees_state *st, struct tree_def *def,
+			 struct tree_layer *l, struct tree *t, enum tree_conflict pol, uint32_t li,
+			 bool cache, struct diag *d);
 
 /* Parse every `tree` section and `vars` into b->trees (config time). */
 int trees_load(struct build *b, cfg_t *cfg, struct diag *d);

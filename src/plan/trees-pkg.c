@@ -362,7 +362,7 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		      struct diag *d)
 {
 	const struct pkg_lock_layer *y;
-	char label[600], fdpath[64];
+	char label[600], pv[600], fdpath[64];
 	int r;
 
 	if ((r = load_lock(b, st, d)))
@@ -388,6 +388,10 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 			 st->lock->repos[p->repo].name);
 		int li = tree_add_layer(t, label);
 		if (li < 0)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		/* kiln ls --packages names the package of each file. */
+		snprintf(pv, sizeof(pv), "%s=%s", p->name, p->version);
+		if (tree_set_layer_package(t, (uint32_t)li, pv))
 			return diag_fail(d, -ENOMEM, "out of memory");
 		r = store_open_blob(b->store, p->sha256, !l->pkg_verified, &fd, d);
 		if (r == -ENOENT) {

@@ -197,7 +197,8 @@ static unsigned collect_siblings(struct build *b, struct trees_state *st,
 			continue;
 		for (unsigned k = 0; k < od->nlayers; k++) {
 			struct tree_layer *o = &od->layers[k];
-			if (o == l || o->src != l->src || o->log)
+			/* A modules layer reads its kernel on its own (trees-modules.c). */
+			if (o == l || o->src != l->src || o->log || o->nmodules)
 				continue;
 			char *oh = trees_resolve(b, o->src_path, NULL);
 			bool same = oh && !stat(oh, &so) && so.st_dev == sa.st_dev &&
@@ -219,6 +220,53 @@ static unsigned collect_siblings(struct build *b, struct trees_state *st,
 	return n;
 }
 
+int trees_compose_source(struct build *b, struct trees_state *st, struct tree_def *def,
+			 struct tree_layer *l, struct tree *t, enum tree_conflict pol, uint32_t li,
+			 bool cache, struct diag *d)
+{
+	char *host = NULL;
+	int r = 0;
+
+	/* A dir layer's subdir is a host path; an archive's filters members. */
+	if (l->src && l->src != LAYER_PKG &&
+	    !(host = trees_resolve(b, l->src_path, l->src == LAYER_DIR ? l->subdir : NULL)))
+		return diag_fail(d, -ENOMEM, "out of memory");
+	if (l->src == LAYER_DIR) {
+		struct tree_dir_opts o = {
+			.dest = l->dest, .keep_owner = l->keep_owner, .policy = pol,
+			.layer = li, .xattrs = l->xattrs,
+			.warn_trusted = l->xattrs_set,
+		};
+		r = tree_import_dir(t, host, &o, d);
+	} else if (l->src == LAYER_ARCHIVE || l->src == LAYER_DEB) {
+		struct tree_archive_opts o = {
+			.kind = l->src == LAYER_DEB ? TREE_ARCHIVE_DEB : TREE_ARCHIVE_AUTO,
+			.dest = l->dest ? l->dest : "", .policy = pol, .layer = li,
+			.spill = &st->spill, .region = &l->region, .name = host,
+			.follow_symlinks = l->follow_symlinks,
+			.include = (const char *const *)l->include, .ninclude = l->ninclude,
+			.subdir = l->subdir,
+			.log = b->archive_nocache || !cache ? NULL : &l->log,
+		};
+		struct tree_archive_sibling *sib = NULL;
+		bool first = o.log && !l->log;
+		if (first)
+			r = trees_cache_load(b, l, host, d);
+		if (!r && o.log && !l->log)
+			o.nsiblings = collect_siblings(b, st, l, host, &sib);
+		o.siblings = sib;
+		if (!r)
+			r = tree_add_archive(t, host, &o, d);
+		if (!r && first)
+			r = trees_cache_save(b, st, l, host, d);
+		free(sib);
+	} else if (l->src == LAYER_PKG) {
+		r = trees_pkg_compose(b, st, def, l, t, pol, d);
+	}
+	free(host);
+	return r;
+}
+
 static int compose_def(struct build *b, struct trees_state *st, struct tree_def *def,
 		       struct tree *t, struct diag *d)
 {
@@ -229,46 +277,12 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 		struct tree_layer *l = &def->layers[i];
 		enum tree_conflict pol = l->policy >= 0 ? (enum tree_conflict)l->policy : def->policy;
 		int li = tree_add_layer(t, l->label);
-		char *host = NULL;
 		if (li < 0)
 			return diag_fail(d, -ENOMEM, "out of memory");
-		/* A dir layer's subdir is a host path; an archive's filters members. */
-		if (l->src && l->src != LAYER_PKG &&
-		    !(host = trees_resolve(b, l->src_path, l->src == LAYER_DIR ? l->subdir : NULL)))
-			return diag_fail(d, -ENOMEM, "out of memory");
-		if (l->src == LAYER_DIR) {
-			struct tree_dir_opts o = {
-				.dest = l->dest, .keep_owner = l->keep_owner, .policy = pol,
-				.layer = (uint32_t)li, .xattrs = l->xattrs,
-				.warn_trusted = l->xattrs_set,
-			};
-			r = tree_import_dir(t, host, &o, d);
-		} else if (l->src == LAYER_ARCHIVE || l->src == LAYER_DEB) {
-			struct tree_archive_opts o = {
-				.kind = l->src == LAYER_DEB ? TREE_ARCHIVE_DEB : TREE_ARCHIVE_AUTO,
-				.dest = l->dest ? l->dest : "", .policy = pol, .layer = (uint32_t)li,
-				.spill = &st->spill, .region = &l->region, .name = host,
-				.follow_symlinks = l->follow_symlinks,
-				.include = (const char *const *)l->include, .ninclude = l->ninclude,
-				.subdir = l->subdir,
-				.log = b->archive_nocache ? NULL : &l->log,
-			};
-			struct tree_archive_sibling *sib = NULL;
-			bool first = o.log && !l->log;
-			if (first)
-				r = trees_cache_load(b, l, host, d);
-			if (!r && o.log && !l->log)
-				o.nsiblings = collect_siblings(b, st, l, host, &sib);
-			o.siblings = sib;
-			if (!r)
-				r = tree_add_archive(t, host, &o, d);
-			if (!r && first)
-				r = trees_cache_save(b, st, l, host, d);
-			free(sib);
-		} else if (l->src == LAYER_PKG) {
-			r = trees_pkg_compose(b, st, def, l, t, pol, d);
-		}
-		free(host);
+		if (l->nmodules)
+			r = trees_modules_compose(b, st, def, l, t, pol, (uint32_t)li, d);
+		else
+			r = trees_compose_source(b, st, def, l, t, pol, (uint32_t)li, true, d);
 		for (unsigned k = 0; !r && k < l->nremove; k++) {
 			unsigned cnt;
 			r = for_glob(t, l->remove[k], do_remove, NULL, &cnt, d);
@@ -287,6 +301,15 @@ static int compose_def(struct build *b, struct trees_state *st, struct tree_def 
 	}
 	if (r)
 		return r;
+	if (def->merged_usr) {
+		snprintf(lab, sizeof(lab), "merged-usr of tree %s (%s:%u)", def->name,
+			 def->merged_usr_file, def->merged_usr_line);
+		int li = tree_add_layer(t, lab);
+		if (li < 0)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		if ((r = trees_merge_usr(def, t, (uint32_t)li, d)))
+			return r;
+	}
 	if (def->nusers || def->ngroups) {
 		snprintf(lab, sizeof(lab), "users of tree %s (%s:%u)", def->name, def->cfgfile,
 			 def->line);

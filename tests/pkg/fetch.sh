@@ -1,9 +1,10 @@
 # `kiln fetch` puts exactly the locked .debs into the store, verified;
 # `kiln build` of a package layer reads them from there (never the
 # network) and the ext4 holds the packages' files (debugfs); `kiln ls`
-# names the package of each file. A missing lock, a stale lock, a
-# package not fetched, a modified .deb, a server that is gone or stops
-# mid-download: each one clear error, nothing partial in the store.
+# names the package of each file (`--packages`: NAME=VERSION). A missing
+# lock, a stale lock, a package not fetched, a modified .deb, a server
+# that is gone or stops mid-download: each one clear error, nothing
+# partial in the store.
 . "$KILN_TESTLIB"
 . "$KILN_SRC/tests/pkg/repo.inc"
 need debugfs e2fsck
@@ -22,7 +23,7 @@ repository debian {
 	architectures = { arm64 }
 	keyring = "$KEYRING"
 }
-tree root { layer { packages = { "hello" } } }
+tree root { layer { packages = { "hello" } } file /etc/motd { content = "hi" } }
 image root.ext4 { ext4 { } size = 8M tree = root }
 EOF
 blobs() { find "$KILN_CACHE/cas" -type f 2>/dev/null | wc -l; }
@@ -144,6 +145,14 @@ layer_of() { awk -F'\t' -v p="$1" '$6 == p { print $8 }' ls.txt; }
 [ "$(layer_of /usr/bin/hello)" = "hello 1.0 arm64 (debian)" ] || { cat ls.txt; fail "ls: package of /usr/bin/hello"; }
 [ "$(layer_of /usr/share/kiln-test/libhello)" = "libhello 2 arm64 (debian)" ] ||
 	fail "ls: package of libhello's file"
+# kiln ls --packages: one more column, NAME=VERSION (or - when no package).
+"$KILN" ls --packages --tmppath tmp kiln.cfg root.ext4 >lsp.txt || fail "kiln ls --packages"
+pkg_of() { awk -F'\t' -v p="$1" '$6 == p { print $10 }' lsp.txt; }
+[ "$(pkg_of /usr/bin/hello)" = "hello=1.0" ] || { cat lsp.txt; fail "ls --packages: /usr/bin/hello"; }
+[ "$(pkg_of /usr/share/kiln-test/libhello)" = "libhello=2" ] || fail "ls --packages: libhello's file"
+[ "$(pkg_of /etc/motd)" = "-" ] || fail "ls --packages: /etc/motd came from no package"
+awk -F'\t' 'NF != 10 { exit 1 }' lsp.txt || fail "ls --packages: not 10 columns everywhere"
+awk -F'\t' 'NF != 9 { exit 1 }' ls.txt || fail "ls: not 9 columns without --packages"
 
 # Changing the request: build and fetch refuse until `kiln lock`.
 sed -i 's/packages = { "hello" }/packages = { "hello", "extra" }/' kiln.cfg

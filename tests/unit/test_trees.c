@@ -223,6 +223,66 @@ static void test_times_and_root(void)
 	tree_free(t);
 }
 
+/* tree_merge_dir's clash callback: "keep" keeps /usr's, "take" takes the
+ * moving entry, anything else stops with -EEXIST. */
+static int merge_clash(void *ud, const struct tree_node *moving, const struct tree_node *staying)
+{
+	int *calls = ud;
+	(*calls)++;
+	if (!strcmp(moving->name, "keep"))
+		return 0;
+	if (!strcmp(moving->name, "take"))
+		return 1;
+	return -EEXIST;
+}
+
+static void test_merge_dir(void)
+{
+	struct tree *t;
+	struct tree_attr f = { .mode = 0100644, .size = 1 }, dir = { .mode = 0040700 };
+	int calls = 0;
+
+	CHECK(tree_new(&t, 1700000000) == 0);
+	CHECK(!tree_add(t, "bin/a", &f, TREE_CONFLICT_ERROR, 0, NULL, NULL));
+	CHECK(!tree_add(t, "bin/sub/deep", &f, TREE_CONFLICT_ERROR, 0, NULL, NULL));
+	CHECK(!tree_add(t, "bin/keep", &f, TREE_CONFLICT_ERROR, 0, NULL, NULL));
+	f.size = 2;
+	CHECK(!tree_add(t, "bin/take", &f, TREE_CONFLICT_ERROR, 0, NULL, NULL));
+	CHECK(!tree_add(t, "usr/bin/keep", &f, TREE_CONFLICT_ERROR, 1, NULL, NULL));
+	CHECK(!tree_add(t, "usr/bin/take", &f, TREE_CONFLICT_ERROR, 1, NULL, NULL));
+	CHECK(!tree_add(t, "usr/bin/sub", &dir, TREE_CONFLICT_ERROR, 1, NULL, NULL));
+	CHECK(!tree_add(t, "usr/bin/sub/other", &f, TREE_CONFLICT_ERROR, 1, NULL, NULL));
+	/* Links into what moves, and to what is dropped. */
+	CHECK(!tree_add_hardlink(t, "etc/to-a", "bin/a", TREE_CONFLICT_ERROR, 0, NULL));
+	CHECK(!tree_add_hardlink(t, "etc/to-keep", "bin/keep", TREE_CONFLICT_ERROR, 0, NULL));
+	CHECK(!tree_add_hardlink(t, "etc/to-old-take", "usr/bin/take", TREE_CONFLICT_ERROR, 0,
+				 NULL));
+	struct tree_node *a = tree_lookup(t, "bin/a");
+
+	CHECK(!tree_merge_dir(t, "bin", "usr/bin", merge_clash, &calls, NULL));
+	CHECK_EQ_U64(calls, 2);
+	CHECK(tree_lookup(t, "bin") && tree_lookup(t, "bin")->nkids == 0);
+	CHECK(tree_lookup(t, "usr/bin/a") == a);
+	CHECK(tree_lookup(t, "etc/to-a")->hardlink == a);
+	CHECK(tree_lookup(t, "usr/bin/sub/deep") && tree_lookup(t, "usr/bin/sub/other"));
+	CHECK(tree_lookup(t, "usr/bin/sub")->mode == 0040700); /* /usr's directory stays */
+	CHECK(tree_lookup(t, "usr/bin/keep")->layer == 1);
+	CHECK(tree_lookup(t, "usr/bin/take")->layer == 0);
+	/* Links to dropped entries took their data. */
+	CHECK(!tree_lookup(t, "etc/to-keep")->hardlink && tree_lookup(t, "etc/to-keep")->size == 1);
+	CHECK(!tree_lookup(t, "etc/to-old-take")->hardlink &&
+	      tree_lookup(t, "etc/to-old-take")->size == 2);
+	/* A refusing clash stops; every node is still in one of the two. */
+	CHECK(!tree_add(t, "sbin/x", &f, TREE_CONFLICT_ERROR, 0, NULL, NULL));
+	CHECK(!tree_add(t, "sbin/y", &f, TREE_CONFLICT_ERROR, 0, NULL, NULL));
+	CHECK(!tree_add(t, "usr/sbin/x", &f, TREE_CONFLICT_ERROR, 1, NULL, NULL));
+	CHECK(tree_merge_dir(t, "sbin", "usr/sbin", merge_clash, &calls, NULL) == -EEXIST);
+	CHECK(tree_lookup(t, "sbin/x") && tree_lookup(t, "usr/sbin/x") && tree_lookup(t, "usr/sbin/y"));
+	CHECK(tree_merge_dir(t, "usr", "usr/bin", merge_clash, &calls, NULL) == -EINVAL);
+	CHECK(tree_merge_dir(t, "etc/to-a", "x", merge_clash, &calls, NULL) == -ENOTDIR);
+	tree_free(t);
+}
+
 int main(void)
 {
 	T_RUN(test_clean_path);
@@ -232,5 +292,6 @@ int main(void)
 	T_RUN(test_password);
 	T_RUN(test_archive_mem);
 	T_RUN(test_times_and_root);
+	T_RUN(test_merge_dir);
 	return T_DONE();
 }
