@@ -15,7 +15,7 @@ TEST="$TEST squashfs-tools squashfs-tools-ng android-sdk-libsparse-utils"
 TEST="$TEST erofs-utils cryptsetup-bin"  # erofs and verity oracles
 TEST="$TEST arm-trusted-firmware-tools mdadm qemu-utils"  # fip, mdraid, qemu oracles
 TEST="$TEST btrfs-progs f2fs-tools mtd-utils"  # tools of the btrfs, f2fs, ubifs, jffs2 types
-TEST="$TEST debootstrap"  # bench/genimage-disk.sh: its Debian minbase tree
+TEST="$TEST debootstrap gdb"  # bench/genimage-disk.sh (minbase tree), tests/store/cpio-size.sh
 case "${1:-build}" in
 build) want=$BUILD ;;
 static) want=$STATIC ;;
