@@ -12,7 +12,10 @@
 # as many bytes as kiln's disk holds as data). Cold: the page cache is
 # dropped before each run (needs root); warm: after a read of the
 # inputs. Medians of REPEAT runs (default 5); kiln's store is emptied
-# before every kiln run (a cold store).
+# before every kiln run (a cold store), and kiln runs once more without
+# a store (KILN_CACHE=off): keeping the finished images in the store
+# (hashing every input for the keys, copying each image into it) is most
+# of a cold-store build on a filesystem without shared extents.
 #
 # usage: bench/genimage-disk.sh [KILN_BINARY]   (default build/kiln)
 #   The minbase tree is made once with debootstrap (root, the mirror of
@@ -93,13 +96,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", a / b }'; }
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 warm() { tar -c -C "$R" . | cat >/dev/null; }
 
-# One run of each; prints seconds. $1: cold or warm.
+# One run of each; prints seconds. $1: cold or warm; run_kiln $2: the
+# store (default: a new, empty one; "off": none).
 run_kiln() {
 	rm -rf "$W/k" "$W/kt" "$W/store"
 	[ "$1" = cold ] && drop || warm
 	local t0
 	t0=$(now)
-	KILN_CACHE=$W/store "$W/bin/genimage" --rootpath "$R" --tmppath "$W/kt" --inputpath "$W" \
+	KILN_CACHE=${2:-$W/store} "$W/bin/genimage" --rootpath "$R" --tmppath "$W/kt" --inputpath "$W" \
 		--outputpath "$W/k" --config "$W/disk.cfg" >"$W/k.log" 2>&1 || { cat "$W/k.log" >&2; exit 1; }
 	since "$t0"
 }
@@ -127,18 +131,22 @@ run_kiln warm >/dev/null
 DATA=$(du -B1 "$W/k/sdcard.img" | cut -f1)
 echo "kiln's disk: $(stat -c %s "$W/k/sdcard.img") bytes, $DATA of them data"
 for mode in cold warm; do
-	k=() g=() f=()
+	k=() n=() g=() f=()
 	for i in $(seq "$REPEAT"); do
 		f+=("$(run_floor $mode)")
 		k+=("$(run_kiln $mode)")
+		n+=("$(run_kiln $mode off)")
 		g+=("$(run_genimage $mode)")
 	done
 	F=$(echo "${f[*]}" | median) K=$(echo "${k[*]}" | median) G=$(echo "${g[*]}" | median)
+	N=$(echo "${n[*]}" | median)
 	echo "$mode page cache (medians of $REPEAT):"
-	echo "  floor     $F s   (${f[*]})"
-	echo "  kiln      $K s   (${k[*]})"
-	echo "  genimage  $G s   (${g[*]})"
+	echo "  floor              $F s   (${f[*]})"
+	echo "  kiln, cold store   $K s   (${k[*]})"
+	echo "  kiln, no store     $N s   (${n[*]})"
+	echo "  genimage           $G s   (${g[*]})"
 	echo "  kiln/floor $(ratio "$K" "$F") (goal <= 1.1)   genimage/kiln $(ratio "$G" "$K") (goal >= 3)"
+	echo "  without the store: kiln/floor $(ratio "$N" "$F")   genimage/kiln $(ratio "$G" "$N")"
 done
 # Both disks check clean (kiln's is not genimage's byte for byte: the
 # filesystems are kiln's own, mke2fs -d and mcopy make genimage's).
@@ -149,6 +157,6 @@ if [ "${PERF:-0}" = 1 ] && command -v perf >/dev/null; then
 	KILN_CACHE=$W/store perf record -q -g -o "$W/perf.data" "$W/bin/genimage" --rootpath "$R" \
 		--tmppath "$W/kt" --inputpath "$W" --outputpath "$W/k" --config "$W/disk.cfg" \
 		>/dev/null 2>&1
-	perf report -i "$W/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null |
+	perf report -i "$W/perf.data" --no-children -g none --sort dso,sym --stdio 2>/dev/null |
 		grep -v '^#' | grep '%' | head -25
 fi
