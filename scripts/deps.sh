@@ -16,6 +16,7 @@ TEST="$TEST erofs-utils cryptsetup-bin"  # erofs and verity oracles
 TEST="$TEST arm-trusted-firmware-tools mdadm qemu-utils"  # fip, mdraid, qemu oracles
 TEST="$TEST btrfs-progs f2fs-tools mtd-utils"  # tools of the btrfs, f2fs, ubifs, jffs2 types
 TEST="$TEST genisoimage rauc"  # tools of the iso and rauc types (isoinfo reads iso images)
+TEST="$TEST debootstrap gdb"  # bench/genimage-disk.sh (minbase tree), tests/store/cpio-size.sh
 case "${1:-build}" in
 build) want=$BUILD ;;
 static) want=$STATIC ;;

@@ -323,7 +323,10 @@ static int run(int argc, char **argv, enum mode mode)
 	if (r)
 		goto fail;
 	for (unsigned i = 0; i < b.nimages; i++)
-		if (!b.images[i]->input_only && b.images[i]->handler->generate)
+		if (b.images[i]->inplace_in)
+			log_info("wrote %s in place into %s", b.images[i]->name,
+				 b.images[i]->inplace_in->outfile);
+		else if (!b.images[i]->input_only && b.images[i]->handler->generate)
 			log_info("wrote %s (%" PRIu64 " bytes)", b.images[i]->outfile,
 				 b.images[i]->file_size ? b.images[i]->file_size : b.images[i]->size);
 	ret = EXIT_OK;

@@ -93,6 +93,31 @@ static int file_zero(struct sink *s, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/* copy_file_range shares extents on filesystems that can (btrfs, XFS)
+ * and copies in the kernel elsewhere: no byte crosses into userspace. */
+static int file_copy_fd(struct sink *s, int fd, uint64_t src_off, uint64_t len, uint64_t dst_off)
+{
+	struct file_sink *f = s->priv;
+	loff_t in = (loff_t)src_off, out = (loff_t)dst_off;
+	bool moved = false;
+
+	while (len) {
+		ssize_t n = copy_file_range(fd, &in, f->fd, &out, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && !moved &&
+		    (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+			return -EOPNOTSUPP; /* another filesystem, an old kernel */
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO; /* the source got shorter */
+		moved = true;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
 static int file_sync(struct sink *s)
 {
 	struct file_sink *f = s->priv;
@@ -120,6 +145,7 @@ static const struct sink_ops file_ops = {
 	.zero = file_zero,
 	.sync = file_sync,
 	.release = file_release,
+	.copy_fd = file_copy_fd,
 };
 
 int sink_file_new(struct sink **ret, const char *final_path, uint64_t size, struct diag *d)
@@ -179,6 +205,8 @@ int sink_file_commit(struct sink *s, struct diag *d)
 
 int sink_file_fd(struct sink *s)
 {
+	if (s->ops != &file_ops)
+		return -1;
 	return ((struct file_sink *)s->priv)->fd;
 }
 

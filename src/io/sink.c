@@ -104,6 +104,37 @@ int sink_sub(struct sink *ret, struct sink *parent, uint64_t base, uint64_t size
 	return 0;
 }
 
+struct sink *sink_root(struct sink *s, uint64_t *ret_base)
+{
+	uint64_t base = 0;
+
+	for (; s->parent; s = s->parent)
+		base += s->base;
+	*ret_base = base;
+	return s;
+}
+
+/* Data range [src_off, src_off+len) of @fd to @dst_off of @s: in the
+ * kernel when the root sink can, else -EOPNOTSUPP. */
+static int copy_in_kernel(struct sink *s, uint64_t dst_off, int fd, uint64_t src_off,
+			  uint64_t len)
+{
+	uint64_t base;
+	struct sink *root = sink_root(s, &base);
+	int r;
+
+	if (!root->ops->copy_fd)
+		return -EOPNOTSUPP;
+	r = root->ops->copy_fd(root, fd, src_off, len, base + dst_off);
+	if (r)
+		return r;
+	for (struct sink *p = s; p; p = p->parent)
+		p->written += len;
+	if (root->progress)
+		root->progress(root->progress_userdata, len);
+	return 0;
+}
+
 bool buf_is_zero(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -169,6 +200,13 @@ int sink_copy_fd(struct sink *s, uint64_t dst_off, int fd, uint64_t src_off, uin
 		off_t h = lseek(fd, (off_t)(src_off + pos), SEEK_HOLE);
 		if (h >= 0 && (uint64_t)h > src_off + pos && (uint64_t)h - src_off < end)
 			end = (uint64_t)h - src_off;
+		r = copy_in_kernel(s, dst_off + pos, fd, src_off + pos, end - pos);
+		if (!r) {
+			pos = end;
+			continue;
+		}
+		if (r != -EOPNOTSUPP)
+			goto fail_sink;
 		while (pos < end) {
 			size_t want = end - pos > COPY_CHUNK ? COPY_CHUNK : (size_t)(end - pos);
 			ssize_t got = pread(fd, buf, want, (off_t)(src_off + pos));

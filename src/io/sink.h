@@ -32,6 +32,10 @@ struct sink_ops {
 	int (*zero)(struct sink *s, uint64_t off, uint64_t len);
 	int (*sync)(struct sink *s);
 	void (*release)(struct sink *s);
+	/* Optional: copy @len bytes of @fd at @src_off to @dst_off in the
+	 * kernel (copy_file_range: shared extents where the filesystem can).
+	 * -EOPNOTSUPP before any byte moved: the caller reads and writes. */
+	int (*copy_fd)(struct sink *s, int fd, uint64_t src_off, uint64_t len, uint64_t dst_off);
 };
 
 struct sink {
@@ -70,6 +74,10 @@ int sink_fill(struct sink *s, uint64_t off, uint64_t len, uint8_t byte);
 /* sink_sub - make @ret a window [base, base+size) of @parent. */
 int sink_sub(struct sink *ret, struct sink *parent, uint64_t base, uint64_t size);
 
+/* sink_root - the sink @s finally writes to (itself unless a sub-sink),
+ * and where offset 0 of @s lies in it. */
+struct sink *sink_root(struct sink *s, uint64_t *ret_base);
+
 /*
  * sink_copy_fd - copy @len bytes of @fd starting at @src_off to sink
  * offset @dst_off, keeping the source's holes: ranges SEEK_HOLE reports
@@ -77,6 +85,9 @@ int sink_sub(struct sink *ret, struct sink *parent, uint64_t base, uint64_t size
  * included, is written as data (the source's writer decided which of
  * its zeros are interpreted). Short files are an error
  * (-EIO, "changed while reading"). @what names the source for the diag.
+ * Data ranges move in the kernel when the sink is a file
+ * (copy_file_range: extents shared where the filesystem can), never
+ * through a userspace buffer then.
  */
 int sink_copy_fd(struct sink *s, uint64_t dst_off, int fd, uint64_t src_off, uint64_t len,
 		 const char *what, struct diag *d);
@@ -101,7 +112,8 @@ const uint8_t *sink_mem_data(struct sink *s, uint64_t *ret_len);
 int sink_file_new(struct sink **ret, const char *final_path, uint64_t size, struct diag *d);
 int sink_file_commit(struct sink *s, struct diag *d);
 /* The file sink's descriptor, for whole-range copies that keep extents
- * shared (FICLONE, copy_file_range: plan/image-cache.c). */
+ * shared (FICLONE, copy_file_range: plan/image-cache.c); -1 when @s is
+ * not a file sink. */
 int sink_file_fd(struct sink *s);
 /* Open an existing file or block device for in-place writing (flash). */
 int sink_file_open_existing(struct sink **ret, int fd, uint64_t size);

@@ -21,6 +21,7 @@
 #include "plan/exec.h"
 #include "plan/image-cache.h"
 #include "plan/image-key.h"
+#include "plan/inplace.h"
 #include "plan/trees.h"
 
 void build_init(struct build *b)
@@ -52,6 +53,9 @@ static void image_free(struct image *img)
 	for (unsigned i = 0; i < img->ndeps; i++)
 		free(img->deps[i].name);
 	free(img->deps);
+	if (img->inplace_key)
+		image_key_release(img->inplace_key);
+	free(img->inplace_key);
 	for (unsigned i = 0; i < img->ntrees; i++)
 		free(img->trees[i]);
 	free(img->trees);
@@ -376,6 +380,7 @@ static int generate_one(struct build *b, struct image *img, struct diag *d)
 			image_cache_put(b, img, img->key, &k, d);
 	}
 	img->keyed = keyed;
+	inplace_explain(img, why, sizeof(why));
 	if (b->explain)
 		b->explain(b->explain_ud, img, img->from_store, why);
 	undo_activity("running exec-post of image '%s'", img->name);
@@ -404,6 +409,7 @@ int build_generate(struct build *b, struct diag *d)
 	int mark = undo_begin();
 	int r = 0;
 
+	inplace_plan(b);
 	for (unsigned i = 0; i < b->nimages; i++) {
 		struct image *img = b->images[i];
 		if (!img->handler->generate || img->input_only)
@@ -411,9 +417,16 @@ int build_generate(struct build *b, struct diag *d)
 		const char *dir = img->temporary ? b->paths.tmppath : b->paths.outputpath;
 		if ((r = mkdir_p(dir, d)))
 			break;
+		/* Written by its disk's generate (plan/inplace.h). */
+		if (img->inplace_in && (r = inplace_defer(b, img, d)) <= 0) {
+			if (r)
+				break;
+			continue;
+		}
 		r = generate_one(b, img, d);
 		if (r)
 			break;
+		inplace_finish(b, img);
 	}
 	if (r)
 		undo_rollback(mark);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The hdimage writer: copies each partition's image (keeping holes), then
+ * The hdimage writer: copies each partition's image (keeping holes, in the
+ * kernel), or has it generated in place (plan/inplace.h), then
  * writes EBRs and the tables. Only table bytes are written (72 bytes of
  * the MBR, 66 of an EBR, 92 of a GPT header, the 16 KiB array), so boot
  * code a raw blob puts around them survives, as in genimage.
@@ -20,6 +21,7 @@
 #include "plan/build.h"
 #include "plan/hdimage.h"
 #include "plan/image.h"
+#include "plan/inplace.h"
 
 #define SECTOR 512u
 
@@ -263,14 +265,19 @@ int hd_generate(struct build *b, struct image *img, struct sink *out, struct dia
 	struct hd_priv *hd = img->priv;
 	int r;
 
-	(void)b;
 	for (unsigned i = 0; i < img->nparts; i++) {
 		const struct partition *p = &img->parts[i];
 
 		if (p->logical && (r = write_ebr(hd, img, i, out)))
 			return diag_fail(d, r, "partition '%s': writing its EBR: %s", p->name,
 					 strerror(-r));
-		if (p->child && (r = write_partition(p, out, d)))
+		if (!p->child)
+			continue;
+		if (p->child->inplace_in == img)
+			r = inplace_write(b, img, p, out, d);
+		else
+			r = write_partition(p, out, d);
+		if (r)
 			return r;
 	}
 	r = 0;

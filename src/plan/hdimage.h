@@ -43,6 +43,10 @@ struct hd_priv {
 	unsigned line;
 };
 
+/* Place @img's partitions and tables: offsets, sizes, types, ids, the
+ * disk's size (hd-layout.c). */
+int hd_setup(struct build *b, struct image *img, struct diag *d);
+
 /* Write partitions, EBRs and tables of @img onto @out (hd-write.c). */
 int hd_generate(struct build *b, struct image *img, struct sink *out, struct diag *d);
 

@@ -27,25 +27,28 @@
 
 #define RECORD_MAGIC "kiln-image"
 
-/* Copy @len bytes of @src into @dst (sized already): share the extents
- * when the filesystem can, else move only the data ranges. */
-static int clone_range(int dst, int src, uint64_t len)
+/* Copy @len bytes at @src_off of @src to the start of @dst (sized
+ * already): share the extents when the filesystem can, else move only
+ * the data ranges, in the kernel where it can. */
+static int clone_range(int dst, int src, uint64_t src_off, uint64_t len)
 {
 	char buf[1 << 16];
 	uint64_t pos = 0;
 
-	if (!ioctl(dst, FICLONE, src))
+	if (!src_off && !ioctl(dst, FICLONE, src))
 		return 0;
 	while (pos < len) {
-		off_t ds = lseek(src, (off_t)pos, SEEK_DATA);
+		off_t ds = lseek(src, (off_t)(src_off + pos), SEEK_DATA);
 		if (ds < 0 && errno == ENXIO)
 			break;
 		if (ds < 0)
-			ds = (off_t)pos; /* no SEEK_DATA: everything is data */
+			ds = (off_t)(src_off + pos); /* no SEEK_DATA: everything is data */
+		if ((uint64_t)ds >= src_off + len)
+			break;
 		off_t he = lseek(src, ds, SEEK_HOLE);
-		if (he < 0 || (uint64_t)he > len)
-			he = (off_t)len;
-		loff_t in = ds, out = ds;
+		if (he < 0 || (uint64_t)he > src_off + len)
+			he = (off_t)(src_off + len);
+		loff_t in = ds, out = ds - (off_t)src_off;
 		while (in < he) {
 			ssize_t n = copy_file_range(src, &in, dst, &out, (size_t)(he - in), 0);
 			if (n > 0)
@@ -65,7 +68,7 @@ static int clone_range(int dst, int src, uint64_t len)
 			in += got;
 			out += got;
 		}
-		pos = (uint64_t)he;
+		pos = (uint64_t)he - src_off;
 	}
 	return 0;
 }
@@ -217,17 +220,17 @@ static void explain_miss(struct build *b, struct image *img, const uint8_t key[S
 	close(fd);
 }
 
-int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-		      const struct image_key *k, char *why, size_t whysize, struct diag *d)
+/* The verified blob of @key, @len bytes long, open in *ret_fd: 1, or 0
+ * on a miss (@why says why). */
+static int open_hit(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+		    const struct image_key *k, uint64_t len, int *ret_fd, char *why,
+		    size_t whysize, struct diag *q)
 {
-	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
-	uint64_t len = img->file_size ? img->file_size : img->size;
-	struct sink *out = NULL;
 	struct record rec;
 	struct stat st;
 	int fd = -1, r;
 
-	r = get_record(b, key, &rec, &q);
+	r = get_record(b, key, &rec, q);
 	if (r) {
 		if (r == -ENOENT)
 			explain_miss(b, img, key, k, why, whysize);
@@ -235,11 +238,9 @@ int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA2
 			snprintf(why, whysize, "its cache record was unusable");
 		return 0;
 	}
-	if (rec.len == len && output_unchanged(b, img, key))
-		return 1;
 	/* Re-hashed before use: a corrupt blob warns, is removed, and is
 	 * built again (and stored afresh). */
-	r = store_open_blob(b->store, rec.blob, true, &fd, &q);
+	r = store_open_blob(b->store, rec.blob, true, &fd, q);
 	if (!r && (fstat(fd, &st) || (uint64_t)st.st_size != len || rec.len != len))
 		r = -EBADMSG;
 	if (r) {
@@ -249,10 +250,28 @@ int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA2
 			close(fd);
 		return 0;
 	}
+	*ret_fd = fd;
+	return 1;
+}
+
+int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+		      const struct image_key *k, char *why, size_t whysize, struct diag *d)
+{
+	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
+	uint64_t len = img->file_size ? img->file_size : img->size;
+	struct sink *out = NULL;
+	struct record rec;
+	int fd = -1, r;
+
+	if (!get_record(b, key, &rec, &q) && rec.len == len && output_unchanged(b, img, key))
+		return 1;
+	r = open_hit(b, img, key, k, len, &fd, why, whysize, &q);
+	if (r <= 0)
+		return r;
 	r = sink_file_new(&out, img->outfile, len, d);
 	if (r)
 		goto out;
-	r = clone_range(sink_file_fd(out), fd, len);
+	r = clone_range(sink_file_fd(out), fd, 0, len);
 	if (r) {
 		diag_fail(d, r, "%s: copying from the build cache: %s", img->outfile, strerror(-r));
 		goto out;
@@ -268,8 +287,40 @@ out:
 	return r;
 }
 
+int image_cache_fetch_into(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+			   const struct image_key *k, struct sink *out, char *why, size_t whysize,
+			   struct diag *d)
+{
+	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
+	uint64_t len = img->file_size ? img->file_size : img->size;
+	int fd = -1, r;
+
+	r = open_hit(b, img, key, k, len, &fd, why, whysize, &q);
+	if (r <= 0)
+		return r;
+	r = sink_copy_fd(out, 0, fd, 0, len, img->name, d);
+	close(fd);
+	if (r)
+		return r;
+	set_last(b, img, key, &q);
+	return 1;
+}
+
 void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
 		     const struct image_key *k, struct diag *d)
+{
+	int fd = open(img->outfile, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		diag_warn(d, "%s: not kept in the build cache: %s", img->outfile, strerror(errno));
+		return;
+	}
+	image_cache_put_from(b, img, key, k, fd, 0, d);
+	close(fd);
+}
+
+void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+			  const struct image_key *k, int fd, uint64_t off, struct diag *d)
 {
 	struct diag q = { 0 };
 	uint64_t len = img->file_size ? img->file_size : img->size;
@@ -278,19 +329,13 @@ void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA25
 	char bh[65], eh[65], rec[256];
 	char *text = NULL;
 	size_t tlen = 0;
-	int fd, r;
+	int r;
 
-	fd = open(img->outfile, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = diag_fail(&q, -errno, "%s", strerror(errno));
-		goto out;
-	}
 	r = store_writer_new(b->store, &w, &q);
 	if (!r && ftruncate(store_writer_fd(w), (off_t)len))
 		r = diag_fail(&q, -errno, "%s", strerror(errno));
-	if (!r && (r = clone_range(store_writer_fd(w), fd, len)))
+	if (!r && (r = clone_range(store_writer_fd(w), fd, off, len)))
 		diag_fail(&q, r, "%s", strerror(-r));
-	close(fd);
 	if (!r)
 		r = store_writer_commit(w, NULL, blob, &q);
 	store_writer_free(w);

@@ -13,6 +13,7 @@ struct build;
 struct diag;
 struct image;
 struct image_key;
+struct sink;
 
 /*
  * image_cache_fetch - write the cached image of @key to img->outfile
@@ -27,11 +28,25 @@ int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA2
 		      const struct image_key *k, char *why, size_t whysize, struct diag *d);
 
 /*
+ * image_cache_fetch_into - the same, but the cached image is copied into
+ * @out (a partition's window of its disk: written in place, plan/inplace.h)
+ * instead of an output file. Same returns.
+ */
+int image_cache_fetch_into(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+			   const struct image_key *k, struct sink *out, char *why, size_t whysize,
+			   struct diag *d);
+
+/*
  * image_cache_put - keep img->outfile (just written) under @key with its
  * key's components, and remember @key as the last build of that output
  * path. Never fails the build: problems are warnings.
  */
 void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
 		     const struct image_key *k, struct diag *d);
+
+/* image_cache_put_from - the same, with the image's bytes at @off of @fd
+ * (its window in the disk it was written into). */
+void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+			  const struct image_key *k, int fd, uint64_t off, struct diag *d);
 
 #endif

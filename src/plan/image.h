@@ -148,6 +148,13 @@ struct image {
 	bool keyed;
 	bool from_store;          /* this run copied it out of the store */
 
+	/* Written in place (plan/inplace.h): generated straight into its
+	 * partition of this disk, never as a file of its own. */
+	struct image *inplace_in;
+	struct image_key *inplace_key; /* its key's components, for the store */
+	bool inplace_done;        /* generated (or its disk came from the store) */
+	const char *not_inplace;  /* a temporary partition image that is not: why */
+
 	void *priv;               /* handler state */
 	int mark;                 /* planner: 0 new, 1 visiting, 2 done */
 };

@@ -17,6 +17,7 @@
 #include "io/sink.h"
 #include "plan/bootutil.h"
 #include "plan/build.h"
+#include "plan/image-key.h"
 #include "plan/image.h"
 
 /* U-Boot loads scripts into RAM: anything near this is a mistake. */
@@ -134,6 +135,17 @@ static int bootscript_generate(struct build *b, struct image *img, struct sink *
 	return sink_pwrite(out, p->bytes, img->size, 0);
 }
 
+/* Setup laid out every byte (the file read, variables expanded): they
+ * are the key. */
+static int bootscript_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
+{
+	const struct bootscript_priv *p = img->priv;
+
+	(void)b;
+	(void)d;
+	return image_key_add(k, "content", p->bytes, img->size);
+}
+
 static void bootscript_describe(const struct image *img, void (*line)(void *, const char *),
 				void *ud)
 {
@@ -168,4 +180,5 @@ const struct image_handler bootscript_handler = {
 	.generate = bootscript_generate,
 	.describe = bootscript_describe,
 	.release = bootscript_release,
+	.key = bootscript_key,
 };

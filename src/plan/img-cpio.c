@@ -3,7 +3,8 @@
  * `cpio`: genimage's cpio type (an initramfs), written natively from the
  * image's content tree: newc only, optionally gzip'd (deterministic).
  * The size is planned by running the writer into a counter (for gzip
- * that compresses once in setup; generate checks it got the same size).
+ * that compresses once in setup, unless the store knows the size for the
+ * same tree and zlib; generate checks it got the same size).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image.h"
+#include "store/store.h"
 
 struct cpio_priv {
 	struct tree *tree;
@@ -94,20 +96,80 @@ static int write_archive(struct cpio_priv *p, struct bout *o, bool measure, stru
 	return r;
 }
 
-static int cpio_setup(struct build *b, struct image *img, struct diag *d)
+/* The store record of the gzip'd archive's size: keyed by the tree's
+ * key components, zlib's version and the level, all that decides it. */
+static int size_key(struct build *b, struct cpio_priv *p, uint8_t key[SHA256_LEN], struct diag *d)
 {
-	struct cpio_priv *p = img->priv;
+	static const char tag[] = "kiln cpio gzip size 1";
+	const char *zv = zlibVersion();
+	const uint32_t level = GZIP_LEVEL;
+	struct image_key k = { 0 };
+	struct sha256_ctx c;
+	int r = image_key_tree(b, &k, p->tree, d);
+
+	if (r || (r = sha256_init(&c))) {
+		image_key_release(&k);
+		return r;
+	}
+	r = sha256_update(&c, tag, sizeof(tag));
+	if (!r)
+		r = sha256_update(&c, &level, sizeof(level));
+	if (!r)
+		r = sha256_update(&c, zv, strlen(zv) + 1);
+	for (size_t i = 0; !r && i < k.n; i++) {
+		r = sha256_update(&c, k.c[i].name, strlen(k.c[i].name) + 1);
+		if (!r)
+			r = sha256_update(&c, k.c[i].hash, SHA256_LEN);
+	}
+	if (!r)
+		r = sha256_final(&c, key);
+	sha256_release(&c);
+	image_key_release(&k);
+	return r;
+}
+
+/* Compressing only to learn the size is most of a warm build's CPU:
+ * take it from the store when it has it (generate checks it anyway). */
+static int measure(struct build *b, struct cpio_priv *p, struct diag *d)
+{
+	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
+	uint8_t key[SHA256_LEN];
+	bool keyed = false;
 	struct bout cnt;
+	void *val = NULL;
+	size_t len = 0;
 	int r;
 
-	r = image_content_tree(b, img, &p->tree, d);
-	if (r)
-		return r;
+	if (p->gzip && b->store && !size_key(b, p, key, &q)) {
+		keyed = true;
+		if (!store_ac_get(b->store, key, &val, &len, &q) && len == sizeof(p->bytes)) {
+			memcpy(&p->bytes, val, sizeof(p->bytes));
+			free(val);
+			return 0;
+		}
+		free(val);
+	}
 	bout_count(&cnt);
 	r = write_archive(p, &cnt, true, d);
 	if (r)
 		return r;
 	p->bytes = cnt.off;
+	if (keyed)
+		(void)store_ac_put_cheap(b->store, key, &p->bytes, sizeof(p->bytes), &q);
+	return 0;
+}
+
+static int cpio_setup(struct build *b, struct image *img, struct diag *d)
+{
+	struct cpio_priv *p = img->priv;
+	int r;
+
+	r = image_content_tree(b, img, &p->tree, d);
+	if (r)
+		return r;
+	r = measure(b, p, d);
+	if (r)
+		return r;
 	/* genimage's cpio ignores `size`: the file is the archive, no
 	 * padding, whatever the config says (kiln pads and checks it). */
 	if (b->genimage_mode) {

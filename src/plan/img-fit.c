@@ -29,6 +29,7 @@
 #include "plan/bootutil.h"
 #include "plan/build.h"
 #include "plan/derived-cache.h"
+#include "plan/image-key.h"
 #include "plan/image.h"
 
 #define ITS_MAX (4u << 20)
@@ -457,6 +458,57 @@ static int fit_generate(struct build *b, struct image *img, struct sink *out, st
 	return fit_write(p->root, &p->layout, out, d);
 }
 
+/* The tree's shape and inline values in @c, one key component per
+ * file-backed value (its bytes' identity; @path is the node's path). */
+static int key_node(struct build *b, struct image_key *k, struct sha256_ctx *c,
+		    const struct dt_node *n, char *path, size_t plen, struct diag *d)
+{
+	size_t l = plen + (size_t)snprintf(path + plen, 4096 - plen, "%s/", n->name);
+	char name[4200];
+	int r = 0;
+
+	if (l >= 4096)
+		return diag_fail(d, -ENAMETOOLONG, "FIT node path too long");
+	r = sha256_update(c, path, l + 1);
+	for (unsigned i = 0; !r && i < n->nprops; i++) {
+		const struct dt_prop *dp = &n->props[i];
+		uint64_t len = dp->len;
+
+		r = sha256_update(c, dp->name, strlen(dp->name) + 1);
+		if (!r)
+			r = sha256_update(c, &len, sizeof(len));
+		if (!r && dp->val)
+			r = sha256_update(c, dp->val, dp->len);
+		if (!r && dp->file) {
+			snprintf(name, sizeof(name), "fit data %s%s", path, dp->name);
+			r = image_key_file(b, k, name, dp->file, 0, dp->len, d);
+		}
+	}
+	for (unsigned i = 0; !r && i < n->nkids; i++)
+		r = key_node(b, k, c, n->kids[i], path, l, d);
+	path[plen] = 0;
+	return r;
+}
+
+/* Setup resolved everything into the tree (the .its and its /incbin/s,
+ * gzip'd payloads, timestamps): the tree and the bytes of its files are
+ * the key. */
+static int fit_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
+{
+	struct fit_priv *p = img->priv;
+	struct sha256_ctx c;
+	uint8_t h[SHA256_LEN];
+	char path[4096] = "";
+	int r = sha256_init(&c);
+
+	if (!r)
+		r = key_node(b, k, &c, p->root, path, 0, d);
+	if (!r)
+		r = sha256_final(&c, h);
+	sha256_release(&c);
+	return r ? r : image_key_add_hash(k, "fit tree", h);
+}
+
 static void fit_describe(const struct image *img, void (*line)(void *, const char *), void *ud)
 {
 	const struct fit_priv *p = img->priv;
@@ -498,4 +550,5 @@ const struct image_handler fit_handler = {
 	.generate = fit_generate,
 	.describe = fit_describe,
 	.release = fit_release,
+	.key = fit_key,
 };

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "io/sink.h"
 #include "plan/build.h"
+#include "plan/image-key.h"
 #include "plan/image.h"
 #include "plan/bootutil.h"
 
@@ -146,6 +147,17 @@ static int ubootenv_generate(struct build *b, struct image *img, struct sink *ou
 	return sink_pwrite(out, p->bytes, img->size, 0);
 }
 
+/* Setup laid out every byte (the file read, variables expanded): they
+ * are the key. */
+static int ubootenv_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
+{
+	const struct uenv_priv *p = img->priv;
+
+	(void)b;
+	(void)d;
+	return image_key_add(k, "content", p->bytes, img->size);
+}
+
 static void ubootenv_describe(const struct image *img, void (*line)(void *, const char *),
 			      void *ud)
 {
@@ -184,4 +196,5 @@ const struct image_handler ubootenv_handler = {
 	.generate = ubootenv_generate,
 	.describe = ubootenv_describe,
 	.release = ubootenv_release,
+	.key = ubootenv_key,
 };

@@ -158,7 +158,7 @@ int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[
 		rec.hashed_at_ns = ts_ns(&now);
 		/* The index is an optimisation: a store that cannot take
 		 * the record (full, read-only) only costs a re-hash. */
-		(void)store_ac_put(s, key, &rec, sizeof(rec), NULL);
+		(void)store_ac_put_cheap(s, key, &rec, sizeof(rec), NULL);
 	}
 	memcpy(ret_hash, rec.hash, SHA256_LEN);
 	if (ret_st)

@@ -520,8 +520,8 @@ out:
 	return ret;
 }
 
-int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
-		 struct diag *d)
+static int ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
+		  bool durable, struct diag *d)
 {
 	struct store_writer *w;
 	char rel[STORE_REL_MAX];
@@ -541,7 +541,7 @@ int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf
 	ret = store_writer_write(w, hdr, sizeof(hdr), d);
 	if (!ret)
 		ret = store_writer_write(w, buf, len, d);
-	if (!ret && fsync(w->fd))
+	if (!ret && durable && fsync(w->fd))
 		ret = diag_fail(d, -errno, "store %s/%s: %s", s->root, w->tmp, strerror(errno));
 	if (ret)
 		goto out;
@@ -554,4 +554,16 @@ int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf
 out:
 	store_writer_free(w);
 	return ret;
+}
+
+int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
+		 struct diag *d)
+{
+	return ac_put(s, key, buf, len, true, d);
+}
+
+int store_ac_put_cheap(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
+		       struct diag *d)
+{
+	return ac_put(s, key, buf, len, false, d);
 }

@@ -103,6 +103,13 @@ int store_ac_get(struct store *s, const uint8_t key[SHA256_LEN], void **ret_buf,
 /* store_ac_put - record @buf for @key (atomic replace). */
 int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
 		 struct diag *d);
+/*
+ * store_ac_put_cheap - the same without fsync, for records that only
+ * save work (the stat index: one per input file, thousands per cold
+ * build). One lost in a crash fails its checksum and is a miss.
+ */
+int store_ac_put_cheap(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
+		       struct diag *d);
 
 /* ---- input identity (the stat index, store-index.c) ---- */
 
