@@ -48,6 +48,8 @@ read -r h_off h_size h_type < <(part root-a-verity)
 cut_out() { dd if="$1" of="$2" bs=1M iflag=skip_bytes,count_bytes skip="$3" count="$4" status=none; }
 cut_out out/verity.img a.img "$a_off" "$a_size"
 cut_out out/verity.img a-hash.img "$h_off" "$h_size"
+"$KILN" inspect a-hash.img >inspect.txt || { cat inspect.txt >&2; fail "kiln inspect of root-a-verity"; }
+grep -qx "root hash: $root" inspect.txt || fail "kiln inspect prints another root hash: $(grep root inspect.txt)"
 veritysetup verify a.img a-hash.img "$root" || fail "veritysetup verify of root-a with kiln's root hash"
 
 boot() { # DISK LOG
