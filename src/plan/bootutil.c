@@ -87,11 +87,13 @@ int boot_read_file(const char *path, uint64_t max, uint8_t **ret, size_t *ret_le
 	return 0;
 }
 
-int boot_expand(struct build *b, const char *in, size_t inlen, const char *what, char **ret,
-		size_t *ret_len, struct diag *d)
+int boot_expand(struct build *b, const char *in, size_t inlen, const char *what,
+		unsigned *ret_pending, char **ret, size_t *ret_len, struct diag *d)
 {
 	char bad[160];
-	int r = vars_expand(b, in, inlen, ret, ret_len, bad, sizeof(bad));
+	int r = ret_pending ? vars_expand_pending(b, in, inlen, ret_pending, ret, ret_len, bad,
+						  sizeof(bad))
+			    : vars_expand(b, in, inlen, ret, ret_len, bad, sizeof(bad));
 
 	switch (r) {
 	case 0:
@@ -105,7 +107,7 @@ int boot_expand(struct build *b, const char *in, size_t inlen, const char *what,
 	case -E2BIG:
 		return diag_fail(d, r, "%s: expanded text too large", what);
 	default:
-		return diag_fail(d, r, "out of memory");
+		return vars_ref_fail(r, what, bad, d) ?: diag_fail(d, r, "out of memory");
 	}
 }
 

@@ -29,12 +29,15 @@ int boot_read_range(const char *path, uint64_t off, void *buf, size_t len, struc
 /*
  * boot_expand - expand ${NAME} in @in from the top-level `vars`, then
  * the environment (b->envp); "$${" gives a literal "${" (as tree files'
- * `expand`). Returns 0 with a malloc'd NUL-terminated *ret; -ENOENT for
- * an undefined name, -EINVAL for a malformed reference (diag names
+ * `expand`); ${verity:IMAGE:roothash} as plan/vars.h says. With
+ * @ret_pending, a root hash not known yet is planned (vars_expand_pending)
+ * and counted there. Returns 0 with a malloc'd NUL-terminated *ret;
+ * -ENOENT for an undefined name, -EINVAL for a malformed reference,
+ * -ESRCH, -ENXIO, -EAGAIN for a bad root hash reference (diag names
  * @what and the reference), -E2BIG, -ENOMEM.
  */
-int boot_expand(struct build *b, const char *in, size_t inlen, const char *what, char **ret,
-		size_t *ret_len, struct diag *d);
+int boot_expand(struct build *b, const char *in, size_t inlen, const char *what,
+		unsigned *ret_pending, char **ret, size_t *ret_len, struct diag *d);
 
 /*
  * boot_image_bytes - the bytes image @c will have, at setup time: read

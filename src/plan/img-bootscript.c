@@ -90,7 +90,8 @@ static int bootscript_setup(struct build *b, struct image *img, struct diag *d)
 	}
 	if (p->expand) {
 		char *x = NULL;
-		r = boot_expand(b, (const char *)text, len, p->file ? p->file : "script", &x, &len, d);
+		r = boot_expand(b, (const char *)text, len, p->file ? p->file : "script", NULL, &x,
+				&len, d);
 		free(text);
 		if (r)
 			return r;

@@ -4,6 +4,9 @@
  * `vars` list of "name=value" strings and/or a `file` in mkenvimage's
  * text format. The variables are read and laid out in setup, so every
  * error (bad line, duplicate, too large) comes before any output.
+ * A ${verity:IMAGE:roothash} in an expanded file is laid out with a
+ * stand-in of its length and expanded again in generate, once IMAGE is
+ * written: the layout, and so every size check, stays the same.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include "plan/image-key.h"
 #include "plan/image.h"
 #include "plan/bootutil.h"
+#include "plan/vars.h"
 
 struct uenv_priv {
 	struct uenv env;
@@ -33,6 +37,8 @@ struct uenv_priv {
 	unsigned nvars;
 	const char *cfgfile;
 	uint8_t *bytes;      /* the laid out image (setup) */
+	char **raw;          /* the file's values as written, when a root hash */
+	size_t nraw;         /* is pending (the first nraw entries of env) */
 };
 
 static cfg_opt_t ubootenv_opts[] = {
@@ -44,6 +50,14 @@ static cfg_opt_t ubootenv_opts[] = {
 	CFG_BOOL("expand", cfg_false, CFGF_NONE),
 	CFG_END()
 };
+
+static void free_raw(struct uenv_priv *p)
+{
+	for (size_t i = 0; p->raw && i < p->nraw; i++)
+		free(p->raw[i]);
+	free(p->raw);
+	p->raw = NULL;
+}
 
 static int ubootenv_parse(struct build *b, struct image *img, cfg_t *sec, struct diag *d)
 {
@@ -73,6 +87,22 @@ static int ubootenv_parse(struct build *b, struct image *img, cfg_t *sec, struct
 	p->cfgfile = sec->filename;
 	if (file && !(p->file = boot_input_path(b, file)))
 		return diag_fail(d, -ENOMEM, "out of memory");
+	if (p->file && p->expand) {
+		/* The images the file refers to must be written first, and the
+		 * planner orders by what parse declares: a glance at the file
+		 * now; setup reads it again and reports what is wrong with it. */
+		uint8_t *text = NULL;
+		size_t len = 0;
+		struct diag quiet = { 0 };
+
+		if (!boot_read_file(p->file, UENV_MAX_SIZE, &text, &len, &quiet)) {
+			int r = vars_depend(img, (const char *)text, len);
+
+			free(text);
+			if (r)
+				return diag_fail(d, r, "out of memory");
+		}
+	}
 	p->nvars = cfg_size(sec, "vars");
 	if (!p->file && !p->nvars)
 		diag_warn(d, "%s:%u: ubootenv: no vars and no file: the environment is empty",
@@ -85,6 +115,47 @@ static int ubootenv_parse(struct build *b, struct image *img, cfg_t *sec, struct
 		if (!(p->vars[i] = strdup(cfg_getnstr(sec, "vars", i))))
 			return diag_fail(d, -ENOMEM, "out of memory");
 	}
+	return 0;
+}
+
+/*
+ * ${NAME} in the file's values (comments stay as written). @plan (setup):
+ * the values as written move to p->raw, which is kept for generate when
+ * a root hash was not known yet; else (generate) p->raw is expanded.
+ */
+static int expand_values(struct build *b, struct uenv_priv *p, bool plan, struct diag *d)
+{
+	unsigned pending = 0;
+
+	if (plan && !(p->raw = calloc(p->env.n + 1, sizeof(*p->raw))))
+		return diag_fail(d, -ENOMEM, "out of memory");
+	if (plan)
+		p->nraw = p->env.n;
+	for (size_t i = 0; i < p->nraw; i++) {
+		char what[300], *x = NULL;
+		size_t xl;
+		unsigned n = 0;
+		int r;
+
+		if (plan) {
+			p->raw[i] = p->env.v[i].value;
+			p->env.v[i].value = NULL;
+		}
+		snprintf(what, sizeof(what), "%s: %.200s", p->file, p->env.v[i].name);
+		r = boot_expand(b, p->raw[i], strlen(p->raw[i]), what, plan ? &n : NULL, &x, &xl,
+				d);
+		if (r)
+			return r;
+		if (memchr(x, 0, xl)) {
+			free(x);
+			return diag_fail(d, -EINVAL, "%s: expands to a NUL byte", what);
+		}
+		pending += n;
+		free(p->env.v[i].value);
+		p->env.v[i].value = x;
+	}
+	if (plan && !pending)
+		free_raw(p);
 	return 0;
 }
 
@@ -103,22 +174,8 @@ static int ubootenv_setup(struct build *b, struct image *img, struct diag *d)
 		free(text);
 		if (r)
 			return r;
-		/* Values only: comments stay as written. */
-		for (size_t i = 0; p->expand && i < p->env.n; i++) {
-			char what[300], *x = NULL;
-			size_t xl;
-			snprintf(what, sizeof(what), "%s: %.200s", p->file, p->env.v[i].name);
-			r = boot_expand(b, p->env.v[i].value, strlen(p->env.v[i].value), what, &x,
-					&xl, d);
-			if (r)
-				return r;
-			if (memchr(x, 0, xl)) {
-				free(x);
-				return diag_fail(d, -EINVAL, "%s: expands to a NUL byte", what);
-			}
-			free(p->env.v[i].value);
-			p->env.v[i].value = x;
-		}
+		if (p->expand && (r = expand_values(b, p, true, d)))
+			return r;
 	}
 	for (unsigned i = 0; i < p->nvars; i++) {
 		const char *v = p->vars[i], *eq = strchr(v, '=');
@@ -141,9 +198,12 @@ static int ubootenv_generate(struct build *b, struct image *img, struct sink *ou
 			     struct diag *d)
 {
 	struct uenv_priv *p = img->priv;
+	int r;
 
-	(void)b;
-	(void)d;
+	/* A root hash the layout stood in for: its image is written now. */
+	if (p->raw && ((r = expand_values(b, p, false, d)) ||
+		       (r = uenv_encode(&p->env, &p->layout, p->bytes, d))))
+		return r;
 	return sink_pwrite(out, p->bytes, img->size, 0);
 }
 
@@ -177,6 +237,7 @@ static void ubootenv_release(struct image *img)
 
 	if (!p)
 		return;
+	free_raw(p);
 	uenv_release(&p->env);
 	for (unsigned i = 0; i < p->nvars; i++)
 		free(p->vars ? p->vars[i] : NULL);

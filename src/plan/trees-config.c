@@ -257,6 +257,12 @@ int trees_expand_fail(int r, const char *file, unsigned line, const char *what, 
 				 "${NAME}; $${ for a literal ${)", file, line, what, bad);
 	if (r == -E2BIG)
 		return diag_fail(d, r, "%s:%u: %s: expanded text too large", file, line, what);
+	if (r == -ESRCH || r == -ENXIO || r == -EAGAIN) {
+		char where[4400];
+
+		snprintf(where, sizeof(where), "%s:%u: %s", file, line, what);
+		return vars_ref_fail(r, where, bad, d);
+	}
 	return diag_fail(d, r, "out of memory");
 }
 

@@ -84,6 +84,7 @@ def main():
     times = {}
     result = None
     sent_at = 0.0
+    drained = False
 
     def send(text):
         s.sendall(text.encode())
@@ -97,8 +98,8 @@ def main():
     while True:
         now = time.monotonic() - t0
         try:
-            chunk = s.recv(65536)
-            if chunk == b"":
+            chunk = b"" if drained else s.recv(65536)
+            if chunk == b"" and not drained:
                 result = "QEMU closed the console"
             buf += chunk
             log.write(chunk)
@@ -166,6 +167,20 @@ def main():
             result = "ok"
             break
         if proc.poll() is not None:
+            # What QEMU wrote just before exiting (a guest that prints
+            # and powers off at once) is still in the socket: read it,
+            # and look at it once more, before calling this a failure.
+            if not drained:
+                drained = True
+                s.settimeout(2)
+                try:
+                    while chunk := s.recv(65536):
+                        buf += chunk
+                        log.write(chunk)
+                except OSError:
+                    pass
+                log.flush()
+                continue
             result = f"QEMU exited (status {proc.returncode})"
             break
         if now > a.timeout:
