@@ -122,7 +122,8 @@ static int run(int argc, char **argv, bool fetch)
 	ret = EXIT_FAIL;
 	if (cli_settings_apply(&b, &env, NULL))
 		goto out;
-	if ((r = build_load(&b, config, &cmd, &env, &d)) || (r = trees_pkg_request(&b, &req, &d)))
+	if ((r = build_load(&b, config, &cmd, &env, &d)) || (r = trees_pkg_request(&b, &req, &d)) ||
+	    (r = trees_pkg_urls(&b, &d)))
 		goto fail;
 	if (!req.nlayers) {
 		log_error("%s: no package layers (layer { packages = { ... } }): nothing to %s",
@@ -159,6 +160,20 @@ static int run(int argc, char **argv, bool fetch)
 			  "it was written; run `kiln lock`", lockpath);
 		goto out;
 	}
+	/* url = "apt-sources": download from this machine's mirror, not from
+	 * the one the lock was made with (the files are the same, verified). */
+	for (unsigned i = 0; i < lock.nrepos; i++)
+		for (unsigned k = 0; k < req.nrepos; k++) {
+			char *u;
+			if (!req.repos[k].url_spec || strcmp(req.repos[k].name, lock.repos[i].name))
+				continue;
+			if (!(u = strdup(req.repos[k].url))) {
+				log_error("out of memory");
+				goto out;
+			}
+			free(lock.repos[i].url);
+			lock.repos[i].url = u;
+		}
 	uint64_t limit;
 	cfg_t *cs = cfg_getsec(b.cfg, "config");
 	so.cfg_file = config;

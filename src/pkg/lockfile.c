@@ -89,7 +89,7 @@ int pkg_request_hash(const struct pkg_request *req, uint8_t out[SHA256_LEN])
 	r = h_str(&c, "kiln-lock", "1");
 	for (unsigned i = 0; i < req->nrepos && !r; i++) {
 		const struct pkg_repo *p = &req->repos[i];
-		if ((r = h_str(&c, "repository", p->name)) || (r = h_str(&c, "url", p->url)) ||
+		if ((r = h_str(&c, "repository", p->name)) || (r = h_str(&c, "url", p->url_spec ? p->url_spec : p->url)) ||
 		    (r = h_str(&c, "suite", p->suite)) ||
 		    (r = h_strv(&c, "components", p->components, p->ncomponents)) ||
 		    (r = h_strv(&c, "architectures", p->archs, p->narchs)) ||

@@ -29,6 +29,10 @@ struct store;
 
 struct pkg_repo {
 	const char *name, *url;
+	/* The url as the config wrote it, when the request hash must not
+	 * depend on the machine: "apt-sources" (url read from the machine's
+	 * apt sources, so one lock serves every mirror). NULL: url itself. */
+	const char *url_spec;
 	const char *suite;          /* NULL: a flat repository (files at url's root) */
 	const char *const *components;
 	unsigned ncomponents;

@@ -90,6 +90,7 @@ struct tree_layer {
 struct tree_repo {
 	struct pkg_repo r;
 	char *url, *keyring;
+	char *url_err;              /* why "apt-sources" gave no url (lock/fetch fail) */
 	const char **components, **archs;
 };
 

@@ -17,6 +17,7 @@
 #include "base/diag.h"
 #include "config/cfgutil.h"
 #include "fs/tree-archive.h"
+#include "pkg/aptsources.h"
 #include "plan/build.h"
 #include "plan/trees-def.h"
 #include "store/store.h"
@@ -40,6 +41,7 @@ void trees_pkg_release(struct trees_state *st)
 {
 	for (unsigned i = 0; i < st->nrepos; i++) {
 		free(st->repos[i].url);
+		free(st->repos[i].url_err);
 		free(st->repos[i].keyring);
 		free(st->repos[i].components);
 		free(st->repos[i].archs);
@@ -66,6 +68,16 @@ static char *config_relative(struct build *b, const char *p)
 	if (asprintf(&s, "%.*s/%s", (int)(slash - b->paths.config), b->paths.config, p) < 0)
 		return NULL;
 	return s;
+}
+
+int trees_pkg_urls(struct build *b, struct diag *d)
+{
+	struct trees_state *st = b->trees;
+
+	for (unsigned i = 0; st && i < st->nrepos; i++)
+		if (st->repos[i].url_err)
+			return diag_fail(d, -ENOENT, "%s", st->repos[i].url_err);
+	return 0;
 }
 
 char *trees_pkg_lock_path(struct build *b)
@@ -112,10 +124,20 @@ static int load_repo(struct build *b, cfg_t *sec, struct tree_repo *tr, struct d
 	if (bad_token(r->name) || strpbrk(r->name, "/:"))
 		return diag_fail(d, -EINVAL, "%s:%u: repository \"%s\": not a valid name",
 				 r->cfgfile, r->line, r->name);
-	if (!url || bad_token(url))
-		return cfg_fail(sec, "url", url ? url : "", -EINVAL, d,
-				"expected the repository's URL (http://, https://, file://) or "
-				"directory");
+	if (!url || !strcmp(url, PKG_APT_SOURCES)) {
+		struct diag ad = { 0 };
+		/* Read now, fail only in lock/fetch: a build needs no url. */
+		r->url_spec = PKG_APT_SOURCES;
+		if (pkg_apt_sources_url("", &tr->url, &ad) == -ENOMEM)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		if (!tr->url && asprintf(&tr->url_err, "%s:%u: repository %s: url = \"%s\": %s",
+					 r->cfgfile, r->line, r->name, PKG_APT_SOURCES, ad.msg) < 0)
+			return diag_fail(d, -ENOMEM, "out of memory");
+	} else if (bad_token(url)) {
+		return cfg_fail(sec, "url", url, -EINVAL, d,
+				"expected the repository's URL (http://, https://, file://), a "
+				"directory or \"" PKG_APT_SOURCES "\"");
+	}
 	if (!kr || !*kr)
 		return diag_fail(d, -EINVAL, "%s:%u: repository %s: keyring is required (the "
 				 "keys its Release must be signed with)", r->cfgfile, r->line,
@@ -138,12 +160,17 @@ static int load_repo(struct build *b, cfg_t *sec, struct tree_repo *tr, struct d
 		return cfg_fail(sec, "components", r->components[0], -EINVAL, d,
 				"a flat repository (no suite) has no components");
 	/* Local repositories and keyrings are relative to the config. */
-	bool remote = strstr(url, "://") && strncmp(url, "file://", 7);
-	tr->url = remote || !strncmp(url, "file://", 7) ? strdup(url) : config_relative(b, url);
+	if (r->url_spec) {
+		r->url = tr->url ? tr->url : PKG_APT_SOURCES;
+	} else {
+		bool remote = strstr(url, "://") && strncmp(url, "file://", 7);
+		tr->url = remote || !strncmp(url, "file://", 7) ? strdup(url)
+								: config_relative(b, url);
+		r->url = tr->url;
+	}
 	tr->keyring = config_relative(b, kr);
-	if (!tr->url || !tr->keyring)
+	if ((!r->url_spec && !tr->url) || !tr->keyring)
 		return diag_fail(d, -ENOMEM, "out of memory");
-	r->url = tr->url;
 	r->keyring = tr->keyring;
 	r->allow_expired = cfg_getbool(sec, "allow-expired");
 	return 0;

@@ -23,6 +23,13 @@ struct pkg_request;
 int trees_pkg_request(struct build *b, struct pkg_request *ret, struct diag *d);
 void trees_pkg_request_free(struct pkg_request *req);
 
+/*
+ * trees_pkg_urls - 0 when every repository has a url; else the error of the
+ * first whose "apt-sources" url could not be read (kiln lock and kiln fetch
+ * need it, kiln build does not).
+ */
+int trees_pkg_urls(struct build *b, struct diag *d);
+
 /* trees_pkg_lock_path - kiln.lock beside the config (malloc'd). */
 char *trees_pkg_lock_path(struct build *b);
 
