@@ -373,8 +373,11 @@ int pkg_download(const struct pkg_dl *v, unsigned n, struct store *s,
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			curl_multi_remove_handle(m, x->c);
 			running--;
-			if (cc == CURLE_RANGE_ERROR && x->got) {
-				/* The server cannot resume: start over, which
+			if ((cc == CURLE_RANGE_ERROR && x->got) ||
+			    (cc == CURLE_WRITE_ERROR && x->restart && !x->werr)) {
+				/* The server cannot resume (a range error, or the
+				 * whole file again: 200 to a Range request, as
+				 * some caching proxies answer): start over, which
 				 * is not another attempt. */
 				x->restart = true;
 				x->attempts--;

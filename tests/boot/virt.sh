@@ -4,7 +4,7 @@
 . "$KILN_TESTLIB"
 . "$KILN_SRC/tests/boot/lib-boot.inc"
 mkdir -p pkg
-dpkg-deb --fsys-tarfile "$KILN_DEBS/u-boot-qemu.deb" | tar -x -C pkg ./usr/lib/u-boot/qemu_arm64/u-boot.bin
+dpkg-deb --fsys-tarfile "$(example_deb u-boot-qemu)" | tar -x -C pkg ./usr/lib/u-boot/qemu_arm64/u-boot.bin
 BIOS=$T/pkg/usr/lib/u-boot/qemu_arm64/u-boot.bin
 VIRT="-M virt -cpu cortex-a53 -smp 2 -m 512 -nic none -bios $BIOS"
 # The board's device tree is QEMU's: dump it with the same options (-bios
@@ -19,4 +19,5 @@ python3 "$KILN_SRC/tests/boot/qemu-console.py" --timeout 180 --log console.log \
 	qemu-system-aarch64 $VIRT -drive file=out/virt.img,if=none,format=raw,id=disk0 \
 	-device virtio-blk-device,drive=disk0 || fail "virt boot"
 grep -q "Verifying Hash Integrity" console.log || fail "U-Boot did not verify the FIT hashes"
+check_pid1 console.log
 echo "virt: ok"

@@ -10,8 +10,7 @@
 . "$KILN_TESTLIB"
 need python3
 EX=$KILN_SRC/examples/rpi3
-mkdir -p debs
-export KILN_DEBS=$T/debs # empty: a complete config fails on its inputs, fast
+# The test's store is empty: a complete config fails on its packages, fast.
 
 # cuts.py writes each cut as a directory cuts/NNNN holding the three
 # files, one of them cut, and prints a line per cut:
