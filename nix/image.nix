@@ -54,6 +54,9 @@ derivation (vars // {
     "--includepath" srcDir
     "--outputpath" (builtins.placeholder "out")
     "--tmppath" "kiln-tmp"
+    # Nix is the cache here: a derivation's output is stored and reused
+    # by its hash, and a sandbox has no home for kiln's own store.
+    "--no-cache"
   ] ++ (if seed == null then [ ] else [ "--seed" seed ]);
   SOURCE_DATE_EPOCH = toString sourceDateEpoch;
   # Listed so Nix puts them in the sandbox (their paths are in the config).

@@ -6,11 +6,16 @@
 #   scripts/deps.sh static  + the static libraries' own dependencies (scripts/static.sh)
 set -eu
 BUILD="cmake ninja-build gcc pkg-config libconfuse-dev libarchive-dev libfdt-dev libssl-dev zlib1g-dev libcrypt-dev libsolv-dev libsolvext-dev libcurl4-openssl-dev gpgv debian-archive-keyring"
+BUILD="$BUILD libsquashfs-dev liblz4-dev"
 # libarchive-dev does not pull in the -dev packages of what libarchive.a
 # needs (pkg-config --static --libs libarchive). libacl ships no .a and
 # libxml2 (xar) is never reached: both are left out of the link.
-STATIC="$BUILD liblzma-dev libzstd-dev liblz4-dev libbz2-dev nettle-dev"
+STATIC="$BUILD liblzma-dev libzstd-dev liblz4-dev libbz2-dev nettle-dev libxml2-dev libicu-dev"
 TEST="$STATIC e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin nix-bin strace apt-utils gnupg"
+TEST="$TEST squashfs-tools squashfs-tools-ng android-sdk-libsparse-utils"
+TEST="$TEST erofs-utils cryptsetup-bin"  # erofs and verity oracles
+TEST="$TEST arm-trusted-firmware-tools mdadm qemu-utils"  # fip, mdraid, qemu oracles
+TEST="$TEST btrfs-progs f2fs-tools mtd-utils"  # tools of the btrfs, f2fs, ubifs, jffs2 types
 case "${1:-build}" in
 build) want=$BUILD ;;
 static) want=$STATIC ;;

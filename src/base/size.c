@@ -65,7 +65,7 @@ int size_parse(const char *s, unsigned flags, struct size_spec *ret, struct diag
 	case '%':
 		if (!(flags & SIZE_ALLOW_PERCENT))
 			return diag_fail(d, -EINVAL, "size \"%s\": '%%' is not allowed here", s);
-		if (v > 100)
+		if (v > (flags & SIZE_PERCENT_ANY ? 100000 : 100))
 			return diag_fail(d, -EINVAL, "size \"%s\": more than 100%%", s);
 		r.percent = (unsigned)v;
 		r.percent_set = true;

@@ -15,13 +15,14 @@ struct diag;
 
 struct size_spec {
 	uint64_t bytes;   /* value in bytes (when !percent) */
-	unsigned percent; /* 0..100 when percent */
+	unsigned percent; /* 0..100 when percent (more with SIZE_PERCENT_ANY) */
 	bool percent_set;
 	bool sloppy_b;    /* had genimage's tolerated trailing 'B' ("1MB") */
 };
 
 #define SIZE_ALLOW_PERCENT 1u
 #define SIZE_ALLOW_SLOPPY_B 1u << 1 /* genimage mode: "1MB" == 1 MiB */
+#define SIZE_PERCENT_ANY (1u << 2)   /* with ALLOW_PERCENT: above 100% too */
 
 /*
  * size_parse - parse @s into @ret.

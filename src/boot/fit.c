@@ -165,7 +165,8 @@ static int check_addr(const struct dt_node *n, const char *prop, const char *wha
 	return 0;
 }
 
-static int check_image(const struct dt_node *im, const char *what, struct diag *d)
+static int check_image(const struct dt_node *im, const char *what, bool need_addrs,
+		       struct diag *d)
 {
 	char path[512];
 	const char *type;
@@ -182,8 +183,10 @@ static int check_image(const struct dt_node *im, const char *what, struct diag *
 		return r;
 	type = dt_str(im, "type");
 	if (!strcmp(type, "kernel")) {
-		if ((r = need_str(im, "arch", NULL, what, d)) || (r = need_str(im, "os", NULL, what, d)) ||
-		    (r = check_addr(im, "load", what, d)) || (r = check_addr(im, "entry", what, d)))
+		if ((r = need_str(im, "arch", NULL, what, d)) || (r = need_str(im, "os", NULL, what, d)))
+			return r;
+		if (need_addrs &&
+		    ((r = check_addr(im, "load", what, d)) || (r = check_addr(im, "entry", what, d))))
 			return r;
 	}
 	if (!strcmp(type, "ramdisk")) {
@@ -251,6 +254,12 @@ static int check_conf(const struct dt_node *c, const struct dt_node *images, con
 
 int fit_check(const struct dt_node *root, const char *what, struct diag *d)
 {
+	return fit_check_opts(root, what, true, d);
+}
+
+int fit_check_opts(const struct dt_node *root, const char *what, bool need_addrs,
+		   struct diag *d)
+{
 	const struct dt_node *images = dt_child((struct dt_node *)root, "images", false);
 	const struct dt_node *confs = dt_child((struct dt_node *)root, "configurations", false);
 	int r;
@@ -265,7 +274,7 @@ int fit_check(const struct dt_node *root, const char *what, struct diag *d)
 		return diag_fail(d, -EINVAL, "%s: no images (an /images node with at least one image)",
 				 what);
 	for (unsigned i = 0; i < images->nkids; i++)
-		if ((r = check_image(images->kids[i], what, d)))
+		if ((r = check_image(images->kids[i], what, need_addrs, d)))
 			return r;
 	if (!confs)
 		return 0;

@@ -49,6 +49,14 @@ unsigned fit_hash_len(const char *algo);
  */
 int fit_check(const struct dt_node *root, const char *what, struct diag *d);
 
+/*
+ * fit_check_opts - fit_check, but a kernel's load and entry are required
+ * only when @need_addrs: mkimage accepts a kernel without them (U-Boot then
+ * refuses to boot it), so genimage mode does too.
+ */
+int fit_check_opts(const struct dt_node *root, const char *what, bool need_addrs,
+		   struct diag *d);
+
 /* Sets root `timestamp` (@epoch) and drops stale hash values. */
 int fit_finalize(struct dt_node *root, int64_t epoch);
 

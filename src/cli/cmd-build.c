@@ -24,7 +24,7 @@
 enum {
 	OPT_ROOTPATH = 256, OPT_TMPPATH, OPT_INPUTPATH, OPT_OUTPUTPATH, OPT_INCLUDEPATH,
 	OPT_CONFIG, OPT_CONFIGDUMP, OPT_LOGLEVEL, OPT_SEED, OPT_NO_BMAP, OPT_TOOL, OPT_HELP,
-	OPT_VERSION, OPT_CACHE, OPT_NO_CACHE, OPT_CACHE_SIZE,
+	OPT_VERSION, OPT_CACHE, OPT_NO_CACHE, OPT_CACHE_SIZE, OPT_RANDOMSEED, OPT_EXPLAIN,
 };
 
 static const struct option long_opts[] = {
@@ -37,7 +37,9 @@ static const struct option long_opts[] = {
 	{ "configdump", required_argument, NULL, OPT_CONFIGDUMP },
 	{ "loglevel", required_argument, NULL, OPT_LOGLEVEL },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "randomseed", required_argument, NULL, OPT_RANDOMSEED },
 	{ "no-bmap", no_argument, NULL, OPT_NO_BMAP },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "cache", required_argument, NULL, OPT_CACHE },
@@ -73,13 +75,20 @@ static void help(enum mode m)
 	       "  --configdump FILE   write the parsed config to FILE\n"
 	       "  --loglevel N        0 quiet, 1 normal, 2+ verbose\n"
 	       "  --seed STRING       key for every derived id (default: per image name)\n"
+	       "  --randomseed STRING genimage's id generator, seeded (genimage mode)\n"
 	       "  --no-bmap           do not write .bmap files next to disk images\n"
+	       "  --explain           say for each image whether it came from the build\n"
+	       "                      cache or was built, and why (what changed)\n"
 	       "  --cache DIR         the build cache (default $KILN_CACHE, else\n"
 	       "                      $XDG_CACHE_HOME/kiln, else ~/.cache/kiln)\n"
 	       "  --no-cache          build without it (as KILN_CACHE=off)\n"
 	       "  --cache-size SIZE   its limit (default: config { cache-size }, else 10G)\n"
-	       "Environment: GENIMAGE_ROOTPATH, ..._TMPPATH, ..._INPUTPATH, ..._OUTPUTPATH,\n"
-	       "..._INCLUDEPATH, ..._CONFIG; SOURCE_DATE_EPOCH fixes every timestamp.\n",
+	       "  -h, --help          this text\n"
+	       "  -v, --version       the version\n"
+	       "Environment (below the command line and config {}): GENIMAGE_CONFIG,\n"
+	       "GENIMAGE_ROOTPATH, GENIMAGE_TMPPATH, GENIMAGE_INPUTPATH, GENIMAGE_OUTPUTPATH,\n"
+	       "GENIMAGE_INCLUDEPATH, GENIMAGE_LOGLEVEL, GENIMAGE_RANDOMSEED;\n"
+	       "SOURCE_DATE_EPOCH fixes every timestamp.\n",
 	       what, m == MODE_GENIMAGE ? "genimage.cfg" : "kiln.cfg");
 }
 
@@ -121,6 +130,16 @@ static void on_progress(void *ud, const struct image *img, uint64_t done, uint64
 	p->last_mib = mib;
 	fprintf(stderr, "\r%s: %s: %" PRIu64 " / %" PRIu64 " MiB\033[K", log_prog, img->name, mib,
 		total >> 20);
+}
+
+static void on_explain(void *ud, const struct image *img, bool from_store, const char *why)
+{
+	(void)ud;
+	if (from_store)
+		printf("%s: from the build cache\n", img->name);
+	else
+		printf("%s: built: %s\n", img->name, why);
+	fflush(stdout);
 }
 
 static void print_line(void *ud, const char *text)
@@ -180,15 +199,17 @@ static int run(int argc, char **argv, enum mode mode)
 	struct cli_progress prog = { 0 };
 	struct store_opts so = { 0 };
 	struct store *store;
-	char *configdump = NULL, *seed = NULL;
-	bool no_bmap = false;
+	char *configdump = NULL, *seed = NULL, *randomseed = NULL;
+	bool no_bmap = false, explain = false;
 	int c, r, ret = EXIT_USAGE;
 
 	build_init(&b);
 	log_attach(&d);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	if (cli_loglevel_env())
+		goto out;
+	while ((c = getopt_long(argc, argv, "hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROOTPATH: r = set_opt(&cmd.rootpath, optarg); break;
 		case OPT_TMPPATH: r = set_opt(&cmd.tmppath, optarg); break;
@@ -198,7 +219,9 @@ static int run(int argc, char **argv, enum mode mode)
 		case OPT_CONFIG: r = set_opt(&cmd.config, optarg); break;
 		case OPT_CONFIGDUMP: r = set_opt(&configdump, optarg); break;
 		case OPT_SEED: r = set_opt(&seed, optarg); break;
+		case OPT_RANDOMSEED: r = set_opt(&randomseed, optarg); break;
 		case OPT_NO_BMAP: no_bmap = true; r = 0; break;
+		case OPT_EXPLAIN: explain = true; r = 0; break;
 		case OPT_TOOL: r = 0; break;
 		case OPT_CACHE: so.dir = optarg; r = 0; break;
 		case OPT_NO_CACHE: so.off = true; r = 0; break;
@@ -220,6 +243,7 @@ static int run(int argc, char **argv, enum mode mode)
 			ret = EXIT_OK;
 			goto out;
 		case OPT_VERSION:
+		case 'v':
 			printf("%s %s\n", mode == MODE_GENIMAGE ? "genimage (kiln)" : "kiln", KILN_VERSION);
 			ret = EXIT_OK;
 			goto out;
@@ -250,6 +274,10 @@ static int run(int argc, char **argv, enum mode mode)
 	b.genimage_mode = mode == MODE_GENIMAGE;
 	if (cli_settings_apply(&b, &env, &seed))
 		goto out;
+	if (!randomseed && getenv("GENIMAGE_RANDOMSEED") &&
+	    set_opt(&randomseed, getenv("GENIMAGE_RANDOMSEED")))
+		goto out;
+	b.randomseed = randomseed;
 	b.bmap = !no_bmap && !b.genimage_mode;
 	b.loglevel = log_level;
 	/* Tests compare archive layers read once with re-read ones. */
@@ -262,16 +290,7 @@ static int run(int argc, char **argv, enum mode mode)
 	r = build_load(&b, config, &cmd, &env, &d);
 	if (r)
 		goto fail;
-	cfg_t *cs = cfg_getsec(b.cfg, "config");
-	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
-	so.cfg_file = config;
-	if (so.cfg_size) {
-		unsigned line;
-		config_where(cs, "cache-size", 0, &so.cfg_file, &line);
-		if (!strcmp(so.cfg_file, "?")) /* a value of the top-level file */
-			so.cfg_file = config;
-		so.cfg_line = (int)line;
-	}
+	store_opts_from_config(&so, b.cfg, config);
 	if (store_opts_open(&so, &b.store))
 		goto out;
 	if (configdump) {
@@ -294,6 +313,8 @@ static int run(int argc, char **argv, enum mode mode)
 		goto out;
 	}
 	prog.tty = isatty(2);
+	if (explain)
+		b.explain = on_explain;
 	b.progress = on_progress;
 	b.progress_ud = &prog;
 	r = build_generate(&b, &d);
@@ -303,7 +324,8 @@ static int run(int argc, char **argv, enum mode mode)
 		goto fail;
 	for (unsigned i = 0; i < b.nimages; i++)
 		if (!b.images[i]->input_only && b.images[i]->handler->generate)
-			log_info("wrote %s (%" PRIu64 " bytes)", b.images[i]->outfile, b.images[i]->size);
+			log_info("wrote %s (%" PRIu64 " bytes)", b.images[i]->outfile,
+				 b.images[i]->file_size ? b.images[i]->file_size : b.images[i]->size);
 	ret = EXIT_OK;
 	goto out;
 fail:
@@ -316,6 +338,7 @@ out:
 	paths_free(&env);
 	free(configdump);
 	free(seed);
+	free(randomseed);
 	return ret;
 }
 

@@ -3,7 +3,8 @@
  * kiln inspect FILE: recognise a boot artifact and check it — a FIT
  * (every hash recomputed, configuration references), a legacy U-Boot
  * image (header and data CRC), a cpio archive (gzip'd or not: listed),
- * a U-Boot environment (CRC, variables). Exit 0 when everything checks,
+ * a U-Boot environment (CRC, variables), an erofs image or a dm-verity
+ * hash device (inspect-ro.c). Exit 0 when everything checks,
  * 1 on any problem or an unrecognised file, 2 on usage errors.
  * Decoding lives in src/boot/; this file only prints.
  */
@@ -381,7 +382,9 @@ int cmd_inspect(int argc, char **argv)
 			log_error("%s: gzip data, but not a cpio archive inside", path);
 			ret = EXIT_FAIL;
 		}
-	} else
+	} else if (inspect_readonly_magic(buf, len))
+		ret = inspect_readonly(path, buf, len);
+	else
 		ret = inspect_env(path, buf, len, 0);
 	if (ret == EXIT_FAIL && printed_result)
 		log_error("%s: check failed (see above)", path);

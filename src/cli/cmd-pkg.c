@@ -19,6 +19,8 @@
 #include "plan/trees.h"
 #include "store/store.h"
 
+#if KILN_NETWORK
+
 enum { OPT_CONFIG = 256, OPT_CACHE, OPT_CACHE_SIZE, OPT_PARALLEL, OPT_RETRIES, OPT_GPGV, OPT_HELP };
 
 static const struct option long_opts[] = {
@@ -175,16 +177,7 @@ static int run(int argc, char **argv, bool fetch)
 			lock.repos[i].url = u;
 		}
 	uint64_t limit;
-	cfg_t *cs = cfg_getsec(b.cfg, "config");
-	so.cfg_file = config;
-	so.cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
-	if (so.cfg_size) {
-		unsigned line;
-		config_where(cs, "cache-size", 0, &so.cfg_file, &line);
-		if (!strcmp(so.cfg_file, "?")) /* a value of the top-level file */
-			so.cfg_file = config;
-		so.cfg_line = (int)line;
-	}
+	store_opts_from_config(&so, b.cfg, config);
 	if (store_opts_limit(&so, &limit))
 		goto out;
 	if (store_opts_root(&so, &root) || !root) {
@@ -216,6 +209,18 @@ out:
 	free(env.config);
 	return ret;
 }
+
+#else
+/* A build without the network code (the static kiln: Debian 12 ships no
+ * static libsolv or fully static libcurl). Building from a lock needs
+ * neither; Nix fetches what the lock names itself (docs/nix.md). */
+static int run(int argc, char **argv, bool fetch)
+{
+	log_error("kiln %s: this kiln was built without the network commands (KILN_NETWORK=OFF, "
+		  "e.g. the static build); run it with a full build of kiln", fetch ? "fetch" : "lock");
+	return EXIT_USAGE;
+}
+#endif
 
 int cmd_lock(int argc, char **argv)
 {

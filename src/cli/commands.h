@@ -4,6 +4,10 @@
 
 /* Subcommands. Only cli/ prints, reads the environment and exits. */
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /* Exit codes. */
 #define EXIT_OK 0
 #define EXIT_FAIL 1
@@ -21,6 +25,9 @@ extern const struct command commands[];
 int cmd_build(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+/* inspect-ro.c: erofs and dm-verity images (returns an exit code). */
+bool inspect_readonly_magic(const uint8_t *buf, size_t len);
+int inspect_readonly(const char *path, const uint8_t *buf, size_t len);
 int cmd_ls(int argc, char **argv);
 int cmd_bmap(int argc, char **argv);  /* cmd-bmap.c */
 int cmd_flash(int argc, char **argv); /* cmd-flash.c */

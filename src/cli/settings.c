@@ -22,6 +22,23 @@ static int env_dup(const char *name, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+int cli_loglevel_env(void)
+{
+	const char *s = getenv("GENIMAGE_LOGLEVEL");
+	char *e;
+	long v;
+
+	if (!s || !*s)
+		return 0;
+	v = strtol(s, &e, 10);
+	if (*e || v < 0 || v > 10) {
+		log_error("GENIMAGE_LOGLEVEL=\"%s\": expected 0..10", s);
+		return -EINVAL;
+	}
+	log_level = (unsigned)v;
+	return 0;
+}
+
 int cli_settings_apply(struct build *b, struct build_paths *env, char **seed)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");

@@ -17,4 +17,8 @@ struct build_paths;
  */
 int cli_settings_apply(struct build *b, struct build_paths *env, char **seed);
 
+/* cli_loglevel_env - GENIMAGE_LOGLEVEL into log_level (--loglevel, read
+ * later, overrides it). Returns 0, or prints the error and returns -EINVAL. */
+int cli_loglevel_env(void);
+
 #endif

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/diag.h"
 #include "base/size.h"
 #include "cli/log.h"
+#include "config/config.h"
 #include "store/store.h"
 
 static char *join(const char *a, const char *b)
@@ -39,9 +41,15 @@ int store_opts_root(const struct store_opts *o, char **ret)
 	/* The XDG spec: a relative $XDG_CACHE_HOME is invalid, ignore it. */
 	else if (xdg && xdg[0] == '/')
 		*ret = join(xdg, "kiln");
-	else if (home && *home)
+	else if (home && *home) {
+		/* Only below a home that exists: a build whose HOME is a
+		 * placeholder (Nix's /homeless-shelter, a service user's)
+		 * gets no cache rather than a home created for it. */
+		struct stat st;
+		if (stat(home, &st) || !S_ISDIR(st.st_mode))
+			return 0;
 		*ret = join(home, ".cache/kiln");
-	else
+	} else
 		return 0;
 	return *ret ? 0 : -ENOMEM;
 }
@@ -92,4 +100,19 @@ int store_opts_open(const struct store_opts *o, struct store **ret)
 	}
 	free(root);
 	return 0;
+}
+
+void store_opts_from_config(struct store_opts *o, cfg_t *cfg, const char *config)
+{
+	cfg_t *cs = cfg_getsec(cfg, "config");
+	unsigned line;
+
+	o->cfg_file = config;
+	o->cfg_size = cs ? cfg_getstr(cs, "cache-size") : NULL;
+	if (!o->cfg_size)
+		return;
+	config_where(cs, "cache-size", 0, &o->cfg_file, &line);
+	if (!strcmp(o->cfg_file, "?")) /* a value of the top-level file */
+		o->cfg_file = config;
+	o->cfg_line = (int)line;
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <confuse.h>
+
 struct store;
 
 struct store_opts {
@@ -25,6 +27,10 @@ struct store_opts {
 };
 
 #define STORE_DEFAULT_LIMIT (UINT64_C(10) << 30)
+
+/* store_opts_from_config - take `cache-size` from the config {} section of
+ * @cfg, the config file @config, with the file and line it was written at. */
+void store_opts_from_config(struct store_opts *o, cfg_t *cfg, const char *config);
 
 /*
  * store_opts_root - the store's directory in a malloc'd string, or NULL

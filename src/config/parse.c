@@ -177,7 +177,8 @@ static cfg_opt_t *opts_hook(const cfg_opt_t *src, int mark)
 		return NULL;
 	memcpy(v, src, n * sizeof(*v));
 	for (i = 0; i < n; i++) {
-		if (v[i].type == CFGT_SEC) {
+		if (v[i].type == CFGT_SEC && src[i].subopts) {
+			/* (A free-form key = "value" section has none.) */
 			v[i].subopts = opts_hook(src[i].subopts, 1);
 			if (!v[i].subopts)
 				goto fail;
@@ -239,6 +240,10 @@ static void errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	cfg_t *img = NULL;
 	va_list aq;
 
+	/* libconfuse looks a free-form key up (and complains) before it
+	 * creates it: not an error in such a section (gpt-shortcuts). */
+	if (cfg && (cfg->flags & CFGF_KEYSTRVAL) && !strcmp(fmt, "no such option '%s'"))
+		return;
 	va_copy(aq, ap);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (cfg && !strcmp(fmt, "no such option '%s'")) {
@@ -276,6 +281,9 @@ static void errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 		find_image(st.root, cfg, &img);
 	if (cfg && cfg->filename)
 		snprintf(where, sizeof(where), "%s:%u: ", cfg->filename, true_line(cfg));
+	else if (cfg && cfg->line > 0 && st.root && st.root->filename)
+		/* libconfuse names no file in a free-form section's errors */
+		snprintf(where, sizeof(where), "%s:%u: ", st.root->filename, true_line(cfg));
 	if (img && img->title)
 		diag_fail(st.d, -EINVAL, "%simage '%s': %s%s", where, img->title, buf, hint);
 	else
@@ -457,6 +465,7 @@ struct sec_line {
 	const void *sec;
 	size_t seq; /* order of the record */
 	unsigned line;
+	const char *file; /* NULL: not scanned */
 };
 
 static int sec_line_cmp(const void *a, const void *b)
@@ -468,7 +477,7 @@ static int sec_line_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void fix_lines_in(cfg_t *c, const struct sec_line *v, size_t n)
+static int fix_lines_in(cfg_t *c, const struct sec_line *v, size_t n)
 {
 	for (cfg_opt_t *o = c->opts; o && o->name; o++) {
 		if (o->type != CFGT_SEC)
@@ -487,11 +496,25 @@ static void fix_lines_in(cfg_t *c, const struct sec_line *v, size_t n)
 				else
 					hi = mid;
 			}
-			if (lo && v[lo - 1].sec == sec)
+			if (lo && v[lo - 1].sec == sec) {
 				sec->line = (int)v[lo - 1].line;
-			fix_lines_in(sec, v, n);
+				/* A section opened in an include()d file inside
+				 * another section: libconfuse gave it its parent's
+				 * file name. */
+				const char *f = v[lo - 1].file;
+				if (f && (!sec->filename || strcmp(sec->filename, f))) {
+					char *dup = strdup(f);
+					if (!dup)
+						return -ENOMEM;
+					free(sec->filename);
+					sec->filename = dup;
+				}
+			}
+			if (fix_lines_in(sec, v, n))
+				return -ENOMEM;
 		}
 	}
+	return 0;
 }
 
 static int fix_section_lines(cfg_t *root)
@@ -504,11 +527,12 @@ static int fix_section_lines(cfg_t *root)
 		return -ENOMEM;
 	for (size_t k = 0; k < st.nrecs; k++)
 		if (st.recs[k].idx == SEC_LINE)
-			v[n++] = (struct sec_line){ st.recs[k].key, k, st.recs[k].line };
+			v[n++] = (struct sec_line){ st.recs[k].key, k, st.recs[k].line,
+						    st.recs[k].file };
 	qsort(v, n, sizeof(*v), sec_line_cmp);
-	fix_lines_in(root, v, n);
+	int r = fix_lines_in(root, v, n);
 	free(v);
-	return 0;
+	return r;
 }
 
 static const char *env_get(char *const *envp, const char *name)

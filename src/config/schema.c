@@ -44,6 +44,9 @@ static cfg_opt_t config_opts[] = {
 	CFG_STR("configdump", NULL, CFGF_NONE),
 	CFG_INT("loglevel", 1, CFGF_NONE),
 	CFG_STR("cache-size", NULL, CFGF_NONE), /* kiln: the store's limit */
+	CFG_STR("randomseed", NULL, CFGF_NONE), /* genimage >= 19 */
+	/* genimage >= 19: gpt-shortcuts { name = "UUID" ... }, free-form keys. */
+	CFG_SEC("gpt-shortcuts", NULL, CFGF_KEYSTRVAL),
 	TOOL_OPT("cpio"), TOOL_OPT("dd"), TOOL_OPT("debugfs"), TOOL_OPT("e2fsck"),
 	TOOL_OPT("fiptool"), TOOL_OPT("genext2fs"), TOOL_OPT("mcopy"), TOOL_OPT("mmd"),
 	TOOL_OPT("mkcramfs"), TOOL_OPT("mkdosfs"), TOOL_OPT("mke2fs"), TOOL_OPT("mkfsjffs2"),
@@ -74,6 +77,8 @@ static const cfg_opt_t image_common_opts[] = {
 	CFG_STR("exec-post", NULL, CFGF_NONE),
 	CFG_STR("flashtype", NULL, CFGF_NONE),
 	CFG_STR_LIST("tree", NULL, CFGF_NONE), /* kiln */
+	/* As in genimage: include() in an image section too (config_parse hooks it). */
+	CFG_FUNC("include", NULL),
 	CFG_SEC("partition", partition_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 };
 

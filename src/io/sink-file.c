@@ -177,6 +177,11 @@ int sink_file_commit(struct sink *s, struct diag *d)
 	return 0;
 }
 
+int sink_file_fd(struct sink *s)
+{
+	return ((struct file_sink *)s->priv)->fd;
+}
+
 int sink_file_open_existing(struct sink **ret, int fd, uint64_t size)
 {
 	struct file_sink *f = calloc(1, sizeof(*f));

@@ -100,6 +100,9 @@ const uint8_t *sink_mem_data(struct sink *s, uint64_t *ret_len);
  */
 int sink_file_new(struct sink **ret, const char *final_path, uint64_t size, struct diag *d);
 int sink_file_commit(struct sink *s, struct diag *d);
+/* The file sink's descriptor, for whole-range copies that keep extents
+ * shared (FICLONE, copy_file_range: plan/image-cache.c). */
+int sink_file_fd(struct sink *s);
 /* Open an existing file or block device for in-place writing (flash). */
 int sink_file_open_existing(struct sink **ret, int fd, uint64_t size);
 

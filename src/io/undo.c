@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,13 +243,44 @@ int undo_interrupt(int sig)
 	for (int i = log_n - 1; i >= 0; i--) {
 		struct entry *e = &log_v[i];
 		int r = 0;
-		if (e->kind == UNLINK || (e->kind == REPLACE && !e->backup))
+		if (e->kind == UNLINK || (e->kind == REPLACE && !e->backup)) {
 			r = unlink(e->path);
-		else if (e->kind == REPLACE)
+			/* A directory (plan/tooltype.c's work tree): emptied by now. */
+			if (r && errno == EISDIR)
+				r = rmdir(e->path);
+		} else if (e->kind == REPLACE)
 			r = rename(e->backup, e->path);
 		if (r && errno != ENOENT)
 			failed++;
 		e->kind = FREE;
 	}
 	return failed;
+}
+
+int undo_spawn(pid_t *ret_pid, const char *path, bool search, char *const argv[],
+	       char *const envp[])
+{
+	posix_spawnattr_t attr;
+	sigset_t old;
+	pid_t pid;
+	int r;
+
+	undo_block(&old);
+	r = posix_spawnattr_init(&attr);
+	if (!r)
+		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+	if (!r)
+		r = posix_spawnattr_setpgroup(&attr, 0);
+	if (!r)
+		r = posix_spawnattr_setsigmask(&attr, &old);
+	if (!r)
+		r = search ? posix_spawnp(&pid, path, NULL, &attr, argv, envp)
+			   : posix_spawn(&pid, path, NULL, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
+	if (!r) {
+		undo_set_child(pid);
+		*ret_pid = pid;
+	}
+	undo_unblock(&old);
+	return -r;
 }

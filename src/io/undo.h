@@ -62,6 +62,17 @@ void undo_rollback(int mark);
 void undo_set_child(pid_t pid);
 
 /*
+ * undo_spawn - start @argv[0] (@path, or looked up in PATH with @search)
+ * in a process group of its own, with kiln's unblocked signal mask, and
+ * record it with undo_set_child(): an interrupted kiln signals it and
+ * whatever it started. Signals stay blocked from the spawn until the pid
+ * is recorded, so none is lost in between. Returns 0 or a negative errno
+ * (posix_spawn's); the caller waits and then calls undo_set_child(0).
+ */
+int undo_spawn(pid_t *ret_pid, const char *path, bool search, char *const argv[],
+	       char *const envp[]);
+
+/*
  * What the process is doing ("writing images/a.img"), and what an
  * interruption cannot take back ("/dev/sdb holds a partial image"; "" if
  * nothing): for the one line the CLI prints when interrupted.

@@ -19,6 +19,8 @@
 #include "io/sink.h"
 #include "io/undo.h"
 #include "plan/exec.h"
+#include "plan/image-cache.h"
+#include "plan/image-key.h"
 #include "plan/trees.h"
 
 void build_init(struct build *b)
@@ -298,32 +300,84 @@ static void on_progress(void *ud, uint64_t bytes)
 		p->b->progress(p->b->progress_ud, p->img, p->done, p->img->size);
 }
 
+/* Key @img and try the store: 1 when the image was copied out of it, 0
+ * when it must be built (@k then holds its key's components, *keyed
+ * says whether it has one), -errno when the output cannot be written. */
+static int from_store(struct build *b, struct image *img, struct image_key *k, bool *keyed,
+		      char *why, size_t whysize, struct diag *d)
+{
+	struct diag q = { .warn = d ? d->warn : NULL, .note = d ? d->note : NULL,
+			  .userdata = d ? d->userdata : NULL };
+	int r;
+
+	*keyed = false;
+	if (!b->store) {
+		snprintf(why, whysize, "no build cache");
+		return 0;
+	}
+	if (!img->handler->key) {
+		snprintf(why, whysize, "images of type '%s' are not kept in the build cache",
+			 img->handler->type);
+		return 0;
+	}
+	if (img->exec_pre) {
+		/* The hook may prepare inputs the key cannot see. */
+		snprintf(why, whysize, "it has an exec-pre hook");
+		return 0;
+	}
+	r = image_key_compute(b, img, k, img->key, &q);
+	if (r) {
+		snprintf(why, whysize, "no key: %.900s", q.msg);
+		return 0;
+	}
+	*keyed = true;
+	return image_cache_fetch(b, img, img->key, k, why, whysize, d);
+}
+
 static int generate_one(struct build *b, struct image *img, struct diag *d)
 {
 	struct sink *out = NULL;
 	struct progress_ctx pc = { b, img, 0 };
+	struct image_key k = { 0 };
+	char why[1024] = "";
+	bool keyed = false;
 	int r;
 
 	undo_activity("running exec-pre of image '%s'", img->name);
 	r = run_exec_hook(b, img, img->exec_pre, "exec-pre", d);
 	if (r)
 		return r;
-	undo_activity("writing %s", img->outfile);
-	r = sink_file_new(&out, img->outfile, img->file_size ? img->file_size : img->size, d);
-	if (r)
+	if (img->handler->presize && (r = img->handler->presize(b, img, d)))
 		return r;
-	out->progress = on_progress;
-	out->progress_userdata = &pc;
-	r = img->handler->generate(b, img, out, d);
-	if (r) {
-		if (d && !d->err)
-			diag_fail(d, r, "%s", strerror(-r));
-		image_diag_prefix(img, d);
+	undo_activity("writing %s", img->outfile);
+	r = from_store(b, img, &k, &keyed, why, sizeof(why), d);
+	if (r < 0)
 		goto out;
+	img->from_store = r == 1;
+	if (!img->from_store) {
+		r = sink_file_new(&out, img->outfile, img->file_size ? img->file_size : img->size, d);
+		if (r)
+			goto out;
+		out->progress = on_progress;
+		out->progress_userdata = &pc;
+		r = img->handler->generate(b, img, out, d);
+		if (r) {
+			if (d && !d->err)
+				diag_fail(d, r, "%s", strerror(-r));
+			image_diag_prefix(img, d);
+			goto out;
+		}
+		r = sink_file_commit(out, d);
+		if (r)
+			goto out;
+		/* Before exec-post: the store keeps what kiln wrote, the hook
+		 * runs again after every copy-out. */
+		if (keyed)
+			image_cache_put(b, img, img->key, &k, d);
 	}
-	r = sink_file_commit(out, d);
-	if (r)
-		goto out;
+	img->keyed = keyed;
+	if (b->explain)
+		b->explain(b->explain_ud, img, img->from_store, why);
 	undo_activity("running exec-post of image '%s'", img->name);
 	r = run_exec_hook(b, img, img->exec_post, "exec-post", d);
 	/* After exec-post, so the map describes the final bytes (flash/bmap-io.h). */
@@ -332,6 +386,7 @@ static int generate_one(struct build *b, struct image *img, struct diag *d)
 		r = bmap_write_file(img->outfile, NULL, d);
 	}
 out:
+	image_key_release(&k);
 	sink_release(out);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/genimage-random.h"
 #include "base/ids.h"
 #include "config/schema.h"
 #include "plan/image.h"
@@ -28,6 +29,12 @@ struct build {
 	char *seed_str;           /* --seed / `seed` */
 	bool seed_set;
 	struct seed seed;
+	/* genimage's `randomseed` (--randomseed, GENIMAGE_RANDOMSEED; the
+	 * caller's string, not freed here) and, in genimage mode, the generator
+	 * it seeds: hdimage UUIDs then match genimage's (base/genimage-random.h). */
+	const char *randomseed;
+	bool gi_random_on;
+	struct gi_random gi_random;
 	int64_t epoch;            /* SOURCE_DATE_EPOCH */
 	bool bmap;                /* write .bmap next to disk images */
 	unsigned loglevel;
@@ -43,6 +50,11 @@ struct build {
 	unsigned images_cap;       /* allocated slots (implicit images too) */
 	void *trees;              /* tree definitions (plan/trees-config.c) */
 	char **envp;              /* environment for ${NAME} in trees (set by the CLI; NULL: none) */
+
+	/* Why each image was taken from the store or built (--explain;
+	 * optional, set by the CLI): one call per generated image. */
+	void (*explain)(void *ud, const struct image *img, bool from_store, const char *why);
+	void *explain_ud;
 
 	/* Progress of generate (optional, set by the CLI). */
 	void (*progress)(void *ud, const struct image *img, uint64_t done, uint64_t total);

@@ -10,6 +10,16 @@ extern const struct image_handler vfat_handler;
 extern const struct image_handler hdimage_handler;
 extern const struct image_handler flash_image_handler;
 extern const struct image_handler ubootenv_handler, bootscript_handler, cpio_handler, fit_handler;
+extern const struct image_handler squashfs_handler;
+extern const struct image_handler android_sparse_handler;
+extern const struct image_handler tar_handler;
+extern const struct image_handler erofs_handler;
+extern const struct image_handler verity_handler, verity_sig_handler;
+extern const struct image_handler fip_handler;
+extern const struct image_handler mdraid_handler;
+extern const struct image_handler qemu_handler;
+extern const struct image_handler custom_handler;
+extern const struct image_handler btrfs_handler, f2fs_handler, ubifs_handler, jffs2_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -18,6 +28,16 @@ const struct image_handler *const image_handlers[] = {
 	&hdimage_handler,
 	&flash_image_handler,
 	&ubootenv_handler, &bootscript_handler, &cpio_handler, &fit_handler,
+	&squashfs_handler,
+	&android_sparse_handler,
+	&tar_handler,
+	&erofs_handler,
+	&verity_handler, &verity_sig_handler,
+	&fip_handler,
+	&mdraid_handler,
+	&qemu_handler,
+	&custom_handler,
+	&btrfs_handler, &f2fs_handler, &ubifs_handler, &jffs2_handler,
 	NULL,
 };
 

@@ -26,6 +26,7 @@
 struct build;
 struct diag;
 struct image;
+struct image_key;
 struct sink;
 struct tree;
 
@@ -39,6 +40,7 @@ struct hole {
 struct partition {
 	char *name;
 	unsigned line;            /* config line, for messages */
+	const char *file;         /* its config file (an include()d one), NULL: the image's */
 	uint64_t offset, size, align;
 	bool offset_set, size_set;
 	struct size_spec size_spec; /* as written (percent resolved in setup) */
@@ -68,6 +70,11 @@ struct image_handler {
 	int (*parse)(struct build *b, struct image *img, cfg_t *sec, struct diag *d);
 	/* Fixes img->size and the whole layout. Children are set up. */
 	int (*setup)(struct build *b, struct image *img, struct diag *d);
+	/* Optional: called by generate, after the dependencies are written and
+	 * before the output is created, for types whose size depends on their
+	 * inputs' bytes (android-sparse): reads them and fixes img->size
+	 * (setup set an upper bound). */
+	int (*presize)(struct build *b, struct image *img, struct diag *d);
 	/* Writes the image. @out is exactly img->size bytes, all zero/hole. */
 	int (*generate)(struct build *b, struct image *img, struct sink *out, struct diag *d);
 	/* Optional: extra lines for `kiln plan` (one call per line). */
@@ -79,6 +86,13 @@ struct image_handler {
 	 * depend on the files fitting). NULL: the type holds no file tree
 	 * (a disk, an env, a FIT) and ls refuses it. Caller frees the tree. */
 	int (*content)(struct build *b, struct image *img, struct tree **ret, struct diag *d);
+	/* Optional: add to @k whatever decides the image's bytes beyond its
+	 * config section, planned layout, settings and dependencies, which
+	 * plan/image-key.c hashes itself (image_key_tree() for a file tree;
+	 * image_key_none() when there is nothing more). NULL: the handler
+	 * reads something the key could not see, so its images are always
+	 * built and never taken from the build cache. */
+	int (*key)(struct build *b, struct image *img, struct image_key *k, struct diag *d);
 	/* Images of this type are disks that get a .bmap by default. */
 	bool is_disk;
 };
@@ -127,6 +141,12 @@ struct image {
 
 	struct hole *holes;       /* file images: genimage `holes` */
 	unsigned nholes;
+
+	/* Build cache (plan/image-key.h): set once the image is generated
+	 * with a key; parents then use the key as the child's identity. */
+	uint8_t key[32];
+	bool keyed;
+	bool from_store;          /* this run copied it out of the store */
 
 	void *priv;               /* handler state */
 	int mark;                 /* planner: 0 new, 1 visiting, 2 done */

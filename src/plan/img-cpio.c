@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "base/diag.h"
 #include "boot/bout.h"
@@ -16,6 +17,7 @@
 #include "boot/gzip.h"
 #include "config/cfgutil.h"
 #include "fs/tree.h"
+#include "plan/image-key.h"
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image.h"
@@ -106,6 +108,12 @@ static int cpio_setup(struct build *b, struct image *img, struct diag *d)
 	if (r)
 		return r;
 	p->bytes = cnt.off;
+	/* genimage's cpio ignores `size`: the file is the archive, no
+	 * padding, whatever the config says (kiln pads and checks it). */
+	if (b->genimage_mode) {
+		img->size = p->bytes;
+		return 0;
+	}
 	if (img->size_set && img->size < p->bytes)
 		return diag_fail(d, -ENOSPC, "cpio archive needs %llu bytes, size is %llu",
 				 (unsigned long long)p->bytes, (unsigned long long)img->size);
@@ -153,6 +161,14 @@ static void cpio_release(struct image *img)
 	img->priv = NULL;
 }
 
+static int cpio_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
+{
+	/* A gzip'd archive also depends on zlib's output for its version. */
+	int r = image_key_add(k, "zlib", zlibVersion(), strlen(zlibVersion()));
+
+	return r ? r : image_key_tree(b, k, ((struct cpio_priv *)img->priv)->tree, d);
+}
+
 const struct image_handler cpio_handler = {
 	.type = "cpio",
 	.opts = cpio_opts,
@@ -162,4 +178,5 @@ const struct image_handler cpio_handler = {
 	.describe = cpio_describe,
 	.release = cpio_release,
 	.content = image_content_tree,
+	.key = cpio_key,
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/checked.h"
 #include "base/diag.h"
 #include "base/endian.h"
 #include "base/ids.h"
@@ -19,6 +20,7 @@
 #include "fs/ext4/ext4-format.h"
 #include "fs/ext4/ext4.h"
 #include "fs/tree.h"
+#include "plan/image-key.h"
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image.h"
@@ -29,6 +31,7 @@ struct ext_priv {
 	const char *fstype;
 	struct ext4_opts o;
 	bool uuid_set, seed_set, ts_set;
+	bool large_named, huge_named; /* features/extraargs name large_file/huge_file */
 	struct tree *tree;
 	struct ext4_plan *plan;
 };
@@ -375,6 +378,11 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 			  img->cfgfile ? img->cfgfile : "?", img->line, img->name);
 	if ((r = ext_extraargs(x, sec, cfg_getstr(sec, "extraargs"), d)))
 		return r;
+	for (int i = 0; i < 2; i++) {
+		s = cfg_getstr(sec, i ? "extraargs" : "features");
+		x->large_named |= s && strstr(s, "large_file");
+		x->huge_named |= s && strstr(s, "huge_file");
+	}
 	if ((s = cfg_getstr(sec, "uuid"))) {
 		struct uuid u;
 		if (uuid_parse(s, &u))
@@ -440,7 +448,7 @@ static int ext_parse_common(struct build *b, struct image *img, cfg_t *sec, cons
 	img->keep_owner = cfg_getbool(sec, "keep-owner");
 	/* genimage refuses a zero size ("must not be zero") rather than
 	 * mkfs a useless image; so does kiln, in both modes. */
-	if (img->size_set && !img->size)
+	if (img->size_set && !img->size && !img->size_spec.percent_set)
 		return diag_fail(d, -EINVAL, "%s:%u: size = 0: an %s image needs a size%s",
 				 img->size_file, img->size_line, fstype,
 				 b->genimage_mode ? "" : " (leave size out for the smallest that fits)");
@@ -468,6 +476,64 @@ static int ext4_parse(struct build *b, struct image *img, cfg_t *sec, struct dia
 	return ext_parse_common(b, img, sec, "ext4", d);
 }
 
+static int over_2g(struct tree_node *n, void *ud)
+{
+	(void)ud;
+	return tree_is_reg(n) && n->size > 0x7fffffff;
+}
+
+/*
+ * genimage runs mke2fs with -O ^large_file below 4 GiB and -O ^huge_file
+ * below 2 TiB, ahead of the image's own features and extraargs, which may
+ * turn them back on. e2fsprogs sets large_file anyway when it writes a
+ * file over 2 GiB, so such a file keeps it here too.
+ */
+static void genimage_size_features(struct ext_priv *x, struct ext4_opts *o, uint64_t size)
+{
+	if (!x->large_named && size < (4ull << 30) && !tree_walk(x->tree, over_2g, NULL))
+		o->ro_compat &= ~(uint32_t)EXT4_RO_COMPAT_LARGE_FILE;
+	if (!x->huge_named && size < (2ull << 40))
+		o->ro_compat &= ~(uint32_t)EXT4_RO_COMPAT_HUGE_FILE;
+}
+
+/*
+ * genimage's size = "N%": N% of the content as genimage measures it (util.c,
+ * dir_size): every regular file name rounded up to 4096 bytes, plus 4096 per
+ * directory, the top one included.
+ */
+static int add_usage(struct tree_node *n, void *ud)
+{
+	uint64_t *sum = ud, sz = 4096;
+
+	if (tree_is_reg(n)) {
+		const struct tree_node *t = n->hardlink ? n->hardlink : n;
+		sz = t->size / 4096 * 4096 + (t->size % 4096 ? 4096 : 0);
+	} else if (!tree_is_dir(n)) {
+		sz = 0;
+	}
+	return u64_add(*sum, sz, sum) ? -EOVERFLOW : 0;
+}
+
+static int percent_size(struct image *img, struct tree *t, struct diag *d)
+{
+	uint64_t sum = 0;
+
+	if (!img->empty && tree_walk(t, add_usage, &sum))
+		goto big;
+	if (u64_mul(sum, img->size_spec.percent, &sum))
+		goto big;
+	img->size = sum / 100;
+	if (!img->size)
+		return diag_fail(d, -EINVAL, "%s:%u: size %u%%: that is 0 bytes of content",
+				 img->size_file ? img->size_file : "?", img->size_line,
+				 img->size_spec.percent);
+	return 0;
+big:
+	return diag_fail(d, -EOVERFLOW, "%s:%u: size %u%%: too large",
+			 img->size_file ? img->size_file : "?", img->size_line,
+			 img->size_spec.percent);
+}
+
 static int ext_setup(struct build *b, struct image *img, struct diag *d)
 {
 	struct ext_priv *x = img->priv;
@@ -484,11 +550,15 @@ static int ext_setup(struct build *b, struct image *img, struct diag *d)
 		uuid_derive(&img->seed, "ext4-hash-seed", 0, &u);
 		seed_words(&u, o.hash_seed);
 	}
-	if (img->size_set)
-		o.size = img->size;
 	r = image_content_tree(b, img, &x->tree, d);
 	if (r)
 		return r;
+	if (img->size_set && img->size_spec.percent_set && (r = percent_size(img, x->tree, d)))
+		return r;
+	if (img->size_set)
+		o.size = img->size;
+	if (b->genimage_mode && img->size_set)
+		genimage_size_features(x, &o, img->size);
 	r = ext4_plan_new(&x->plan, x->tree, &o, d);
 	if (r)
 		return r;
@@ -519,6 +589,11 @@ static void ext_describe(const struct image *img, void (*line)(void *ud, const c
 	line(ud, buf);
 }
 
+static int ext_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
+{
+	return image_key_tree(b, k, ((struct ext_priv *)img->priv)->tree, d);
+}
+
 static void ext_release(struct image *img)
 {
 	struct ext_priv *x = img->priv;
@@ -534,15 +609,15 @@ static void ext_release(struct image *img)
 const struct image_handler ext2_handler = {
 	.type = "ext2", .opts = ext_opts, .parse = ext2_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
-	.content = image_content_tree,
+	.content = image_content_tree, .key = ext_key,
 };
 const struct image_handler ext3_handler = {
 	.type = "ext3", .opts = ext_opts, .parse = ext3_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
-	.content = image_content_tree,
+	.content = image_content_tree, .key = ext_key,
 };
 const struct image_handler ext4_handler = {
 	.type = "ext4", .opts = ext_opts, .parse = ext4_parse, .setup = ext_setup,
 	.generate = ext_generate, .describe = ext_describe, .release = ext_release,
-	.content = image_content_tree,
+	.content = image_content_tree, .key = ext_key,
 };

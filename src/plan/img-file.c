@@ -19,6 +19,7 @@
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image.h"
+#include "plan/image-key.h"
 
 struct file_priv {
 	char *infile;
@@ -233,6 +234,18 @@ out:
 	return r;
 }
 
+static int file_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
+{
+	struct file_priv *f = img->priv;
+	struct stat st;
+
+	if (f->path_glob)
+		return image_key_file(b, k, "content", f->src_path, f->src_off, f->copy_len, d);
+	if (stat(f->infile, &st))
+		return diag_fail(d, -errno, "input file %s: %s", f->infile, strerror(errno));
+	return image_key_file(b, k, "content", f->infile, 0, (uint64_t)st.st_size, d);
+}
+
 static void file_release(struct image *img)
 {
 	struct file_priv *f = img->priv;
@@ -253,4 +266,5 @@ const struct image_handler file_handler = {
 	.setup = file_setup,
 	.generate = file_generate,
 	.release = file_release,
+	.key = file_key,
 };

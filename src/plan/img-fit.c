@@ -434,7 +434,7 @@ static int fit_setup(struct build *b, struct image *img, struct diag *d)
 	r = p->its ? build_from_its(b, img, p, d) : build_structured(b, img, p, d);
 	if (r)
 		return r;
-	if ((r = gzip_images(b, img, p, d)) || (r = fit_check(p->root, p->what, d)))
+	if ((r = gzip_images(b, img, p, d)) || (r = fit_check_opts(p->root, p->what, !b->genimage_mode, d)))
 		return r;
 	if (fit_finalize(p->root, b->epoch))
 		return diag_fail(d, -ENOMEM, "out of memory");

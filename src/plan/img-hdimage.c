@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "base/checked.h"
@@ -25,6 +26,7 @@
 #include "plan/build.h"
 #include "plan/gpt-types.h"
 #include "plan/hdimage.h"
+#include "plan/image-key.h"
 #include "plan/image.h"
 
 #define MIB (1024u * 1024u)
@@ -159,7 +161,21 @@ struct layout {
 	struct span spans[MAX_SPANS];
 	unsigned nspans;
 	struct diag *d;
+	struct gi_random *gr; /* genimage mode with a randomseed: its ids */
+	cfg_t *shortcuts;     /* config { gpt-shortcuts { } }, NULL: none */
 };
+
+/* A partition-type-uuid shortcut: the config's first (as genimage), then
+ * the built-in table; case-insensitive. */
+static const char *type_lookup(const struct layout *l, const char *name)
+{
+	for (unsigned i = 0; l->shortcuts && i < cfg_num(l->shortcuts); i++) {
+		cfg_opt_t *o = cfg_getnopt(l->shortcuts, i);
+		if (o && o->type == CFGT_STR && !strcasecmp(cfg_opt_name(o), name))
+			return cfg_opt_getnstr(o, 0);
+	}
+	return gpt_type_lookup(name);
+}
 
 static uint64_t span_off(const struct layout *l, const struct span *s)
 {
@@ -238,7 +254,7 @@ static int part_fail(struct layout *l, const struct partition *p, int err, const
 		     const char *detail)
 {
 	return diag_fail(l->d, err, "%s:%u: partition '%s': %s%s",
-			 l->hd->cfgfile ? l->hd->cfgfile : "?", p->line, p->name, fmt,
+			 p->file ? p->file : l->hd->cfgfile ? l->hd->cfgfile : "?", p->line, p->name, fmt,
 			 detail ? detail : "");
 }
 
@@ -257,6 +273,7 @@ static int insert_extended(struct image *img, unsigned at, uint64_t align, struc
 	if (!np[at].name)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	np[at].line = np[at + 1].line;
+	np[at].file = np[at + 1].file;
 	np[at].is_extended = true;
 	np[at].in_partition_table = true;
 	np[at].mbr_type = MBR_TYPE_EXTENDED_LBA;
@@ -348,7 +365,7 @@ static int setup_type(struct layout *l, struct partition *p, uint32_t gpt_index)
 	if ((hd->table & HD_TABLE_GPT) && p->in_partition_table) {
 		const char *u = t ? t : "L";
 		if (uuid_parse(u, &p->type_uuid)) {
-			const char *s = gpt_type_lookup(u);
+			const char *s = type_lookup(l, u);
 			if (!s || uuid_parse(s, &p->type_uuid)) {
 				char why[160];
 				snprintf(
@@ -358,7 +375,9 @@ static int setup_type(struct layout *l, struct partition *p, uint32_t gpt_index)
 				return part_fail(l, p, -EINVAL, "unknown partition-type-uuid", why);
 			}
 		}
-		if (!p->uuid_set)
+		if (!p->uuid_set && l->gr)
+			gi_random_uuid(l->gr, &p->uuid);
+		else if (!p->uuid_set)
 			uuid_derive(&l->img->seed, "gpt-partition-guid", gpt_index, &p->uuid);
 		uint16_t name[GPT_NAME_LEN];
 		if (!hd->genimage && gpt_name_from_utf8(p->name, name))
@@ -461,13 +480,15 @@ static int hd_setup(struct build *b, struct image *img, struct diag *d)
 	char why[160];
 	int r;
 
-	(void)b;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	l->img = img;
 	l->hd = hd;
 	l->d = d;
+	l->gr = hd->genimage && b->gi_random_on ? &b->gi_random : NULL;
+	cfg_t *cs = b->cfg ? cfg_getsec(b->cfg, "config") : NULL;
+	l->shortcuts = cs ? cfg_getsec(cs, "gpt-shortcuts") : NULL;
 
 	if (!hd->align_set)
 		hd->align = hd->table == HD_TABLE_NONE ? 1 : SECTOR;
@@ -486,8 +507,14 @@ static int hd_setup(struct build *b, struct image *img, struct diag *d)
 
 	if ((r = setup_logical(l)))
 		goto out;
-	if (!hd->disk_uuid_set)
+	/* genimage draws the disk UUID even for an MBR table, then the
+	 * signature, then the partitions' UUIDs: the same order here. */
+	if (!hd->disk_uuid_set && l->gr)
+		gi_random_uuid(l->gr, &hd->disk_uuid);
+	else if (!hd->disk_uuid_set)
 		uuid_derive(&img->seed, "gpt-disk-guid", 0, &hd->disk_uuid);
+	if (l->gr && hd->disksig_str && !strcmp(hd->disksig_str, "random"))
+		hd->disksig = gi_random_next(l->gr);
 	if (!hd->disksig_str && !hd->genimage && (hd->table & HD_TABLE_MBR))
 		id_derive(&img->seed, "mbr-disk-signature", 0, &hd->disksig, sizeof(hd->disksig));
 
@@ -784,5 +811,6 @@ const struct image_handler hdimage_handler = {
 	.generate = hd_generate,
 	.describe = hd_describe,
 	.release = hd_release,
+	.key = image_key_none, /* its config, layout and children say it all */
 	.is_disk = true,
 };

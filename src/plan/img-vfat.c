@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "fs/fat/fat-writer.h"
 #include "fs/tree.h"
+#include "plan/image-key.h"
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image.h"
@@ -563,6 +564,11 @@ static void vfat_release(struct image *img)
 	img->priv = NULL;
 }
 
+static int vfat_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
+{
+	return image_key_tree(b, k, ((struct vfat_priv *)img->priv)->tree, d);
+}
+
 const struct image_handler vfat_handler = {
 	.type = "vfat",
 	.opts = vfat_opts,
@@ -572,4 +578,5 @@ const struct image_handler vfat_handler = {
 	.describe = vfat_describe,
 	.release = vfat_release,
 	.content = vfat_content,
+	.key = vfat_key,
 };

@@ -38,6 +38,7 @@ static int parse_partition(struct build *b, struct image *img, cfg_t *ps, struct
 	if (!p->name)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	p->line = (unsigned)ps->line;
+	p->file = ps->filename;
 	if ((r = cfg_get_bytes(ps, "offset", sflags, &p->offset, &p->offset_set, d)))
 		return r;
 	if ((r = cfg_get_size(ps, "size", sflags | SIZE_ALLOW_PERCENT, &p->size_spec, &p->size_set, d)))
@@ -160,14 +161,18 @@ static int parse_image(struct build *b, struct image *img, cfg_t *is, struct dia
 	if (!h)
 		return diag_fail(d, -EINVAL, "no image type section (e.g. hdimage { }, vfat { }, file { })");
 	img->handler = h;
-	if ((r = cfg_get_size(is, "size", sflags | SIZE_ALLOW_PERCENT, &img->size_spec,
-			      &img->size_set, d)))
+	/* genimage: an ext2/3/4 image's "N%" is N% of its content's size
+	 * (plan/img-ext.c); no other type takes one. */
+	bool is_ext = !strncmp(h->type, "ext", 3);
+	if ((r = cfg_get_size(is, "size",
+			      sflags | SIZE_ALLOW_PERCENT | (is_ext ? SIZE_PERCENT_ANY : 0),
+			      &img->size_spec, &img->size_set, d)))
 		return r;
-	if (img->size_set && img->size_spec.percent_set)
+	if (img->size_set && img->size_spec.percent_set && !is_ext)
 		return cfg_fail(is, "size", cfg_getstr(is, "size"), -EINVAL, d,
-				"an image size cannot be a percentage");
+				"a percentage is an image size only for ext2/3/4 (of its content)");
 	if (img->size_set) {
-		img->size = img->size_spec.bytes;
+		img->size = img->size_spec.percent_set ? 0 : img->size_spec.bytes;
 		config_where(is, "size", 0, &img->size_file, &img->size_line);
 	}
 	if (cfg_dup_str(is, "mountpoint", &img->mountpoint) ||
@@ -298,6 +303,19 @@ int build_load(struct build *b, const char *path, const struct build_paths *cmdl
 	if (set_path(&p->config, path))
 		return diag_fail(d, -ENOMEM, "out of memory");
 
+	/* randomseed: genimage's generator in genimage mode; kiln's own ids
+	 * keyed by it otherwise, unless a `seed` says which key to use. */
+	const char *rs = b->randomseed ? b->randomseed : cs ? cfg_getstr(cs, "randomseed") : NULL;
+	if (rs && *rs && b->genimage_mode) {
+		gi_random_seed(&b->gi_random, rs);
+		b->gi_random_on = true;
+	} else if (rs && *rs && !b->seed_set && !cfg_getstr(cfg, "seed")) {
+		b->seed_str = strdup(rs);
+		if (!b->seed_str)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		seed_from_string(&b->seed, b->seed_str);
+		b->seed_set = true;
+	}
 	if (!b->seed_set && cfg_getstr(cfg, "seed")) {
 		b->seed_str = strdup(cfg_getstr(cfg, "seed"));
 		if (!b->seed_str)

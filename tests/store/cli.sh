@@ -17,9 +17,16 @@ build c1 a.cfg --cache "$T/explicit"
 env -u KILN_CACHE XDG_CACHE_HOME="$T/xdg" HOME="$T/home" "$KILN" build --inputpath input \
 	--outputpath c2 --tmppath c2.tmp a.cfg 2>c2.log || { cat c2.log; fail "XDG build"; }
 [ -d xdg/kiln/cas ] && [ ! -e home/.cache ] || fail "\$XDG_CACHE_HOME/kiln not used"
+mkdir -p home
 env -u KILN_CACHE -u XDG_CACHE_HOME HOME="$T/home" "$KILN" build --inputpath input \
 	--outputpath c3 --tmppath c3.tmp a.cfg 2>c3.log || { cat c3.log; fail "HOME build"; }
 [ -d home/.cache/kiln/cas ] || fail "~/.cache/kiln not used"
+# A HOME that does not exist (Nix's /homeless-shelter) is not created:
+# the build goes on without a cache.
+env -u KILN_CACHE -u XDG_CACHE_HOME HOME="$T/nohome" "$KILN" build --inputpath input \
+	--outputpath c3b --tmppath c3b.tmp a.cfg 2>c3b.log || { cat c3b.log; fail "no-HOME build"; }
+[ ! -e nohome ] || fail "a missing HOME was created: $(find nohome)"
+[ "$(sums ref)" = "$(sums c3b)" ] || fail "c3b differs"
 for c in c1 c2 c3; do [ "$(sums ref)" = "$(sums $c)" ] || fail "$c differs"; done
 env -u XDG_CACHE_HOME HOME="$T/home2" KILN_CACHE=off "$KILN" build --inputpath input \
 	--outputpath c4 --tmppath c4.tmp a.cfg 2>c4.log || { cat c4.log; fail "KILN_CACHE=off build"; }

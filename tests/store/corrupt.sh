@@ -22,7 +22,8 @@ PY
 # The largest blob is the decoded root layer (3 MiB of random bytes):
 # one flipped byte in the middle, then a truncation.
 for how in flip truncate; do
-	b=$(find "$KILN_CACHE/cas" -type f -printf '%s %p\n' | sort -rn | head -1 | cut -d' ' -f2)
+	# (Finished images are larger: the layer is the largest blob under 6 MiB.)
+	b=$(find "$KILN_CACHE/cas" -type f -size -6M -printf '%s %p\n' | sort -rn | head -1 | cut -d' ' -f2)
 	[ "$(stat -c %s "$b")" -gt 3000000 ] || fail "no decoded layer in the store"
 	if [ $how = flip ]; then
 		flip "$b" $(( $(stat -c %s "$b") / 2 ))

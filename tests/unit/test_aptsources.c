@@ -85,7 +85,7 @@ static void test_sources(void)
 	put("etc/apt/sources.list",
 	    "# deb http://commented.example/debian bookworm main\n"
 	    "deb-src http://src.example/debian bookworm main\n"
-	    "deb http://security.debian.org/debian-security bookworm-security main\n"
+	    "deb http://security.mirror.example/debian-security bookworm-security main\n"
 	    "deb [arch=arm64 signed-by=/k.gpg] http://one.example/debian bookworm main\n");
 	CHECK(!strcmp(url(&e), "http://one.example/debian") && e == 0);
 

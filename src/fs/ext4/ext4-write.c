@@ -25,241 +25,9 @@
 #include "base/endian.h"
 #include "base/hash.h"
 #include "fs/ext4/ext4-int.h"
+#include "fs/ext4/ext4-wcache.h"
 #include "fs/tree.h"
 #include "io/sink.h"
-
-/*
- * Write combining with a writer thread: consecutive blocks (small files,
- * directories, extent blocks laid out one after another, big files in
- * chunks) are gathered in one large buffer, read straight into it from
- * the source; a full buffer goes to a second thread that writes it while
- * the next one is filled, so reading and writing overlap on two cores.
- */
-#define WC_SIZE (8u << 20)
-#define WR_MAX (256u << 10) /* one pwrite: page-cache friendly size */
-
-struct wcache {
-	uint8_t *bufs[2];
-	int cur;
-	uint8_t *buf;     /* bufs[cur], being filled */
-	uint64_t off;     /* sink offset of buf[0] */
-	size_t len;
-
-	struct sink *out;
-	pthread_t th;
-	bool inited, started, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	uint8_t *pend;    /* handed to the writer, NULL when idle */
-	uint64_t pend_off;
-	size_t pend_len;
-	int err;
-	uint64_t err_off;
-};
-
-/* Write @len bytes at @off as data (zeros included), WR_MAX at a time. */
-static int write_data(struct sink *out, const uint8_t *buf, size_t len, uint64_t off,
-		      uint64_t *ret_bad)
-{
-	for (size_t i = 0; i < len;) {
-		size_t n = len - i < WR_MAX ? len - i : WR_MAX;
-		int r = sink_pwrite(out, buf + i, n, off + i);
-		if (r) {
-			*ret_bad = off + i;
-			return r;
-		}
-		i += n;
-	}
-	return 0;
-}
-
-static void *wc_writer(void *arg)
-{
-	struct wcache *wc = arg;
-
-	pthread_mutex_lock(&wc->mu);
-	for (;;) {
-		while (!wc->pend && !wc->stop)
-			pthread_cond_wait(&wc->cv, &wc->mu);
-		if (!wc->pend)
-			break;
-		uint8_t *b = wc->pend;
-		uint64_t off = wc->pend_off, bad = 0;
-		size_t len = wc->pend_len;
-		pthread_mutex_unlock(&wc->mu);
-		int r = write_data(wc->out, b, len, off, &bad);
-		pthread_mutex_lock(&wc->mu);
-		if (r && !wc->err) {
-			wc->err = r;
-			wc->err_off = bad;
-		}
-		wc->pend = NULL;
-		pthread_cond_broadcast(&wc->cv);
-	}
-	pthread_mutex_unlock(&wc->mu);
-	return NULL;
-}
-
-static int wc_init(struct wcache *wc, struct sink *out)
-{
-	memset(wc, 0, sizeof(*wc));
-	if (pthread_mutex_init(&wc->mu, NULL))
-		return -ENOMEM;
-	if (pthread_cond_init(&wc->cv, NULL)) {
-		pthread_mutex_destroy(&wc->mu);
-		return -ENOMEM;
-	}
-	wc->inited = true;
-	wc->bufs[0] = malloc(WC_SIZE);
-	wc->bufs[1] = malloc(WC_SIZE);
-	if (!wc->bufs[0] || !wc->bufs[1])
-		return -ENOMEM;
-	wc->buf = wc->bufs[0];
-	wc->out = out;
-	/* Without a thread the cache still works, synchronously. */
-	wc->started = !pthread_create(&wc->th, NULL, wc_writer, wc);
-	return 0;
-}
-
-static int wc_error(struct wcache *wc, struct diag *d)
-{
-	return diag_fail(d, wc->err, "writing at byte %llu: %s", (unsigned long long)wc->err_off,
-			 strerror(-wc->err));
-}
-
-/* Hand the current buffer to the writer (or write it here without one). */
-static int wc_flush(struct sink *out, struct wcache *wc, struct diag *d)
-{
-	(void)out;
-	if (!wc->len)
-		return 0;
-	if (!wc->started) {
-		uint64_t bad = 0;
-		int r = write_data(wc->out, wc->buf, wc->len, wc->off, &bad);
-		wc->len = 0;
-		if (r) {
-			wc->err = r;
-			wc->err_off = bad;
-			return wc_error(wc, d);
-		}
-		return 0;
-	}
-	pthread_mutex_lock(&wc->mu);
-	while (wc->pend)
-		pthread_cond_wait(&wc->cv, &wc->mu);
-	if (wc->err) {
-		pthread_mutex_unlock(&wc->mu);
-		wc->len = 0;
-		return wc_error(wc, d);
-	}
-	wc->pend = wc->buf;
-	wc->pend_off = wc->off;
-	wc->pend_len = wc->len;
-	pthread_cond_broadcast(&wc->cv);
-	pthread_mutex_unlock(&wc->mu);
-	wc->cur ^= 1;
-	wc->buf = wc->bufs[wc->cur];
-	wc->len = 0;
-	return 0;
-}
-
-/* Flush and wait until everything handed over is written. */
-static int wc_drain(struct wcache *wc, struct diag *d)
-{
-	int r = wc_flush(wc->out, wc, d);
-
-	if (r || !wc->started)
-		return r;
-	pthread_mutex_lock(&wc->mu);
-	while (wc->pend)
-		pthread_cond_wait(&wc->cv, &wc->mu);
-	r = wc->err;
-	pthread_mutex_unlock(&wc->mu);
-	return r ? wc_error(wc, d) : 0;
-}
-
-static void wc_release(struct wcache *wc)
-{
-	if (wc->started) {
-		pthread_mutex_lock(&wc->mu);
-		wc->stop = true;
-		pthread_cond_broadcast(&wc->cv);
-		pthread_mutex_unlock(&wc->mu);
-		pthread_join(wc->th, NULL);
-		wc->started = false;
-	}
-	if (wc->inited) {
-		pthread_cond_destroy(&wc->cv);
-		pthread_mutex_destroy(&wc->mu);
-		wc->inited = false;
-	}
-	free(wc->bufs[0]);
-	free(wc->bufs[1]);
-	wc->bufs[0] = wc->bufs[1] = NULL;
-}
-
-/* Room for @n bytes at sink offset @off in the cache, flushing first if
- * they do not continue it. NULL if @n is larger than the cache. */
-static uint8_t *wc_reserve(struct sink *out, struct wcache *wc, uint64_t off, size_t n,
-			   struct diag *d, int *ret_err)
-{
-	*ret_err = 0;
-	if (n > WC_SIZE)
-		return NULL;
-	if (wc->len && (wc->off + wc->len != off || wc->len + n > WC_SIZE)) {
-		*ret_err = wc_flush(out, wc, d);
-		if (*ret_err)
-			return NULL;
-	}
-	if (!wc->len)
-		wc->off = off;
-	uint8_t *p = wc->buf + wc->len;
-	wc->len += n;
-	return p;
-}
-
-static int put_blocks(struct ext4_plan *p, struct sink *out, uint64_t blk, const void *buf,
-		      uint64_t n, struct diag *d)
-{
-	size_t len = (size_t)(n * p->bs);
-	int r;
-
-	if (p->wc) {
-		uint8_t *dst = wc_reserve(out, p->wc, blk * p->bs, len, d, &r);
-		if (r)
-			return r;
-		if (dst) {
-			memcpy(dst, buf, len);
-			return 0;
-		}
-		if ((r = wc_drain(p->wc, d)))
-			return r;
-	}
-	r = sink_pwrite(out, buf, len, blk * p->bs);
-	if (r)
-		return diag_fail(d, r, "writing block %llu: %s", (unsigned long long)blk,
-				 strerror(-r));
-	return 0;
-}
-
-/* @n zero blocks from @blk, written as data (journal log). */
-static int put_zero_blocks(struct ext4_plan *p, struct sink *out, uint64_t blk, uint64_t n,
-			   struct diag *d)
-{
-	uint64_t per = WC_SIZE / p->bs;
-	int r;
-
-	while (n) {
-		uint64_t k = n < per ? n : per;
-		uint8_t *dst = wc_reserve(out, p->wc, blk * p->bs, (size_t)(k * p->bs), d, &r);
-		if (!dst)
-			return r;
-		memset(dst, 0, (size_t)(k * p->bs));
-		blk += k;
-		n -= k;
-	}
-	return 0;
-}
 
 /* Write @buf (logical blocks 0..n) through the extents of @ip. */
 static int put_mapped(struct ext4_plan *p, struct sink *out, struct ext4_iplan *ip,
@@ -268,7 +36,7 @@ static int put_mapped(struct ext4_plan *p, struct sink *out, struct ext4_iplan *
 	struct ext4_extent *e = ip_ext(ip);
 
 	for (uint32_t i = 0; i < ip->next; i++) {
-		int r = put_blocks(p, out, e[i].pblk, buf + (size_t)e[i].lblk * p->bs, e[i].len, d);
+		int r = ext4_put_blocks(p, out, e[i].pblk, buf + (size_t)e[i].lblk * p->bs, e[i].len, d);
 		if (r)
 			return r;
 	}
@@ -330,7 +98,7 @@ static int map_extents(struct ext4_plan *p, struct sink *out, struct ext4_iplan 
 			ext4_ext_index(q, items[i].lblk, items[i].pblk);
 	}
 	if (ip->nmeta)
-		r = put_blocks(p, out, ip->meta, buf, ip->nmeta, d);
+		r = ext4_put_blocks(p, out, ip->meta, buf, ip->nmeta, d);
 	free(items);
 	free(buf);
 	return r;
@@ -399,7 +167,7 @@ static int map_indirect(struct ext4_plan *p, struct sink *out, struct ext4_iplan
 		}
 	}
 	if (ip->nmeta)
-		r = put_blocks(p, out, ip->meta, c.buf, ip->nmeta, d);
+		r = ext4_put_blocks(p, out, ip->meta, c.buf, ip->nmeta, d);
 	free(c.buf);
 	return r;
 }
@@ -460,7 +228,7 @@ static int write_file_data(struct ext4_plan *p, struct sink *out, struct ext4_ip
 		uint64_t blen = (uint64_t)e[i].len * p->bs;
 		for (uint64_t pos = 0; pos < blen && !r;) {
 			size_t chunk = blen - pos > WC_SIZE ? WC_SIZE : (size_t)(blen - pos);
-			uint8_t *dst = wc_reserve(out, p->wc, e[i].pblk * p->bs + pos, chunk, d, &r);
+			uint8_t *dst = ext4_wc_reserve(out, p->wc, e[i].pblk * p->bs + pos, chunk, d, &r);
 			if (!dst)
 				break;
 			uint64_t want = off + pos >= n->size ? 0
@@ -530,10 +298,10 @@ static int emit_resize(struct ext4_plan *p, uint8_t *inode, struct diag *d)
 				 (uint32_t)(sb0 + (uint64_t)g * p->bpg + 1 + gdt_off));
 		}
 		nblocks += 1 + nbackup;
-		r = put_blocks(p, p->wc_out, pblk, ind, 1, d);
+		r = ext4_put_blocks(p, p->wc_out, pblk, ind, 1, d);
 	}
 	if (!r)
-		r = put_blocks(p, p->wc_out, p->resize_dind, dind, 1, d);
+		r = ext4_put_blocks(p, p->wc_out, p->resize_dind, dind, 1, d);
 	free(dind);
 	free(ind);
 	if (r)
@@ -642,7 +410,7 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 		put_be32(jsb + JSB_SEQUENCE, 1);
 		memcpy(jsb + JSB_UUID, p->o.uuid, 16);
 		put_be32(jsb + JSB_NR_USERS, 1);
-		r = put_blocks(p, out, ip_ext(ip)[0].pblk, jsb, 1, d);
+		r = ext4_put_blocks(p, out, ip_ext(ip)[0].pblk, jsb, 1, d);
 		free(jsb);
 		/* The log is zeroed, as mke2fs does without lazy_journal_init:
 		 * a card's old bytes could hold descriptor blocks that look
@@ -651,7 +419,7 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 		struct ext4_extent *je = ip_ext(ip);
 		for (uint32_t i = 0; i < ip->next && !r; i++) {
 			uint64_t skip = i == 0 ? 1 : 0;
-			r = put_zero_blocks(p, out, je[i].pblk + skip, je[i].len - skip, d);
+			r = ext4_put_zero_blocks(p, out, je[i].pblk + skip, je[i].len - skip, d);
 		}
 		if (!r)
 			r = map_blocks(p, out, ip, ino, inode, d);
@@ -692,7 +460,7 @@ static int emit_inode(struct ext4_plan *p, struct sink *out, uint32_t ino, uint8
 			if (!b)
 				return diag_fail(d, -ENOMEM, "out of memory");
 			ext4_xattr_fill_block(p, n, b, ip->xattr_blk);
-			r = put_blocks(p, out, ip->xattr_blk, b, 1, d);
+			r = ext4_put_blocks(p, out, ip->xattr_blk, b, 1, d);
 			free(b);
 		}
 	}
@@ -777,7 +545,7 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 	struct wcache wc = { 0 };
 	int r = 0;
 
-	if (wc_init(&wc, out)) {
+	if (ext4_wc_init(&wc, out)) {
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -824,7 +592,7 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 					ext4_inode_csum_set(inode, isz,
 							    ext4_inode_seed(p->csum_seed, ino, 0));
 			}
-			r = put_blocks(p, out, gr->inode_table, itable, p->itb, d);
+			r = ext4_put_blocks(p, out, gr->inode_table, itable, p->itb, d);
 			if (r)
 				goto out;
 		}
@@ -851,7 +619,7 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 			if (p->desc_size >= EXT4_DESC_SIZE_64)
 				put_le16(gd + GD_BLOCK_BITMAP_CSUM_HI, (uint16_t)(c >> 16));
 		}
-		r = put_blocks(p, out, gr->block_bitmap, bm, 1, d);
+		r = ext4_put_blocks(p, out, gr->block_bitmap, bm, 1, d);
 		if (r)
 			goto out;
 
@@ -870,7 +638,7 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 			if (p->desc_size >= EXT4_DESC_SIZE_64)
 				put_le16(gd + GD_INODE_BITMAP_CSUM_HI, (uint16_t)(c >> 16));
 		}
-		r = put_blocks(p, out, gr->inode_bitmap, bm, 1, d);
+		r = ext4_put_blocks(p, out, gr->inode_bitmap, bm, 1, d);
 		if (r)
 			goto out;
 
@@ -900,10 +668,10 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 			ext4_gd_csum_set(gd, p->desc_size, g, p->csum_seed, plan_csum(p), p->o.uuid);
 	}
 
-	r = wc_drain(&wc, d);
+	r = ext4_wc_drain(&wc, d);
 	if (r)
 		goto out;
-	wc_release(&wc);
+	ext4_wc_release(&wc);
 	p->wc = NULL;
 
 	/* Superblocks and descriptor tables, primary first. */
@@ -931,7 +699,7 @@ int ext4_write(struct ext4_plan *p, struct sink *out, struct diag *d)
 	}
 out:
 	p->wc = NULL;
-	wc_release(&wc);
+	ext4_wc_release(&wc);
 	free(itable);
 	free(bm);
 	free(gdt);

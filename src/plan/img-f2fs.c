@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `f2fs`: genimage's type: mkfs.f2fs formats a file of the image's size,
+ * then sload.f2fs copies in the image's tree, materialised under tmppath
+ * (plan/tooltype.h). The tools run in setup, as for f2fs. kiln adds
+ * what makes the result reproducible: a UUID derived from the seed (-U),
+ * SOURCE_DATE_EPOCH as the timestamps (-T) and a fixed seed (-r).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/ids.h"
+#include "plan/build.h"
+#include "plan/image.h"
+#include "plan/tooltype.h"
+
+struct f2fs_priv {
+	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
+	char *label, *extraargs;
+};
+
+static cfg_opt_t f2fs_opts[] = {
+	CFG_STR("label", NULL, CFGF_NONE),
+	CFG_STR("extraargs", "", CFGF_NONE),
+	CFG_END()
+};
+
+static int f2fs_parse(struct build *b, struct image *img, cfg_t *sec, struct diag *d)
+{
+	struct f2fs_priv *p = calloc(1, sizeof(*p));
+	const char *l = cfg_getstr(sec, "label"), *x = cfg_getstr(sec, "extraargs");
+
+	(void)b;
+	if (!p)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	img->priv = p;
+	p->j.fd = -1;
+	p->label = l ? strdup(l) : NULL;
+	p->extraargs = strdup(x ? x : "");
+	if ((l && !p->label) || !p->extraargs)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
+{
+	struct f2fs_priv *p = img->priv;
+	char **argv = NULL, uuid[40], epoch[24];
+	unsigned n = 0;
+	struct uuid u;
+	int r;
+
+	tooljob_done(&p->j);
+	/* mkfs.f2fs needs the device's size: genimage fails without one too. */
+	if (!img->size_set)
+		return diag_fail(d, -EINVAL, "f2fs needs a size");
+	snprintf(epoch, sizeof(epoch), "%lld", (long long)b->epoch);
+	r = tooljob_start(b, img, &p->j, !img->empty, TOOL_DT_NONE, d);
+	if (!r)
+		r = tooljob_prepare(img, &p->j, d);
+	if (r)
+		goto out;
+	uuid_derive(&img->seed, "f2fs-uuid", 0, &u);
+	uuid_format(&u, uuid);
+	r = tool_push(&argv, &n, tool_path(b, NULL, "mkfs.f2fs"));
+	if (!r && p->label)
+		r = tool_push2(&argv, &n, "-l", p->label);
+	if (!r)
+		r = tool_push2(&argv, &n, "-U", uuid);
+	if (!r)
+		r = tool_push2(&argv, &n, "-T", epoch);
+	if (!r)
+		r = tool_push(&argv, &n, "-r");
+	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
+		r = diag_fail(d, -EINVAL, "image '%s': extraargs: unterminated quote", img->name);
+		goto out;
+	}
+	if (!r)
+		r = tool_push(&argv, &n, p->j.out);
+	if (r) {
+		r = diag_fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = tool_run(img, argv, NULL, d);
+	if (r || img->empty)
+		goto done;
+	tool_argv_free(argv, n);
+	argv = NULL;
+	n = 0;
+	r = tool_push(&argv, &n, tool_path(b, NULL, "sload.f2fs"));
+	if (!r)
+		r = tool_push2(&argv, &n, "-f", p->j.root);
+	if (!r)
+		r = tool_push2(&argv, &n, "-T", epoch);
+	if (!r)
+		r = tool_push(&argv, &n, p->j.out);
+	if (r) {
+		r = diag_fail(d, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = tool_run(img, argv, NULL, d);
+done:
+	if (!r)
+		r = tooljob_finish(img, &p->j, d);
+out:
+	tool_argv_free(argv, n);
+	if (r) {
+		tooljob_done(&p->j);
+	}
+	return r;
+}
+
+static void f2fs_release(struct image *img)
+{
+	struct f2fs_priv *p = img->priv;
+
+	if (!p)
+		return;
+	tooljob_done(&p->j);
+	free(p->label);
+	free(p->extraargs);
+	free(p);
+	img->priv = NULL;
+}
+
+const struct image_handler f2fs_handler = {
+	.type = "f2fs",
+	.opts = f2fs_opts,
+	.parse = f2fs_parse,
+	.setup = f2fs_setup,
+	.generate = tooljob_generate,
+	.release = f2fs_release,
+	.content = image_content_tree,
+};

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KILN_PLAN_TOOLTYPE_H
+#define KILN_PLAN_TOOLTYPE_H
+
+/*
+ * What the image types that run an external tool share (genimage's
+ * custom, ubifs, jffs2, btrfs, f2fs): the tool's path from `config {}`,
+ * the image's tree materialised once as a directory under tmppath, the
+ * tool run through posix_spawn with an argv array (no shell) and a
+ * checked status, and its output kept open until generate copies it.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct build;
+struct diag;
+struct image;
+struct sink;
+
+struct tooljob {
+	char *dir;          /* work directory under tmppath (removed by tooljob_done) */
+	char *root;         /* dir/root: the materialised tree, or NULL */
+	char *devtable;     /* dir/devtable: device nodes and owners, or NULL */
+	char *out;          /* dir/out: where the tool writes the image */
+	int fd;             /* the tool's output, open after tooljob_take(); -1 */
+	uint64_t bytes;
+	int *undo_ids;      /* undo log entries of what dir holds */
+	unsigned nundo, capundo;
+};
+
+/* The tool path: `config { @opt = ... }` if set (and @opt is a key the
+ * schema knows; NULL: it has none), else @dflt (looked up in PATH). */
+const char *tool_path(struct build *b, const char *opt, const char *dflt);
+
+/* tool_split - append the words of genimage's `extraargs` string @s
+ * (blanks separate, '...' and "..." quote) to *argv (NULL-terminated,
+ * *n entries). 0, -EINVAL on an unterminated quote, -ENOMEM. */
+int tool_split(const char *s, char ***argv, unsigned *n);
+int tool_push(char ***argv, unsigned *n, const char *word);
+/* tool_push2 - push @a then @b (an option and its value). */
+int tool_push2(char ***argv, unsigned *n, const char *a, const char *b);
+void tool_argv_free(char **argv, unsigned n);
+
+/* What goes into the device table. */
+enum tool_devtable {
+	TOOL_DT_NONE,
+	TOOL_DT_ALL,         /* every node, the root "/" too (mkfs.ubifs) */
+	TOOL_DT_NO_ROOT,     /* mkfs.jffs2 refuses a line for "/" */
+};
+
+/* tooljob_start - create the work directory; with @tree, materialise the
+ * image's content tree under root (and the device table @dt). */
+int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tree,
+		  enum tool_devtable dt, struct diag *d);
+
+/* tool_run - spawn @argv (argv[0] looked up in PATH), wait, check the
+ * status. A missing tool or a non-zero exit: one line naming the tool,
+ * the status and the image. @envp NULL: kiln's environment. */
+int tool_run(struct image *img, char *const argv[], char *const envp[], struct diag *d);
+
+/* tooljob_take - open the tool's output, fix j->bytes and remove the
+ * work directory (the open file stays readable). */
+int tooljob_take(struct image *img, struct tooljob *j, struct diag *d);
+
+/* tooljob_copy - the output onto @out (holes kept). */
+int tooljob_copy(struct tooljob *j, struct sink *out, struct diag *d);
+
+/* tooljob_done - remove whatever is left of the work directory, close. */
+void tooljob_done(struct tooljob *j);
+
+/* tooljob_generate - the generate step of a type whose setup ran its
+ * tool: copy the output onto @out, then tooljob_done(). The type's priv
+ * must begin with its struct tooljob. */
+int tooljob_generate(struct build *b, struct image *img, struct sink *out, struct diag *d);
+
+
+
+/* tooljob_prepare - as genimage's prepare_image: an output of img->size
+ * bytes (all holes) for tools that fill a given file; none when unsized. */
+int tooljob_prepare(struct image *img, struct tooljob *j, struct diag *d);
+
+/* tooljob_finish - tooljob_take, then fix img->size: the configured size
+ * (the output may not exceed it) or else the output's length. */
+int tooljob_finish(struct image *img, struct tooljob *j, struct diag *d);
+/* The image's `flashtype` section: sizes in bytes, 0 where unset. */
+struct tool_flash {
+	uint64_t pebsize, lebsize, min_io;
+};
+int tool_flash(struct build *b, struct image *img, struct tool_flash *f, struct diag *d);
+
+#endif
