@@ -1,5 +1,5 @@
 # `kiln fetch` against a mirror that misbehaves, served by a real HTTP
-# server (python3): busy twice (503, Retry-After) then fine; a transfer
+# server (tests/pkg/mirror.py): busy twice (503, Retry-After) then fine; a transfer
 # that stalls mid-body longer than the stall limit, then resumes with
 # Range; one that stalls and then ignores Range (200, the whole file).
 # Each ends with every package in the store, verified (kiln's own SHA-256
@@ -22,81 +22,19 @@ for p in big:700000 mid:300000; do
 done
 mkindex
 serve "$T/repo"
-cat >kiln.cfg <<EOF
-repository debian {
-	url = "$URL"
-	suite = "bookworm"
-	components = { main }
-	architectures = { arm64 }
-	keyring = "$KEYRING"
-}
+{ repo_config; cat <<EOF; } >kiln.cfg
 tree root { layer { packages = { "big", "mid" } } }
 image root.ext4 { ext4 { } size = 8M tree = root }
 EOF
 "$KILN" lock kiln.cfg || fail "kiln lock"
 cp kiln.lock good.lock
 
-cat >server.py <<'PY'
-import http.server, os, re, sys, time
-root, mode = sys.argv[1], sys.argv[2]
-count = {}
-def log(*a):
-    sys.stderr.write(' '.join(str(x) for x in a) + '\n'); sys.stderr.flush()
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def do_GET(self):
-        n = count[self.path] = count.get(self.path, 0) + 1
-        data = open(os.path.join(root, self.path.lstrip('/')), 'rb').read()
-        rng = self.headers.get('Range', '')
-        log('GET', self.path, n, rng or '-')
-        if mode == 'busy' and (n <= 2 or os.environ.get('ALWAYS')):
-            body = b'busy\n'
-            self.send_response(503)
-            self.send_header('Retry-After', '1')
-            self.send_header('Content-Length', str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if mode in ('stall', 'norange', 'dead') and (n == 1 or mode == 'dead'):
-            # Half the body, then nothing: the connection stays open.
-            self.send_response(200)
-            self.send_header('Content-Length', str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[:len(data) // 2])
-            self.wfile.flush()
-            time.sleep(120)
-            self.close_connection = True
-            return
-        m = re.match(r'bytes=(\d+)-$', rng)
-        if m and mode != 'norange':
-            start = int(m.group(1))
-            log('RANGE', self.path, start)
-            self.send_response(206)
-            self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, len(data) - 1, len(data)))
-            self.send_header('Content-Length', str(len(data) - start))
-            self.end_headers()
-            self.wfile.write(data[start:])
-            return
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-    def log_message(self, *a): pass
-class S(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-s = S(('127.0.0.1', 0), H)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-PY
 PIDS=
 trap 'kill $HTTP_PID $PIDS 2>/dev/null || true; rm -rf "$T"' EXIT
 # start_server MODE: serves the repository; kiln.lock points at it.
 start_server() {
-	: >"$T/$1.port"
-	python3 server.py "$T/repo" "$1" >"$T/$1.port" 2>"$T/$1.log" &
-	PIDS="$PIDS $!"
-	for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.1; done
-	[ -s "$T/$1.port" ] || fail "$1 server did not start"
+	start_pyserver "$1"
+	eval "PIDS=\"\$PIDS \$${1}_pid\""
 	sed "s|^repository debian http://[^ ]*|repository debian http://127.0.0.1:$(cat "$T/$1.port")|" \
 		good.lock >kiln.lock
 }
