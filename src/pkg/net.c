@@ -136,8 +136,12 @@ static long backoff_ms(CURL *c, unsigned failed)
 	long ms = BACKOFF_FIRST_MS << (failed > 6 ? 6 : failed - 1);
 	curl_off_t after = 0;
 
-	if (!curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) && after > 0)
-		ms = after > BACKOFF_MAX_MS / 1000 ? BACKOFF_MAX_MS : ms > after * 1000 ? ms : (long)after * 1000;
+	if (!curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) && after > 0) {
+		/* Capped before multiplying: Retry-After is the server's. */
+		long ra = after > BACKOFF_MAX_MS / 1000 ? BACKOFF_MAX_MS : (long)after * 1000;
+		if (ra > ms)
+			ms = ra;
+	}
 	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
 }
 
@@ -401,9 +405,9 @@ static int xfer_done(struct xfer *x, CURLcode cc, const struct pkg_net_opts *o)
 	if (cc == CURLE_OK && x->got == x->dl->size)
 		return 0;
 	x->attempts++;
+	/* A short reply curl accepted (no Content-Length) is retried too. */
 	if (x->attempts > o->retries || (cc != CURLE_OK && !retryable(x->c, cc)))
 		return 0;
-	/* A short reply that curl accepted (no Content-Length) resumes too. */
 	x->wake = now_ms() + backoff_ms(x->c, x->attempts);
 	return 1;
 }
