@@ -1,10 +1,11 @@
 #!/bin/sh
 # Install the Debian 12 packages kiln needs, when missing.
-#   scripts/deps.sh build   compiler and libraries
+#   scripts/deps.sh build   compiler and libraries (+ Debian's archive keyring:
+#                           the example's repository is checked with it)
 #   scripts/deps.sh test    + the oracle tools the test suite runs
 #   scripts/deps.sh static  + the static libraries' own dependencies (scripts/static.sh)
 set -eu
-BUILD="cmake ninja-build gcc pkg-config libconfuse-dev libarchive-dev libfdt-dev libssl-dev zlib1g-dev libcrypt-dev libsolv-dev libsolvext-dev libcurl4-openssl-dev gpgv"
+BUILD="cmake ninja-build gcc pkg-config libconfuse-dev libarchive-dev libfdt-dev libssl-dev zlib1g-dev libcrypt-dev libsolv-dev libsolvext-dev libcurl4-openssl-dev gpgv debian-archive-keyring"
 BUILD="$BUILD libsquashfs-dev liblz4-dev"
 # libarchive-dev does not pull in the -dev packages of what libarchive.a
 # needs (pkg-config --static --libs libarchive). libacl ships no .a and

@@ -4,9 +4,12 @@
 #   scripts/example.sh            -> images/rpi3/rpi3.img (+ .bmap)
 #
 # On a fresh Debian 12 machine run it as root: it installs the build
-# packages and enables the arm64 architecture for `apt-get download` (the
-# Debian arm64 packages the image is made of are downloaded into
-# .cache/debs, never installed). kiln itself never needs root.
+# packages. Then `kiln fetch` downloads the Debian arm64 packages that
+# examples/rpi3/kiln.lock names (from this machine's Debian mirror) into
+# kiln's store (~/.cache/kiln, or KILN_CACHE), verified, never installed;
+# `kiln build` reads them from there. kiln itself never needs root.
+# If the lock's packages have left the mirror (a Debian point release), the
+# lock is made again first (scripts/example-fetch.sh).
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -14,14 +17,14 @@ ROOT=$(pwd)
 scripts/deps.sh build
 cmake -S . -B build -G Ninja >/dev/null
 ninja -C build >/dev/null
-scripts/fetch-debs.sh "$ROOT/.cache/debs"
+STORE=${KILN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kiln}
+scripts/example-fetch.sh "$ROOT/build/kiln" "$STORE"
 
-export KILN_DEBS="$ROOT/.cache/debs"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 OUT="$ROOT/images/rpi3"
 mkdir -p "$OUT" "$ROOT/tmp/rpi3"
 start=$(date +%s.%N)
-(cd examples/rpi3 && "$ROOT/build/kiln" build --outputpath "$OUT" --tmppath "$ROOT/tmp/rpi3" kiln.cfg)
+(cd examples/rpi3 && "$ROOT/build/kiln" build --cache "$STORE" --outputpath "$OUT" --tmppath "$ROOT/tmp/rpi3" kiln.cfg)
 end=$(date +%s.%N)
 
 img="$OUT/rpi3.img"

@@ -44,7 +44,8 @@ static void help(bool fetch)
 		       "                      $XDG_CACHE_HOME/kiln, else ~/.cache/kiln)\n"
 		       "  --cache-size SIZE   its limit (default 10G)\n"
 		       "  --parallel N        downloads at once (default 4)\n"
-		       "  --retries N         extra attempts per file, resuming (default 3)\n");
+		       "  --retries N         extra attempts per file, resuming (default 3);\n"
+		       "                      a transfer under 1 KiB/s for 30 s is retried\n");
 	else
 		printf("usage: kiln lock [options] [CONFIG]\n\n"
 		       "Resolve the config's package layers against its repositories (signed\n"
@@ -121,6 +122,14 @@ static int run(int argc, char **argv, bool fetch)
 	}
 	if (!config)
 		config = getenv("GENIMAGE_CONFIG") ? getenv("GENIMAGE_CONFIG") : "kiln.cfg";
+	/* Test-only (docs/testing.md): a stall limit the tests can wait out. */
+	const char *stall = getenv("KILN_NET_STALL_SECONDS");
+	if (stall && *stall) {
+		unsigned sec = 0;
+		if (parse_count("KILN_NET_STALL_SECONDS", stall, 3600, &sec))
+			goto out;
+		no.stall_time = (long)sec; /* 0: the default */
+	}
 	ret = EXIT_FAIL;
 	if (cli_settings_apply(&b, &env, NULL))
 		goto out;

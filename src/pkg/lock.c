@@ -175,7 +175,10 @@ static int lock_repo(const struct pkg_request *req, unsigned ri, const struct pk
 	} else {
 		base = strdup(repo->url);
 	}
-	if (!base || !(lr->name = strdup(repo->name)) || !(lr->url = strdup(repo->url))) {
+	/* url = "apt-sources" stays that word in the lock: the mirror is
+	 * this machine's, and kiln fetch uses the fetching machine's. */
+	if (!base || !(lr->name = strdup(repo->name)) ||
+	    !(lr->url = strdup(repo->url_spec ? repo->url_spec : repo->url))) {
 		free(base);
 		return diag_fail(d, -ENOMEM, "out of memory");
 	}

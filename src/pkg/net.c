@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/diag.h"
@@ -72,8 +73,10 @@ static void set_common(CURL *c, const char *url, const struct pkg_net_opts *o, c
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout ? o->connect_timeout : 30L);
+	/* A stalled transfer (a mirror or proxy that stops sending but keeps
+	 * the connection open) ends here and is retried, resuming. */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->low_speed_time ? o->low_speed_time : 60L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, pkg_net_stall_time(o));
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "kiln/" KILN_VERSION);
@@ -81,23 +84,73 @@ static void set_common(CURL *c, const char *url, const struct pkg_net_opts *o, c
 	errbuf[0] = 0;
 }
 
-static int curl_fail(struct diag *d, CURL *c, CURLcode cc, const char *url, const char *errbuf)
+long pkg_net_stall_time(const struct pkg_net_opts *o)
+{
+	return o->stall_time ? o->stall_time : 30L;
+}
+
+/* The error of a transfer's last attempt, one line naming @url. */
+static int curl_fail(struct diag *d, CURL *c, CURLcode cc, const char *url, const char *errbuf,
+		     unsigned attempts)
+{
+	char tries[32] = "";
+	long code = 0;
+
+	if (attempts > 1)
+		snprintf(tries, sizeof(tries), " (%u attempts)", attempts);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (cc == CURLE_HTTP_RETURNED_ERROR)
+		return diag_fail(d, code == 404 || code == 410 ? -ENOENT : -EIO, "%s: HTTP %ld%s",
+				 url, code, tries);
+	return diag_fail(d, -EIO, "%s: %s%s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc),
+			 tries);
+}
+
+/*
+ * Transient failures worth another attempt: the connection failed or
+ * stalled, or the server said it is busy (408, 429, 5xx).
+ */
+static bool retryable(CURL *c, CURLcode cc)
 {
 	long code = 0;
 
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (cc == CURLE_HTTP_RETURNED_ERROR)
-		return diag_fail(d, code == 404 || code == 410 ? -ENOENT : -EIO, "%s: HTTP %ld", url,
-				 code);
-	return diag_fail(d, -EIO, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-}
-
-/* Transient failures worth another attempt. */
-static bool retryable(CURLcode cc)
-{
+	if (cc == CURLE_HTTP_RETURNED_ERROR) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		return code == 408 || code == 429 || code >= 500;
+	}
 	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT ||
 	       cc == CURLE_PARTIAL_FILE || cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR ||
 	       cc == CURLE_GOT_NOTHING;
+}
+
+#define BACKOFF_FIRST_MS 1000L
+#define BACKOFF_MAX_MS 60000L
+
+/*
+ * The pause before the next attempt after @failed failed ones: doubling
+ * from a second, or the server's Retry-After when longer; both capped,
+ * so a mirror asking for an hour cannot hang kiln.
+ */
+static long backoff_ms(CURL *c, unsigned failed)
+{
+	long ms = BACKOFF_FIRST_MS << (failed > 6 ? 6 : failed - 1);
+	curl_off_t after = 0;
+
+	if (!curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) && after > 0) {
+		/* Capped before multiplying: Retry-After is the server's. */
+		long ra = after > BACKOFF_MAX_MS / 1000 ? BACKOFF_MAX_MS : (long)after * 1000;
+		if (ra > ms)
+			ms = ra;
+	}
+	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct membuf {
@@ -179,19 +232,25 @@ int pkg_get(const char *url, uint64_t max, const struct pkg_net_opts *o, char **
 	CURL *c = curl_easy_init();
 	if (!c)
 		return diag_fail(d, -ENOMEM, "out of memory");
-	for (unsigned attempt = 0; attempt <= o->retries; attempt++) {
+	unsigned attempts = 0;
+	for (;;) {
 		m.len = 0;
 		set_common(c, url, o, errbuf);
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mem_write);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
 		cc = curl_easy_perform(c);
-		if (cc == CURLE_OK || m.too_big || !retryable(cc))
+		attempts++;
+		if (cc == CURLE_OK || m.too_big || attempts > o->retries || !retryable(c, cc))
 			break;
+		long ms = backoff_ms(c, attempts);
+		struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
 	}
 	if (m.too_big)
 		r = diag_fail(d, -E2BIG, "%s: larger than %" PRIu64 " bytes", url, max);
 	else if (cc != CURLE_OK)
-		r = curl_fail(d, c, cc, url, errbuf);
+		r = curl_fail(d, c, cc, url, errbuf, attempts);
 	else if (!m.buf && !(m.buf = calloc(1, 1)))
 		r = diag_fail(d, -ENOMEM, "out of memory");
 	else
@@ -213,8 +272,11 @@ struct xfer {
 	CURL *c;
 	struct store_writer *w;
 	uint64_t got;            /* bytes in the writer */
-	unsigned attempts;
+	uint64_t from;           /* where this attempt resumes (its Range) */
+	unsigned attempts;       /* attempts that failed */
+	int64_t wake;            /* waiting to retry until (now_ms); 0: not waiting */
 	bool restart;            /* server ignored Range: start over */
+	bool checked;            /* this attempt's response code was looked at */
 	int werr;                /* store write error */
 	struct diag *d;
 	char errbuf[CURL_ERROR_SIZE];
@@ -226,11 +288,14 @@ static size_t xfer_write(char *p, size_t sz, size_t nm, void *ud)
 	size_t n = sz * nm;
 	long code = 0;
 
-	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
-	if (x->got && code == 200) {
-		/* Asked to resume, got the whole file: keep nothing. */
-		x->restart = true;
-		return 0;
+	if (!x->checked) {
+		x->checked = true;
+		curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
+		if (x->from && code != 206) {
+			/* Asked to resume, got the whole file: keep nothing. */
+			x->restart = true;
+			return 0;
+		}
 	}
 	if (x->got + n > x->dl->size) {
 		x->werr = -EFBIG;
@@ -263,7 +328,9 @@ static int xfer_start(struct xfer *x, CURLM *m, struct store *s, const struct pk
 	curl_easy_setopt(x->c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->c, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x->got);
-	x->attempts++;
+	x->from = x->got;
+	x->checked = false;
+	x->wake = 0;
 	if (curl_multi_add_handle(m, x->c))
 		return diag_fail(d, -ENOMEM, "%s: cannot start the transfer", x->dl->url);
 	return 0;
@@ -302,7 +369,7 @@ static int finish(struct xfer *x, CURLcode cc, struct diag *d)
 	if (x->werr)
 		return x->werr;
 	if (cc != CURLE_OK)
-		return curl_fail(d, x->c, cc, x->dl->url, x->errbuf);
+		return curl_fail(d, x->c, cc, x->dl->url, x->errbuf, x->attempts);
 	if (x->got != x->dl->size)
 		return diag_fail(d, -EBADMSG, "%s: %" PRIu64 " bytes, the lock says %" PRIu64,
 				 x->dl->url, x->got, x->dl->size);
@@ -314,10 +381,41 @@ static int finish(struct xfer *x, CURLcode cc, struct diag *d)
 	return r;
 }
 
+/*
+ * A transfer ended: 1 if it goes on (x->wake set for a retry after a
+ * pause, or 0 to start over at once), 0 if done (finish()).
+ */
+static int xfer_done(struct xfer *x, CURLcode cc, const struct pkg_net_opts *o)
+{
+	long code = 0;
+
+	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
+	if (x->werr)
+		return 0;
+	if (x->from && (x->restart || cc == CURLE_RANGE_ERROR ||
+			(cc == CURLE_HTTP_RETURNED_ERROR && code == 416))) {
+		/* The server cannot resume (a range error, or the whole
+		 * file again: 200 to a Range request, as some caching
+		 * proxies answer): start over from zero. Not another
+		 * attempt: only a failed attempt leads to a Range request. */
+		x->restart = true;
+		x->wake = 0;
+		return 1;
+	}
+	if (cc == CURLE_OK && x->got == x->dl->size)
+		return 0;
+	x->attempts++;
+	/* A short reply curl accepted (no Content-Length) is retried too. */
+	if (x->attempts > o->retries || (cc != CURLE_OK && !retryable(x->c, cc)))
+		return 0;
+	x->wake = now_ms() + backoff_ms(x->c, x->attempts);
+	return 1;
+}
+
 int pkg_download(const struct pkg_dl *v, unsigned n, struct store *s,
 		 const struct pkg_net_opts *o, struct diag *d)
 {
-	unsigned par = o->parallel ? o->parallel : 4, next = 0, running = 0;
+	unsigned par = o->parallel ? o->parallel : 4, next = 0, busy = 0;
 	struct xfer *xs;
 	CURLM *m = NULL;
 	int r = 0, lerr;
@@ -341,12 +439,27 @@ int pkg_download(const struct pkg_dl *v, unsigned n, struct store *s,
 		free(xs);
 		return diag_fail(d, -ENOMEM, "out of memory");
 	}
+	/* At most @par connections, all to the mirror: more would only
+	 * make a busy mirror answer 503 sooner. */
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)par);
+	curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)par);
 	for (unsigned i = 0; i < n; i++) {
 		xs[i].dl = &v[i];
 		xs[i].d = d;
 	}
-	while (!r && (next < n || running)) {
-		while (!r && running < par && next < n) {
+	/* busy: transfers running or waiting to retry, at most @par. */
+	while (!r && (next < n || busy)) {
+		int64_t now = now_ms();
+		long wait = 1000;
+		for (unsigned i = 0; i < next && !r; i++) {
+			if (!xs[i].wake)
+				continue;
+			if (xs[i].wake <= now)
+				r = xfer_start(&xs[i], m, s, o, d);
+			else if (xs[i].wake - now < wait)
+				wait = (long)(xs[i].wake - now);
+		}
+		while (!r && busy < par && next < n) {
 			char *p = pkg_local_path(v[next].url, &lerr);
 			if (p) {
 				free(p);
@@ -354,7 +467,7 @@ int pkg_download(const struct pkg_dl *v, unsigned n, struct store *s,
 				continue;
 			}
 			r = xfer_start(&xs[next++], m, s, o, d);
-			running += !r;
+			busy += !r;
 		}
 		if (r)
 			break;
@@ -372,24 +485,15 @@ int pkg_download(const struct pkg_dl *v, unsigned n, struct store *s,
 			CURLcode cc = msg->data.result;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
 			curl_multi_remove_handle(m, x->c);
-			running--;
-			if (cc == CURLE_RANGE_ERROR && x->got) {
-				/* The server cannot resume: start over, which
-				 * is not another attempt. */
-				x->restart = true;
-				x->attempts--;
-			}
-			bool again = x->attempts <= o->retries && !x->werr &&
-				     (x->restart || (cc != CURLE_OK && retryable(cc)) ||
-				      (cc == CURLE_OK && x->got < x->dl->size));
-			if (again) {
+			if (!xfer_done(x, cc, o)) {
+				busy--;
+				r = finish(x, cc, d);
+			} else if (!x->wake) {
 				r = xfer_start(x, m, s, o, d);
-				running += !r;
-				continue;
 			}
-			r = finish(x, cc, d);
+			wait = 0;
 		}
-		if (!r && running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+		if (!r && busy && curl_multi_poll(m, NULL, 0, (int)wait, NULL) != CURLM_OK)
 			r = diag_fail(d, -EIO, "curl_multi_poll failed");
 	}
 	for (unsigned i = 0; i < n; i++) {

@@ -33,6 +33,9 @@ char *pkg_url_join(const char *base, const char *rel);
 int pkg_get(const char *url, uint64_t max, const struct pkg_net_opts *o, char **ret,
 	    size_t *ret_len, struct diag *d);
 
+/* pkg_net_stall_time - o->stall_time or its default (seconds). */
+long pkg_net_stall_time(const struct pkg_net_opts *o);
+
 /* One file to download into the store. */
 struct pkg_dl {
 	const char *url;
@@ -42,9 +45,15 @@ struct pkg_dl {
 
 /*
  * pkg_download - put every file of @v into @s, at most o->parallel at
- * once, each verified (size, SHA-256) before it enters the store. Stops
- * at the first failure (others in flight are aborted, nothing partial
- * is kept) and names its URL.
+ * once, each verified (size, SHA-256) before it enters the store. A
+ * transfer that fails transiently (connection lost, stalled for
+ * o->stall_time, HTTP 408, 429 or 5xx) is tried again up to o->retries
+ * times after a pause (1 s, doubling, or the server's Retry-After; at
+ * most 60 s), resuming with a Range request; a server that answers it
+ * with the whole file is read again from the start, which is not another
+ * attempt. Stops at the first failure (others in flight are aborted,
+ * nothing partial is kept) and names its URL: -EIO, -ENOENT (404, 410),
+ * -EBADMSG (size or SHA-256 differs from @v), -ENOMEM, store errors.
  */
 int pkg_download(const struct pkg_dl *v, unsigned n, struct store *s,
 		 const struct pkg_net_opts *o, struct diag *d);

@@ -127,7 +127,7 @@ struct pkg_net_opts {
 	unsigned parallel;          /* downloads at once (fetch); 0: 4 */
 	unsigned retries;           /* extra attempts per file; 0: none */
 	long connect_timeout;       /* seconds; 0: 30 */
-	long low_speed_time;        /* seconds below 1 KiB/s before giving up; 0: 60 */
+	long stall_time;            /* seconds under 1 KiB/s: stalled, retried; 0: 30 */
 	const char *gpgv;           /* gpgv program; NULL: "gpgv" on PATH */
 	int64_t now;                /* for Valid-Until / Date checks (the CLI's clock) */
 };

@@ -403,15 +403,19 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		if (r)
 			return r;
 		/* The blob is read through its descriptor: what was verified
-		 * is what is read, whatever happens to the store meanwhile. */
+		 * is what is read, whatever happens to the store meanwhile.
+		 * Without /proc (a chroot, a Nix sandbox) through its name:
+		 * blobs are immutable while the store is open. */
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		char *blob = access(fdpath, R_OK) ? store_blob_path(b->store, p->sha256) : NULL;
 		struct tree_archive_opts o = {
 			.kind = TREE_ARCHIVE_DEB, .dest = l->dest ? l->dest : "", .policy = pol,
 			.layer = (uint32_t)li, .spill = &st->spill, .region = &l->pkg_regions[i],
 			.name = label, .follow_symlinks = l->follow_symlinks,
 			.include = (const char *const *)l->include, .ninclude = l->ninclude,
 		};
-		r = tree_add_archive(t, fdpath, &o, d);
+		r = tree_add_archive(t, blob ? blob : fdpath, &o, d);
+		free(blob);
 		close(fd);
 	}
 	if (!r)

@@ -1,7 +1,8 @@
 # The model image boots on QEMU's raspi3b: U-Boot reads uboot.env from the
 # FAT, checks and boots the FIT (kernel, DTB, initramfs), Linux mounts the
-# ext4 root, busybox init reads /etc/inittab, and user u logs in with the
-# password from the config (the shadow hash kiln wrote).
+# ext4 root, Debian's sysvinit reads /etc/inittab, runlevel 3's rc script
+# says what PID 1 is, and user u logs in with the password from the config
+# (the shadow hash kiln wrote).
 . "$KILN_TESTLIB"
 . "$KILN_SRC/tests/boot/lib-boot.inc"
 build_example kiln.cfg out
@@ -14,4 +15,5 @@ python3 "$KILN_SRC/tests/boot/qemu-console.py" --timeout 180 --log console.log \
 	--login u:kiln --expect-id '^uid=1000\(u\) gid=999\(u\)' -- \
 	qemu-system-aarch64 -M raspi3b -kernel u-boot.bin -dtb bcm2837-rpi-3-b.dtb \
 	-drive file="$img",if=sd,format=raw || fail "raspi3b boot"
+check_pid1 console.log
 echo "rpi3: ok"

@@ -3,14 +3,14 @@
 # 0x4000 bytes: the CRC must match), runs its bootcmd, which loads and
 # `source`s kiln's boot.scr. The FAT and the MBR are made with the
 # standard tools here (this test is about the env and the script).
-# Needs the Debian arm64 packages (scripts/fetch-debs.sh): KILN_DEBS or
-# $KILN_SRC/.cache/debs; skipped without them.
+# Needs the example's Debian arm64 packages (examples/rpi3/kiln.lock) in the
+# suite's store (tests/boot/lib-debs.inc); skipped when they cannot be fetched.
 . "$KILN_TESTLIB"
 need qemu-system-aarch64 dpkg-deb mkfs.vfat mcopy sfdisk
-DEBS=${KILN_DEBS:-$KILN_SRC/.cache/debs}
-deb() { { ls "$DEBS"/$1 2>/dev/null || true; } | sort | tail -n1; }
-KDEB=$(deb 'linux-image-[0-9]*-arm64_*_arm64.deb'); UDEB=$(deb 'u-boot-rpi_*_arm64.deb')
-[ -n "$KDEB" ] && [ -n "$UDEB" ] || skip "no Debian arm64 packages in $DEBS (scripts/fetch-debs.sh)"
+. "$KILN_SRC/tests/boot/lib-debs.inc"
+example_fetch || skip "the example's packages are not in $EXSTORE and kiln fetch failed"
+KDEB=$(example_deb 'linux-image-[0-9].*-arm64'); UDEB=$(example_deb u-boot-rpi)
+[ -r "$KDEB" ] && [ -r "$UDEB" ] || fail "the kernel or u-boot-rpi is not in $EX/kiln.lock or $EXSTORE"
 
 mkdir -p pkg input
 dpkg-deb --fsys-tarfile "$UDEB" | tar -x -C pkg ./usr/lib/u-boot/rpi_arm64/u-boot.bin

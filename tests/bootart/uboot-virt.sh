@@ -5,15 +5,15 @@
 # only the env carried. Then a FIT with one flipped kernel byte must be
 # refused by U-Boot. The artifacts are put in RAM with QEMU's loader
 # device, so no disk image (FAT) is involved.
-# Needs the Debian arm64 packages (scripts/fetch-debs.sh): KILN_DEBS or
-# $KILN_SRC/.cache/debs; skipped without them.
+# Needs the example's Debian arm64 packages (examples/rpi3/kiln.lock) in the
+# suite's store (tests/boot/lib-debs.inc); skipped when they cannot be fetched.
 . "$KILN_TESTLIB"
 need qemu-system-aarch64 dpkg-deb dtc
-DEBS=${KILN_DEBS:-$KILN_SRC/.cache/debs}
-deb() { { ls "$DEBS"/$1 2>/dev/null || true; } | sort | tail -n1; }
-KDEB=$(deb 'linux-image-[0-9]*-arm64_*_arm64.deb'); UDEB=$(deb 'u-boot-qemu_*_all.deb')
-BDEB=$(deb 'busybox-static_*_arm64.deb')
-[ -n "$KDEB" ] && [ -n "$UDEB" ] && [ -n "$BDEB" ] || skip "no Debian arm64 packages in $DEBS (scripts/fetch-debs.sh)"
+. "$KILN_SRC/tests/boot/lib-debs.inc"
+example_fetch || skip "the example's packages are not in $EXSTORE and kiln fetch failed"
+KDEB=$(example_deb 'linux-image-[0-9].*-arm64'); UDEB=$(example_deb u-boot-qemu)
+BDEB=$(example_deb busybox-static)
+[ -r "$KDEB" ] && [ -r "$UDEB" ] && [ -r "$BDEB" ] || fail "a package is not in $EX/kiln.lock or $EXSTORE"
 
 mkdir -p pkg input root/bin root/proc
 dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C pkg --wildcards './boot/vmlinuz-*'

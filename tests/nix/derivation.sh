@@ -14,6 +14,11 @@ need nix-instantiate nix-store sfdisk fsck.fat e2fsck setpriv python3
 if [ "$(id -u)" != 0 ] && ! [ -w /nix/store ] && ! [ -S /nix/var/nix/daemon-socket/socket ]; then
 	skip "uid $(id -u) cannot write /nix/store and there is no nix-daemon"
 fi
+# examples/rpi3 takes its packages from kiln.lock through kiln's store;
+# nix/image.nix builds with --no-cache and has no way yet to hand the
+# locked .debs (fixed-output fetchurls) to kiln as a store.
+grep -q 'packages = {' "$KILN_SRC/examples/rpi3/common.cfg" &&
+	skip "examples/rpi3 uses package layers (kiln.lock): nix/image.nix cannot give them a store yet"
 DEBS=${KILN_DEBS:-$KILN_SRC/.cache/debs}
 for d in linux-image busybox-static raspi-firmware u-boot-rpi; do
 	[ -r "$DEBS/$d.deb" ] || skip "no $d.deb in $DEBS (scripts/fetch-debs.sh)"

@@ -15,14 +15,7 @@ mkpkg libhello 2 arm64
 mkpkg extra 1 all
 mkindex
 serve "$T/repo"
-cat >kiln.cfg <<EOF
-repository debian {
-	url = "$URL"
-	suite = "bookworm"
-	components = { main }
-	architectures = { arm64 }
-	keyring = "$KEYRING"
-}
+{ repo_config; cat <<EOF; } >kiln.cfg
 tree root { layer { packages = { "hello" } } file /etc/motd { content = "hi" } }
 image root.ext4 { ext4 { } size = 8M tree = root }
 EOF
@@ -39,47 +32,8 @@ expect_no_output images
 
 # A server that stops half-way through every file ("half"), or only the
 # first time and then honours Range ("resume").
-cat >server.py <<'PY'
-import http.server, os, re, sys
-root, mode = sys.argv[1], sys.argv[2]
-seen = set()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        data = open(os.path.join(root, self.path.lstrip('/')), 'rb').read()
-        m = re.match(r'bytes=(\d+)-$', self.headers.get('Range', ''))
-        if mode == 'resume' and m:
-            start = int(m.group(1))
-            sys.stderr.write('RANGE %s %d\n' % (self.path, start)); sys.stderr.flush()
-            self.send_response(206)
-            self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, len(data) - 1, len(data)))
-            self.send_header('Content-Length', str(len(data) - start))
-            self.end_headers()
-            self.wfile.write(data[start:])
-            return
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(data)))
-        self.end_headers()
-        if mode == 'resume' and self.path in seen:
-            self.wfile.write(data)
-            return
-        seen.add(self.path)
-        self.wfile.write(data[:len(data) // 2])
-        self.wfile.flush()
-        self.close_connection = True
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(('127.0.0.1', 0), H)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-PY
-start_server() {
-	: >"$T/$1.port"
-	python3 server.py "$T/repo" "$1" >"$T/$1.port" 2>"$T/$1.log" &
-	eval "${1}_pid=\$!"
-	for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.1; done
-	[ -s "$T/$1.port" ] || fail "$1 server did not start"
-}
-start_server half
-start_server resume
+start_pyserver half
+start_pyserver resume
 trap 'kill $HTTP_PID $half_pid $resume_pid 2>/dev/null || true; rm -rf "$T"' EXIT
 cp kiln.lock good.lock
 at() { sed "s|^repository debian http://[^ ]*|repository debian http://127.0.0.1:$1|" good.lock >kiln.lock; }
