@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/ids.h"
 #include "cli/log.h"
@@ -37,6 +38,28 @@ int cli_loglevel_env(void)
 	}
 	log_level = (unsigned)v;
 	return 0;
+}
+
+int cli_jobs_parse(const char *s, unsigned *ret)
+{
+	char *e;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (!*s || *e || errno || v < 1 || v > CLI_MAX_JOBS) {
+		log_error("--jobs \"%s\": expected a number of threads, 1..%d", s, CLI_MAX_JOBS);
+		return -EINVAL;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
+unsigned cli_jobs_default(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > CLI_MAX_JOBS ? CLI_MAX_JOBS : (unsigned)n;
 }
 
 int cli_settings_apply(struct build *b, struct build_paths *env, char **seed)

@@ -218,7 +218,8 @@ static void explain_miss(struct build *b, struct image *img, const uint8_t key[S
 }
 
 int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-		      const struct image_key *k, char *why, size_t whysize, struct diag *d)
+		      const struct image_key *k, char *why, size_t whysize, struct sink **ret_out,
+		      struct diag *d)
 {
 	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
 	uint64_t len = img->file_size ? img->file_size : img->size;
@@ -257,6 +258,13 @@ int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA2
 		diag_fail(d, r, "%s: copying from the build cache: %s", img->outfile, strerror(-r));
 		goto out;
 	}
+	if (ret_out) {
+		/* The caller commits it, in its own order. */
+		*ret_out = out;
+		out = NULL;
+		r = 1;
+		goto out;
+	}
 	r = sink_file_commit(out, d);
 	if (!r) {
 		set_last(b, img, key, &q);
@@ -266,6 +274,13 @@ out:
 	sink_release(out);
 	close(fd);
 	return r;
+}
+
+void image_cache_fetched(struct build *b, struct image *img, const uint8_t key[SHA256_LEN])
+{
+	struct diag q = { 0 };
+
+	set_last(b, img, key, &q);
 }
 
 void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
