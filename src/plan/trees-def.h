@@ -81,8 +81,17 @@ struct tree_layer {
 	unsigned repo;              /* index into trees_state.repos */
 	bool recommends;
 	struct spill_region *pkg_regions; /* one per locked package */
+	struct pkg_decoded *pkg_dec;      /* one per locked package */
 	unsigned npkg_regions;
 	bool pkg_verified;          /* the store's blobs re-hashed once */
+};
+
+/* A locked package's decoded layer, once read or loaded in this build:
+ * later compositions replay it. @path is what the replay checks is still
+ * the file read: the .deb's blob, or the decoded layer's. */
+struct pkg_decoded {
+	struct tree_archive_log *log;
+	char *path;
 };
 
 /* A `repository NAME { }` section: pkg's view, plus the strings it
@@ -230,6 +239,20 @@ int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, st
 int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer *l,
 		     const char *host, struct diag *d);
 void trees_cache_free(struct layer_cache *lc);
+
+/*
+ * Package layers through the same cache, keyed by the .deb's SHA-256
+ * (kiln.lock's) and the layer's include globs: trees_cache_pkg_load sets
+ * *ret to the stored decoded layer (its blob's path in *ret_path), or
+ * NULL; trees_cache_pkg_save keeps a log just recorded from the .deb.
+ * Without b->store both do nothing; store problems are warnings.
+ */
+void trees_cache_pkg_load(struct build *b, const struct tree_layer *l,
+			  const uint8_t deb[SHA256_LEN], const char *what,
+			  struct tree_archive_log **ret, char **ret_path, struct diag *d);
+void trees_cache_pkg_save(struct build *b, struct trees_state *st, const struct tree_layer *l,
+			  const uint8_t deb[SHA256_LEN], const struct tree_archive_log *log,
+			  const char *what, struct diag *d);
 
 /* Apply inline item @it to @t under policy @pol (trees-items.c). */
 int trees_apply_item(struct build *b, struct trees_state *st, struct tree *t,
