@@ -245,6 +245,9 @@ int build_plan(struct build *b, struct diag *d)
 	}
 	memcpy(b->images, order, n * sizeof(*order));
 	b->nimages = n;
+	/* Independent archives decoded at the same time (-j, the store). */
+	if ((r = trees_prefetch(b, d)))
+		goto out;
 	for (unsigned i = 0; i < n; i++) {
 		struct image *img = b->images[i];
 		if (!img->handler->setup)

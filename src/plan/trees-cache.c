@@ -176,7 +176,7 @@ static int put_write(void *ud, const void *buf, size_t len)
 
 /* Keep @log (recorded from the archive @what into the spill file)
  * under @key, unless the store has it; failures only warn. */
-static void put_log(struct build *b, struct trees_state *st, const uint8_t key[SHA256_LEN],
+static void put_log(struct build *b, int spill_fd, const uint8_t key[SHA256_LEN],
 		    const struct tree_archive_log *log, const char *what, struct diag *d)
 {
 	uint8_t blob[SHA256_LEN];
@@ -197,7 +197,7 @@ static void put_log(struct build *b, struct trees_state *st, const uint8_t key[S
 	}
 	r = store_writer_new(b->store, &p.w, &q);
 	if (!r)
-		r = tree_archive_log_export(log, st->spill.fd, put_write, &p, &q);
+		r = tree_archive_log_export(log, spill_fd, put_write, &p, &q);
 	if (!r)
 		r = store_writer_commit(p.w, NULL, blob, &q);
 	store_writer_free(p.w);
@@ -218,7 +218,7 @@ static void save_one(struct build *b, struct trees_state *st, struct tree_layer 
 
 	l->cache->stored = true; /* one attempt per build */
 	if (!archive_layer_key(l, hash, key))
-		put_log(b, st, key, l->log, host, d);
+		put_log(b, st->spill.fd, key, l->log, host, d);
 }
 
 int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer *l,
@@ -258,6 +258,22 @@ int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer 
 	return 0;
 }
 
+const struct stat *trees_cache_stat(const struct tree_layer *l)
+{
+	static const struct stat none;
+
+	return l->cache && l->cache->hashed ? &l->cache->st : &none;
+}
+
+void trees_cache_put(struct build *b, struct tree_layer *l, const struct tree_archive_log *log,
+		     int spill_fd, const char *host, struct diag *d)
+{
+	uint8_t key[SHA256_LEN];
+
+	if (b->store && l->cache && l->cache->hashed && !archive_layer_key(l, l->cache->hash, key))
+		put_log(b, spill_fd, key, log, host, d);
+}
+
 /* A package's decoded layer: the .deb's SHA-256 from kiln.lock is its
  * content hash already, and its filters are the package layer's. */
 void trees_cache_pkg_load(struct build *b, const struct tree_layer *l,
@@ -280,5 +296,5 @@ void trees_cache_pkg_save(struct build *b, struct trees_state *st, const struct 
 
 	if (b->store && !layer_key(true, (const char *const *)l->include, l->ninclude, NULL, deb,
 				   key))
-		put_log(b, st, key, log, what, d);
+		put_log(b, st->spill.fd, key, log, what, d);
 }

@@ -20,6 +20,7 @@ struct build;
 struct diag;
 struct layer_cache;
 struct tree_archive_log;
+struct stat;
 
 /* Inline items of a layer, applied in this order of kinds. */
 enum item_kind {
@@ -221,6 +222,9 @@ extern const char *const trees_item_kw[ITEM_KIND_MAX];
 int trees_expand_fail(int r, const char *file, unsigned line, const char *what, const char *bad,
 		      struct diag *d);
 
+/* True when an image uses tree @def (trees.c). */
+bool trees_def_used(struct build *b, const struct tree_def *def);
+
 /* Host path of config path @p (relative to the input path), with @sub
  * appended when not NULL; NULL when out of memory (trees.c). */
 char *trees_resolve(struct build *b, const char *p, const char *sub);
@@ -239,6 +243,13 @@ int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, st
 int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer *l,
 		     const char *host, struct diag *d);
 void trees_cache_free(struct layer_cache *lc);
+/* trees_cache_put - keep layer @l's @log, recorded from the archive
+ * hashed by trees_cache_load into the spill file open as @spill_fd, in
+ * the store (trees-prefetch.c); failures only warn. */
+/* The archive's stat data when it was hashed (zeros if it was not). */
+const struct stat *trees_cache_stat(const struct tree_layer *l);
+void trees_cache_put(struct build *b, struct tree_layer *l, const struct tree_archive_log *log,
+		     int spill_fd, const char *host, struct diag *d);
 
 /*
  * Package layers through the same cache, keyed by the .deb's SHA-256
