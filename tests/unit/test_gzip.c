@@ -36,6 +36,23 @@ static int emit_mem(struct bout *o, const void *buf, size_t len)
 	return 0;
 }
 
+/* gzip_begin's stream over @in (NULL: zeros) fed in growing pieces. */
+static struct mem stream(const uint8_t *in, size_t len, unsigned jobs)
+{
+	struct mem m = { 0 };
+	struct bout mo = { .emit = emit_mem, .priv = &m };
+	struct gzip_out g;
+
+	CHECK(!gzip_begin(&g, &mo, jobs));
+	for (size_t off = 0, step = 1; off < len; off += step, step = step * 3 + 7) {
+		size_t n = len - off < step ? len - off : step;
+		CHECK(!bout_emit(&g.in, in ? in + off : NULL, n));
+	}
+	CHECK(!gzip_end(&g));
+	gzip_release(&g);
+	return m;
+}
+
 /* Compressible but not trivial: text-like runs and a pseudo-random tail. */
 static uint8_t *make_input(size_t len)
 {
@@ -111,16 +128,7 @@ static void test_sizes(void)
 			CHECK(gl == rl && !memcmp(gz, ref, rl));
 			free(gz);
 			/* Streamed in odd pieces: the same bytes. */
-			struct mem m = { 0 };
-			struct bout mo = { .emit = emit_mem, .priv = &m };
-			struct gzip_out g;
-			CHECK(!gzip_begin(&g, &mo, jobs[k]));
-			for (size_t off = 0, step = 1; off < len; off += step, step = step * 3 + 7) {
-				size_t n = len - off < step ? len - off : step;
-				CHECK(!bout_emit(&g.in, in + off, n));
-			}
-			CHECK(!gzip_end(&g));
-			gzip_release(&g);
+			struct mem m = stream(in, len, jobs[k]);
 			CHECK(m.len == rl && !memcmp(m.p, ref, rl));
 			free(m.p);
 		}
@@ -136,15 +144,9 @@ static void test_zeros(void)
 	size_t len = 2 * GZIP_BLOCK + 99;
 	uint8_t *z = calloc(1, len), *a = NULL;
 	size_t al = 0;
-	struct mem m = { 0 };
-	struct bout mo = { .emit = emit_mem, .priv = &m };
-	struct gzip_out g;
 
 	CHECK(!gzip_buf(z, len, 2, &a, &al));
-	CHECK(!gzip_begin(&g, &mo, 2));
-	CHECK(!bout_emit(&g.in, NULL, len));
-	CHECK(!gzip_end(&g));
-	gzip_release(&g);
+	struct mem m = stream(NULL, len, 2);
 	CHECK(m.len == al && !memcmp(m.p, a, al));
 	free(m.p);
 	free(a);
