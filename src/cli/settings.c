@@ -2,9 +2,9 @@
 #include "cli/settings.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/ids.h"
 #include "cli/log.h"
@@ -57,8 +57,15 @@ int cli_jobs_parse(const char *s, unsigned *ret)
 
 unsigned cli_jobs_default(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	int n;
 
+	/* The CPUs this process may run on (taskset, cgroups' cpusets): a
+	 * system call, where sysconf would read /sys or /proc (absent in a
+	 * build sandbox). */
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	n = CPU_COUNT(&set);
 	return n < 1 ? 1 : n > CLI_MAX_JOBS ? CLI_MAX_JOBS : (unsigned)n;
 }
 

@@ -27,7 +27,7 @@ int cli_loglevel_env(void);
 /* cli_jobs_parse - -j/--jobs N (1..CLI_MAX_JOBS) into *ret. Returns 0, or
  * prints the error and returns -EINVAL. */
 int cli_jobs_parse(const char *s, unsigned *ret);
-/* cli_jobs_default - the default of -j: the online CPUs. */
+/* cli_jobs_default - the default of -j: the CPUs kiln may run on. */
 unsigned cli_jobs_default(void);
 
 #endif

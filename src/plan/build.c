@@ -350,13 +350,15 @@ int gen_prepare(struct gen_job *j, struct diag *d)
 
 	if ((r = mkdir_p(dir, d)))
 		return r;
-	undo_activity("running exec-pre of image '%s'", img->name);
+	if (!j->quiet || img->exec_pre)
+		undo_activity("running exec-pre of image '%s'", img->name);
 	r = run_exec_hook(b, img, img->exec_pre, "exec-pre", d);
 	if (r)
 		return r;
 	if (img->handler->presize && (r = img->handler->presize(b, img, d)))
 		return r;
-	undo_activity("writing %s", img->outfile);
+	if (!j->quiet)
+		undo_activity("writing %s", img->outfile);
 	r = from_store(b, img, &j->k, &j->keyed, j->why, sizeof(j->why), &j->out, d);
 	if (r < 0)
 		return r;
@@ -395,7 +397,8 @@ int gen_finish(struct gen_job *j, struct diag *d)
 	int r = 0;
 
 	if (j->out) {
-		undo_activity("writing %s", img->outfile);
+		if (!j->quiet)
+			undo_activity("writing %s", img->outfile);
 		r = sink_file_commit(j->out, d);
 		if (r)
 			return r;
@@ -409,11 +412,13 @@ int gen_finish(struct gen_job *j, struct diag *d)
 	img->keyed = j->keyed;
 	if (b->explain)
 		b->explain(b->explain_ud, img, img->from_store, j->why);
-	undo_activity("running exec-post of image '%s'", img->name);
+	if (!j->quiet || img->exec_post)
+		undo_activity("running exec-post of image '%s'", img->name);
 	r = run_exec_hook(b, img, img->exec_post, "exec-post", d);
 	/* After exec-post, so the map describes the final bytes (flash/bmap-io.h). */
 	if (!r && b->bmap && img->handler->is_disk) {
-		undo_activity("writing %s.bmap", img->outfile);
+		if (!j->quiet)
+			undo_activity("writing %s.bmap", img->outfile);
 		r = bmap_write_file(img->outfile, NULL, d);
 	}
 	return r;

@@ -38,6 +38,9 @@ struct gen_job {
 	struct sink *out;       /* written, or copied from the store; not committed */
 	bool write;             /* gen_write must run the handler */
 	bool keyed;
+	/* Parallel builds: the interrupt text is the scheduler's (what the
+	 * writers write); the phases set it only around exec hooks. */
+	bool quiet;
 	struct image_key k;
 	char why[1024];
 	uint64_t done;          /* progress */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "io/undo.h"
 #include "plan/build.h"
 #include "plan/generate.h"
 
@@ -130,6 +131,33 @@ static void *writer(void *ud)
 	return NULL;
 }
 
+/*
+ * What an interruption would stop, for the CLI's one line: the images
+ * being written by threads, else @j's (which the main thread is about to
+ * prepare or finish; an exec hook sets its own text while it runs).
+ */
+static void activity(struct sched *s, const struct gen_job *j)
+{
+	const struct image *first = NULL;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < s->b->nimages; i++) {
+		if (s->state[i] != S_RUN)
+			continue;
+		if (!n++)
+			first = s->jobs[i].img;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!first && j)
+		first = j->img;
+	if (n > 1)
+		undo_activity("writing %s and %u other image%s", first->outfile, n - 1,
+			      n > 2 ? "s" : "");
+	else if (first)
+		undo_activity("writing %s", first->outfile);
+}
+
 static bool ready(struct sched *s, const struct image *img)
 {
 	for (unsigned i = 0; i < img->ndeps; i++) {
@@ -145,6 +173,7 @@ static void launch(struct sched *s, unsigned i)
 {
 	struct gen_job *j = &s->jobs[i];
 
+	activity(s, j);
 	j->r = gen_prepare(j, &j->d);
 	if (!j->r && j->write && gen_threadable(j->img)) {
 		pthread_mutex_lock(&s->lock);
@@ -184,6 +213,8 @@ static int run(struct sched *s, unsigned n, struct diag *d)
 			if (j->threaded)
 				pthread_join(j->tid, NULL);
 			j->threaded = false;
+			if (st == S_WRITTEN && !j->r)
+				activity(s, j);
 			if (st == S_WRITTEN && !j->r && !(j->r = gen_finish(j, &j->d))) {
 				replay(j, d);
 				gen_job_release(j);
@@ -199,6 +230,7 @@ static int run(struct sched *s, unsigned n, struct diag *d)
 		for (unsigned i = next; i < n && running(s) < b->jobs; i++)
 			if (get(s, i) == S_WAIT && ready(s, s->jobs[i].img))
 				launch(s, i);
+		activity(s, NULL);
 		pthread_mutex_lock(&s->lock);
 		while (!s->failures && s->state[next] != S_WRITTEN && s->running)
 			pthread_cond_wait(&s->cond, &s->lock);
@@ -250,7 +282,7 @@ int build_schedule(struct build *b, struct diag *d)
 	for (unsigned i = 0; i < n; i++) {
 		struct image *img = b->images[i];
 		struct gen_job *j = &s.jobs[i];
-		*j = (struct gen_job){ .b = b, .img = img, .sched = &s };
+		*j = (struct gen_job){ .b = b, .img = img, .sched = &s, .quiet = true };
 		j->d.warn = on_warn;
 		j->d.note = d && d->note ? on_note : NULL;
 		j->d.userdata = j;
