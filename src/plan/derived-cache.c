@@ -20,9 +20,9 @@
 
 static int gzip_key(const void *in, size_t len, uint8_t key[SHA256_LEN])
 {
-	static const char tag[] = "kiln gzip 1";
+	static const char tag[] = "kiln gzip 2";
 	const char *zv = zlibVersion();
-	const uint32_t level = GZIP_LEVEL;
+	const uint32_t level = GZIP_LEVEL, block = GZIP_BLOCK;
 	uint8_t ih[SHA256_LEN];
 	struct sha256_ctx c;
 	int r = sha256_buf(in, len, ih);
@@ -30,6 +30,7 @@ static int gzip_key(const void *in, size_t len, uint8_t key[SHA256_LEN])
 	if (r || (r = sha256_init(&c)))
 		return r;
 	if (!(r = sha256_update(&c, tag, sizeof(tag))) && !(r = sha256_update(&c, &level, 4)) &&
+	    !(r = sha256_update(&c, &block, 4)) &&
 	    !(r = sha256_update(&c, zv, strlen(zv) + 1)) &&
 	    !(r = sha256_update(&c, ih, sizeof(ih))))
 		r = sha256_final(&c, key);
@@ -108,7 +109,7 @@ int derived_gzip(struct build *b, const void *in, size_t len, uint8_t **ret, siz
 		diag_note(d, "gzip'd payload (%zu bytes) from the build cache", len);
 		return 0;
 	}
-	r = gzip_buf(in, len, ret, ret_len);
+	r = gzip_buf(in, len, b->jobs, ret, ret_len);
 	if (!r && keyed)
 		save(b->store, key, *ret, *ret_len, d);
 	return r;

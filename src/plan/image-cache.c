@@ -255,7 +255,8 @@ static int open_hit(struct build *b, struct image *img, const uint8_t key[SHA256
 }
 
 int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-		      const struct image_key *k, char *why, size_t whysize, struct diag *d)
+		      const struct image_key *k, char *why, size_t whysize, struct sink **ret_out,
+		      struct diag *d)
 {
 	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
 	uint64_t len = img->file_size ? img->file_size : img->size;
@@ -274,6 +275,13 @@ int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA2
 	r = clone_range(sink_file_fd(out), fd, 0, len);
 	if (r) {
 		diag_fail(d, r, "%s: copying from the build cache: %s", img->outfile, strerror(-r));
+		goto out;
+	}
+	if (ret_out) {
+		/* The caller commits it, in its own order. */
+		*ret_out = out;
+		out = NULL;
+		r = 1;
 		goto out;
 	}
 	r = sink_file_commit(out, d);
@@ -304,6 +312,13 @@ int image_cache_fetch_into(struct build *b, struct image *img, const uint8_t key
 		return r;
 	set_last(b, img, key, &q);
 	return 1;
+}
+
+void image_cache_fetched(struct build *b, struct image *img, const uint8_t key[SHA256_LEN])
+{
+	struct diag q = { 0 };
+
+	set_last(b, img, key, &q);
 }
 
 void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],

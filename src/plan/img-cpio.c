@@ -79,14 +79,15 @@ static int cpio_parse(struct build *b, struct image *img, cfg_t *sec, struct dia
 	return 0;
 }
 
-static int write_archive(struct cpio_priv *p, struct bout *o, bool measure, struct diag *d)
+static int write_archive(struct cpio_priv *p, struct bout *o, bool measure, unsigned jobs,
+			 struct diag *d)
 {
 	struct gzip_out g;
 	int r;
 
 	if (!p->gzip)
 		return cpio_write_tree(p->tree, o, measure, d);
-	r = gzip_begin(&g, o);
+	r = gzip_begin(&g, o, jobs);
 	if (r)
 		return diag_fail(d, r, "gzip: %s", strerror(-r));
 	r = cpio_write_tree(p->tree, &g.in, false, d);
@@ -150,7 +151,7 @@ static int measure(struct build *b, struct cpio_priv *p, struct diag *d)
 		free(val);
 	}
 	bout_count(&cnt);
-	r = write_archive(p, &cnt, true, d);
+	r = write_archive(p, &cnt, true, b->jobs, d);
 	if (r)
 		return r;
 	p->bytes = cnt.off;
@@ -192,7 +193,7 @@ static int cpio_generate(struct build *b, struct image *img, struct sink *out, s
 
 	(void)b;
 	bout_sink(&o, out);
-	r = write_archive(p, &o, false, d);
+	r = write_archive(p, &o, false, b->jobs, d);
 	if (r)
 		return r;
 	if (o.off != p->bytes)

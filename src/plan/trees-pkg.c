@@ -35,6 +35,11 @@ void trees_pkg_layer_release(struct tree_layer *l)
 	strv_free(l->exclude, l->nexclude);
 	free(l->repo_name);
 	free(l->pkg_regions);
+	for (unsigned i = 0; l->pkg_dec && i < l->npkg_regions; i++) {
+		tree_archive_log_free(l->pkg_dec[i].log);
+		free(l->pkg_dec[i].path);
+	}
+	free(l->pkg_dec);
 }
 
 void trees_pkg_release(struct trees_state *st)
@@ -357,13 +362,29 @@ static int load_lock(struct build *b, struct trees_state *st, struct diag *d)
 	return r;
 }
 
+/* Open locked package @p's .deb in the store (re-hashed at the layer's
+ * first read in this build). */
+static int open_deb(struct build *b, const struct tree_def *def, const struct tree_layer *l,
+		    const struct pkg_locked *p, int *ret_fd, struct diag *d)
+{
+	int r = store_open_blob(b->store, p->sha256, !l->pkg_verified, ret_fd, d);
+
+	if (r == -ENOENT) {
+		diag_clear(d);
+		return diag_fail(d, r, "%s:%u: tree '%s': package %s %s (%s) is not in the "
+				 "store; run `kiln fetch`", l->cfgfile, l->line, def->name,
+				 p->name, p->version, p->arch);
+	}
+	return r;
+}
+
 int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
 		      struct tree_layer *l, struct tree *t, enum tree_conflict pol,
 		      struct diag *d)
 {
 	const struct pkg_lock_layer *y;
 	char label[600], pv[600], fdpath[64];
-	int r;
+	int fd, r;
 
 	if ((r = load_lock(b, st, d)))
 		return r;
@@ -377,13 +398,15 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 				 "(`kiln fetch` fills it); it is off (--no-cache / KILN_CACHE=off)",
 				 l->cfgfile, l->line, def->name);
 	if (!l->pkg_regions) {
-		if (!(l->pkg_regions = calloc(y->npkgs + 1, sizeof(*l->pkg_regions))))
+		l->pkg_regions = calloc(y->npkgs + 1, sizeof(*l->pkg_regions));
+		l->pkg_dec = calloc(y->npkgs + 1, sizeof(*l->pkg_dec));
+		if (!l->pkg_regions || !l->pkg_dec)
 			return diag_fail(d, -ENOMEM, "out of memory");
 		l->npkg_regions = y->npkgs;
 	}
 	for (unsigned i = 0; i < y->npkgs && !r; i++) {
 		const struct pkg_locked *p = &y->pkgs[i];
-		int fd;
+		struct pkg_decoded *dec = &l->pkg_dec[i];
 		snprintf(label, sizeof(label), "%s %s %s (%s)", p->name, p->version, p->arch,
 			 st->lock->repos[p->repo].name);
 		int li = tree_add_layer(t, label);
@@ -393,13 +416,22 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		snprintf(pv, sizeof(pv), "%s=%s", p->name, p->version);
 		if (tree_set_layer_package(t, (uint32_t)li, pv))
 			return diag_fail(d, -ENOMEM, "out of memory");
-		r = store_open_blob(b->store, p->sha256, !l->pkg_verified, &fd, d);
-		if (r == -ENOENT) {
-			diag_clear(d);
-			return diag_fail(d, r, "%s:%u: tree '%s': package %s %s (%s) is not in the "
-					 "store; run `kiln fetch`", l->cfgfile, l->line, def->name,
-					 p->name, p->version, p->arch);
+		struct tree_archive_opts o = {
+			.kind = TREE_ARCHIVE_DEB, .dest = l->dest ? l->dest : "", .policy = pol,
+			.layer = (uint32_t)li, .spill = &st->spill, .region = &l->pkg_regions[i],
+			.name = label, .follow_symlinks = l->follow_symlinks,
+			.include = (const char *const *)l->include, .ninclude = l->ninclude,
+			.log = b->archive_nocache ? NULL : &dec->log,
+		};
+		/* Decoded before (this build, or any build with the store):
+		 * replayed, the .deb is not read. */
+		if (o.log && !dec->log)
+			trees_cache_pkg_load(b, l, p->sha256, label, &dec->log, &dec->path, d);
+		if (o.log && dec->log) {
+			r = tree_add_archive(t, dec->path, &o, d);
+			continue;
 		}
+		r = open_deb(b, def, l, p, &fd, d);
 		if (r)
 			return r;
 		/* The blob is read through its descriptor: what was verified
@@ -408,15 +440,16 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		 * blobs are immutable while the store is open. */
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 		char *blob = access(fdpath, R_OK) ? store_blob_path(b->store, p->sha256) : NULL;
-		struct tree_archive_opts o = {
-			.kind = TREE_ARCHIVE_DEB, .dest = l->dest ? l->dest : "", .policy = pol,
-			.layer = (uint32_t)li, .spill = &st->spill, .region = &l->pkg_regions[i],
-			.name = label, .follow_symlinks = l->follow_symlinks,
-			.include = (const char *const *)l->include, .ninclude = l->ninclude,
-		};
 		r = tree_add_archive(t, blob ? blob : fdpath, &o, d);
 		free(blob);
 		close(fd);
+		if (!r && o.log && dec->log) {
+			/* A replay re-checks that this is the file read. */
+			dec->path = store_blob_path(b->store, p->sha256);
+			if (!dec->path)
+				return diag_fail(d, -ENOMEM, "out of memory");
+			trees_cache_pkg_save(b, st, l, p->sha256, dec->log, label, d);
+		}
 	}
 	if (!r)
 		l->pkg_verified = true;
