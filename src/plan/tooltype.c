@@ -522,7 +522,9 @@ int tool_flash(struct build *b, struct image *img, struct tool_flash *f, struct 
 				 img->flashtype);
 	if ((r = flash_key(fs, "pebsize", &f->pebsize, d)) ||
 	    (r = flash_key(fs, "lebsize", &f->lebsize, d)) ||
-	    (r = flash_key(fs, "minimum-io-unit-size", &f->min_io, d)))
+	    (r = flash_key(fs, "minimum-io-unit-size", &f->min_io, d)) ||
+	    (r = flash_key(fs, "vid-header-offset", &f->vid_hdr_offs, d)) ||
+	    (r = flash_key(fs, "sub-page-size", &f->subpage, d)))
 		return r;
 	return 0;
 }

@@ -85,7 +85,7 @@ int tooljob_prepare(struct image *img, struct tooljob *j, struct diag *d);
 int tooljob_finish(struct image *img, struct tooljob *j, struct diag *d);
 /* The image's `flashtype` section: sizes in bytes, 0 where unset. */
 struct tool_flash {
-	uint64_t pebsize, lebsize, min_io;
+	uint64_t pebsize, lebsize, min_io, vid_hdr_offs, subpage;
 };
 int tool_flash(struct build *b, struct image *img, struct tool_flash *f, struct diag *d);
 
