@@ -20,7 +20,7 @@ extern const struct image_handler mdraid_handler;
 extern const struct image_handler qemu_handler;
 extern const struct image_handler custom_handler;
 extern const struct image_handler btrfs_handler, f2fs_handler, ubifs_handler, jffs2_handler;
-extern const struct image_handler ubi_handler;
+extern const struct image_handler ubi_handler, cramfs_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -39,7 +39,7 @@ const struct image_handler *const image_handlers[] = {
 	&qemu_handler,
 	&custom_handler,
 	&btrfs_handler, &f2fs_handler, &ubifs_handler, &jffs2_handler,
-	&ubi_handler,
+	&ubi_handler, &cramfs_handler,
 	NULL,
 };
 
