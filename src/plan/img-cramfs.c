@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "base/size.h"
 #include "config/cfgutil.h"
 #include "fs/cramfs/cramfs.h"
 #include "fs/tree.h"
@@ -21,12 +22,11 @@
 #include "plan/image-key.h"
 #include "plan/image.h"
 #include "plan/scratch.h"
+#include "plan/tooltype.h"
 
 struct cramfs_priv {
+	struct scratch_tree st; /* first: scratch_tree_generate() finds it */
 	struct cramfs_opts o;
-	struct tree *tree;
-	struct scratch scratch;
-	uint64_t bytes;
 };
 
 static cfg_opt_t cramfs_opts[] = {
@@ -48,38 +48,24 @@ static int set_name(struct cramfs_priv *p, cfg_t *sec, const char *key, const ch
 	return 0;
 }
 
-static int parse_u32(const char *s, uint32_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
-		return -EINVAL;
-	*ret = (uint32_t)v;
-	return 0;
-}
-
 /* One mkfs.cramfs option @opt with its value @v (NULL for flags). */
 static int cramfs_arg(struct cramfs_priv *p, cfg_t *sec, const char *args, char opt,
 		      const char *v, struct diag *d)
 {
-	uint32_t n;
+	uint64_t n;
 
 	switch (opt) {
 	case 'b':
-		if (parse_u32(v, &n) || n < 512 || n > (1u << 20) || (n & (n - 1)))
+		if (num_parse(v, 1u << 20, &n) || n < 512 || (n & (n - 1)))
 			return cfg_fail(sec, "extraargs", args, -EINVAL, d,
 					"-b %s: the block size is a power of two from 512 to 1048576", v);
-		p->o.blksize = n;
+		p->o.blksize = (uint32_t)n;
 		return 0;
 	case 'e':
-		if (parse_u32(v, &p->o.edition))
+		if (num_parse(v, UINT32_MAX, &n))
 			return cfg_fail(sec, "extraargs", args, -EINVAL, d,
 					"-e %s: not a 32-bit edition number", v);
+		p->o.edition = (uint32_t)n;
 		return 0;
 	case 'n':
 		return set_name(p, sec, "extraargs", args, v, d);
@@ -108,34 +94,23 @@ static int cramfs_arg(struct cramfs_priv *p, cfg_t *sec, const char *args, char 
 static int cramfs_extraargs(struct cramfs_priv *p, cfg_t *sec, const char *args,
 			    struct diag *d)
 {
-	char *buf = strdup(args), *save = NULL, *tok;
-	int r = 0;
+	char **argv;
+	unsigned n;
+	int r = tool_split_cfg(sec, "extraargs", &argv, &n, d);
 
-	if (!buf)
-		return diag_fail(d, -ENOMEM, "out of memory");
-	for (tok = strtok_r(buf, " \t", &save); tok && !r; tok = strtok_r(NULL, " \t", &save)) {
-		const char *v = NULL;
+	for (unsigned i = 0; i < n && !r; i++) {
+		const char *a = argv[i], *v = NULL;
+		bool valued = a[0] == '-' && a[1] && strchr("benN", a[1]);
 
-		if (tok[0] != '-' || !tok[1] || tok[1] == '-') {
+		if (a[0] != '-' || !a[1] || a[1] == '-' || (a[2] && !valued))
 			r = cfg_fail(sec, "extraargs", args, -EINVAL, d,
-				     "\"%s\": not a mkfs.cramfs option kiln takes", tok);
-			break;
-		}
-		if (strchr("benN", tok[1])) {
-			v = tok[2] ? tok + 2 : strtok_r(NULL, " \t", &save);
-			if (!v) {
-				r = cfg_fail(sec, "extraargs", args, -EINVAL, d, "-%c needs a value",
-					     tok[1]);
-				break;
-			}
-		} else if (tok[2]) {
-			r = cfg_fail(sec, "extraargs", args, -EINVAL, d,
-				     "\"%s\": not a mkfs.cramfs option kiln takes", tok);
-			break;
-		}
-		r = cramfs_arg(p, sec, args, tok[1], v, d);
+				     "\"%s\": not a mkfs.cramfs option kiln takes", a);
+		else if (valued && !(v = a[2] ? a + 2 : i + 1 < n ? argv[++i] : NULL))
+			r = cfg_fail(sec, "extraargs", args, -EINVAL, d, "-%c needs a value", a[1]);
+		else
+			r = cramfs_arg(p, sec, args, a[1], v, d);
 	}
-	free(buf);
+	tool_argv_free(argv, n);
 	return r;
 }
 
@@ -148,7 +123,7 @@ static int cramfs_parse(struct build *b, struct image *img, cfg_t *sec, struct d
 	if (!p)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	img->priv = p;
-	p->scratch.fd = -1;
+	scratch_tree_init(&p->st);
 	p->o.blksize = 4096; /* mkfs.cramfs: the page size; kiln: never the host's */
 	snprintf(p->o.name, sizeof(p->o.name), "Compressed");
 	/* genimage passes the image's `name` as -n, before extraargs. */
@@ -166,32 +141,10 @@ static int cramfs_setup(struct build *b, struct image *img, struct diag *d)
 	struct cramfs_priv *p = img->priv;
 	int r;
 
-	/* Set up again (kiln ls plans dependencies first): start afresh. */
-	scratch_close(&p->scratch);
-	tree_free(p->tree);
-	p->tree = NULL;
-	if ((r = image_content_tree(b, img, &p->tree, d)) ||
-	    (r = scratch_open(&p->scratch, b->paths.tmppath, d)) ||
-	    (r = cramfs_write(p->tree, &p->o, p->scratch.sink, &p->bytes, d)))
+	if ((r = scratch_tree_begin(b, img, &p->st, d)) ||
+	    (r = cramfs_write(p->st.tree, &p->o, p->st.scratch.sink, &p->st.bytes, d)))
 		return r;
-	if (img->size_set && img->size < p->bytes)
-		return diag_fail(d, -ENOSPC, "cramfs needs %llu bytes, size is %llu",
-				 (unsigned long long)p->bytes, (unsigned long long)img->size);
-	/* As genimage: the file is what mkfs.cramfs writes, even under a size. */
-	if (img->size_set)
-		img->file_size = p->bytes < img->size ? p->bytes : 0;
-	else
-		img->size = p->bytes;
-	return 0;
-}
-
-static int cramfs_generate(struct build *b, struct image *img, struct sink *out,
-			   struct diag *d)
-{
-	struct cramfs_priv *p = img->priv;
-
-	(void)b;
-	return scratch_copy(&p->scratch, out, p->bytes, d);
+	return scratch_tree_end(img, &p->st, "cramfs", d);
 }
 
 static void cramfs_describe(const struct image *img, void (*line)(void *, const char *),
@@ -202,14 +155,14 @@ static void cramfs_describe(const struct image *img, void (*line)(void *, const 
 
 	snprintf(s, sizeof(s), "cramfs '%s', block %u, edition %u: %llu entries, %llu bytes",
 		 p->o.name, p->o.blksize, p->o.edition,
-		 p->tree ? (unsigned long long)p->tree->nnodes : 0ULL,
-		 (unsigned long long)p->bytes);
+		 p->st.tree ? (unsigned long long)p->st.tree->nnodes : 0ULL,
+		 (unsigned long long)p->st.bytes);
 	line(ud, s);
 }
 
 static int cramfs_key(struct build *b, struct image *img, struct image_key *k, struct diag *d)
 {
-	return image_key_tree(b, k, ((struct cramfs_priv *)img->priv)->tree, d);
+	return image_key_tree(b, k, ((struct cramfs_priv *)img->priv)->st.tree, d);
 }
 
 static void cramfs_release(struct image *img)
@@ -218,8 +171,7 @@ static void cramfs_release(struct image *img)
 
 	if (!p)
 		return;
-	scratch_close(&p->scratch);
-	tree_free(p->tree);
+	scratch_tree_release(&p->st);
 	free(p);
 	img->priv = NULL;
 }
@@ -229,7 +181,7 @@ const struct image_handler cramfs_handler = {
 	.opts = cramfs_opts,
 	.parse = cramfs_parse,
 	.setup = cramfs_setup,
-	.generate = cramfs_generate,
+	.generate = scratch_tree_generate,
 	.describe = cramfs_describe,
 	.release = cramfs_release,
 	.content = image_content_tree,

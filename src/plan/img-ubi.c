@@ -16,6 +16,7 @@
 #include "base/diag.h"
 #include "base/ids.h"
 #include "base/endian.h"
+#include "base/size.h"
 #include "config/cfgutil.h"
 #include "fs/ubi/ubi.h"
 #include "plan/build.h"
@@ -37,22 +38,6 @@ static cfg_opt_t ubi_opts[] = {
 	CFG_END()
 };
 
-/* A decimal number up to @max, as ubinize's -Q, -e and -x take it. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 /* One ubinize option of extraargs: -Q/--image-seq, -e/--erase-counter,
  * -x/--ubi-ver (1 only), -v/--verbose. @v is its value. */
 static int ubi_arg(struct ubi_priv *p, cfg_t *sec, const char *args, char opt, const char *v,
@@ -62,14 +47,14 @@ static int ubi_arg(struct ubi_priv *p, cfg_t *sec, const char *args, char opt, c
 
 	switch (opt) {
 	case 'Q':
-		if (parse_u64(v, UINT32_MAX, &n))
+		if (num_parse(v, UINT32_MAX, &n))
 			return cfg_fail(sec, "extraargs", args, -EINVAL, d,
 					"-Q %s: not a 32-bit image sequence number", v);
 		p->image_seq = (uint32_t)n;
 		p->image_seq_set = true;
 		return 0;
 	case 'e':
-		if (parse_u64(v, INT64_MAX, &n))
+		if (num_parse(v, INT64_MAX, &n))
 			return cfg_fail(sec, "extraargs", args, -EINVAL, d,
 					"-e %s: not an erase counter", v);
 		p->ec = n;
@@ -92,45 +77,46 @@ static const struct {
 	{ "--image-seq", 'Q' }, { "--erase-counter", 'e' }, { "--ubi-ver", 'x' },
 };
 
+/* The ubinize option @a names (-Q, --image-seq, --image-seq=N ...): its
+ * letter, and in *@ret_v a value written in the same word. 0: none. */
+static char ubi_opt(const char *a, const char **ret_v)
+{
+	*ret_v = NULL;
+	for (unsigned i = 0; i < sizeof(ubi_long) / sizeof(ubi_long[0]); i++) {
+		size_t l = strlen(ubi_long[i].name);
+
+		if (!strncmp(a, ubi_long[i].name, l) && (!a[l] || a[l] == '=')) {
+			*ret_v = a[l] ? a + l + 1 : NULL;
+			return ubi_long[i].opt;
+		}
+	}
+	if (a[0] != '-' || !a[1] || a[1] == '-')
+		return 0;
+	*ret_v = a[2] ? a + 2 : NULL;
+	return a[1];
+}
+
 static int ubi_extraargs(struct ubi_priv *p, cfg_t *sec, const char *args, struct diag *d)
 {
-	char *buf = strdup(args), *save = NULL, *tok;
-	int r = 0;
+	char **argv;
+	unsigned n;
+	int r = tool_split_cfg(sec, "extraargs", &argv, &n, d);
 
-	if (!buf)
-		return diag_fail(d, -ENOMEM, "out of memory");
-	for (tok = strtok_r(buf, " \t", &save); tok && !r; tok = strtok_r(NULL, " \t", &save)) {
-		const char *v = NULL;
-		char opt = 0;
+	for (unsigned i = 0; i < n && !r; i++) {
+		const char *v;
+		char opt = ubi_opt(argv[i], &v);
 
-		if (!strcmp(tok, "-v") || !strcmp(tok, "--verbose"))
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			continue;
-		for (unsigned i = 0; i < sizeof(ubi_long) / sizeof(ubi_long[0]); i++) {
-			size_t l = strlen(ubi_long[i].name);
-
-			if (!strncmp(tok, ubi_long[i].name, l) && (!tok[l] || tok[l] == '=')) {
-				opt = ubi_long[i].opt;
-				v = tok[l] ? tok + l + 1 : NULL;
-			}
-		}
-		if (!opt && tok[0] == '-' && tok[1] && tok[1] != '-') {
-			opt = tok[1];
-			v = tok[2] ? tok + 2 : NULL;
-		}
-		if (!opt) {
+		if (!opt)
 			r = cfg_fail(sec, "extraargs", args, -EINVAL, d,
-				     "\"%s\": not an ubinize option kiln takes", tok);
-			break;
-		}
-		if (!v && strchr("Qex", opt))
-			v = strtok_r(NULL, " \t", &save);
-		if (!v && strchr("Qex", opt)) {
+				     "\"%s\": not an ubinize option kiln takes", argv[i]);
+		else if (strchr("Qex", opt) && !v && !(v = i + 1 < n ? argv[++i] : NULL))
 			r = cfg_fail(sec, "extraargs", args, -EINVAL, d, "-%c needs a value", opt);
-			break;
-		}
-		r = ubi_arg(p, sec, args, opt, v, d);
+		else
+			r = ubi_arg(p, sec, args, opt, v, d);
 	}
-	free(buf);
+	tool_argv_free(argv, n);
 	return r;
 }
 

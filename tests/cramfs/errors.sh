@@ -4,12 +4,7 @@
 # sizes, names, device numbers): kiln refuses.
 . "$KILN_TESTLIB"
 mkdir -p input
-one_line() { [ "$(wc -l <"$T/.err")" = 1 ] || { cat "$T/.err"; fail "$1: not one line"; }; }
-run() {
-	expect_fail 1 "$1" "$KILN" build --inputpath input --outputpath out --tmppath tmp "$2"
-	one_line "$2"
-	expect_no_output out
-}
+run() { expect_fail_clean "$1" out "$KILN" build --inputpath input --outputpath out --tmppath tmp "$2"; }
 # cfg FILE TREE-BODY [EXTRAARGS] [IMAGE-KEYS]
 cfg() {
 	printf 'tree t {\n%s\n}\nimage c.cramfs {\n\tcramfs { extraargs = "%s" }\n\ttree = t\n%s\n}\n' \
@@ -43,6 +38,8 @@ cfg nm.cfg '	file /a { content = "x" }' '' '	name = "0123456789abcdefg"'
 run 'nm.cfg:7: image .c.cramfs.: name = "0123456789abcdefg": cramfs names are at most 16 bytes' nm.cfg
 cfg w.cfg '	file /a { content = "x" }' '--verbose'
 run 'w.cfg:5: .*"--verbose": not a mkfs.cramfs option kiln takes' w.cfg
+cfg quote.cfg '	file /a { content = "x" }' "-n 'vol"
+run "quote.cfg:5: image 'c.cramfs': extraargs = \"-n 'vol\": unterminated quote" quote.cfg
 cfg sz.cfg '	file /a { content = "x" }' '' '	size = 1K'
 run "image 'c.cramfs': cramfs needs 4096 bytes, size is 1024" sz.cfg
 echo "cramfs errors: ok"

@@ -6,12 +6,7 @@ mkdir -p input
 head -c 10000 /dev/urandom >input/v.img
 head -c 100000 /dev/urandom >input/big.img
 : >input/empty.img
-one_line() { [ "$(wc -l <"$T/.err")" = 1 ] || { cat "$T/.err"; fail "$1: not one line"; }; }
-run() {
-	expect_fail 1 "$1" "$KILN" build --inputpath input --outputpath out --tmppath tmp "$2"
-	one_line "$2"
-	expect_no_output out
-}
+run() { expect_fail_clean "$1" out "$KILN" build --inputpath input --outputpath out --tmppath tmp "$2"; }
 # cfg FILE FLASH-BODY UBI-BODY PARTITIONS
 cfg() {
 	printf 'flash f {\n%s\n}\nimage u.ubi {\n\tubi { %s }\n\tflashtype = "f"\n%s\n}\n' \

@@ -14,6 +14,7 @@
 #include "fs/ubi/ubi.h"
 #include "io/sink.h"
 #include "t.h"
+#include "t-fault.h"
 
 static void test_crc(void)
 {
@@ -135,6 +136,13 @@ static void test_checks(void)
 	CHECK(!ubi_volumes_check(&g, v, 2, &bad, NULL));
 }
 
+static struct ubi_geom wgeom;
+
+static int write_ubi(struct sink *s, void *ud, struct diag *d)
+{
+	return ubi_write(&wgeom, ud, 2, s, d);
+}
+
 static void test_write(void)
 {
 	char path[] = "/tmp/kiln-ubi-XXXXXX";
@@ -150,13 +158,14 @@ static void test_write(void)
 	struct diag d = { 0 };
 	const uint8_t *b;
 	uint64_t len;
-	unsigned n, failures = 0;
+	unsigned failures;
 
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 13);
 	CHECK(fd >= 0 && write(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf));
 	close(fd);
 	CHECK(!ubi_geom_init(&g, 16384, 512, 512, 512, NULL));
+	wgeom = g;
 	CHECK_EQ_U64(ubi_image_bytes(&g, v, 2), 4 * 16384); /* layout + 2 data PEBs */
 	CHECK(!sink_mem_new(&m, 1 << 20));
 	CHECK(!ubi_write(&g, v, 2, m, &d));
@@ -172,21 +181,7 @@ static void test_write(void)
 		CHECK_EQ_U64(get_be32(b + 3 * 16384 + 512 + 24), 2);
 	}
 	sink_release(m);
-	for (n = 1; n < 1000; n++) {
-		struct sink *inner = NULL, *f = NULL;
-		struct diag fd2 = { 0 };
-		int r;
-
-		CHECK(!sink_mem_new(&inner, 1 << 20));
-		CHECK(!sink_fault_new(&f, inner, n));
-		r = ubi_write(&g, v, 2, f, &fd2);
-		sink_release(f);
-		sink_release(inner);
-		if (!r)
-			break;
-		failures++;
-		CHECK(r == -EIO && strstr(fd2.msg, "writing PEB"));
-	}
+	failures = t_fail_each_call(write_ubi, v, 1 << 20);
 	CHECK_EQ_U64(failures, 4);
 	/* The file shrank since planning: named, not padded silently. */
 	CHECK(!truncate(path, 100));
