@@ -2,10 +2,11 @@
 # (uid 65535, gid 255), modes, a device node, symlinks; fsck.cramfs
 # checks the image and (as root) extracts exactly those; the image's
 # `name` is the volume name (as genimage's -n); two builds in other
-# directories with another umask are identical.
+# directories with another umask are identical; an empty root and a tree
+# of empty directories (-p) are mkfs.cramfs's bytes (as any user).
 . "$KILN_TESTLIB"
 . "$KILN_SRC/tests/cramfs/helpers.bash"
-need cmp od
+need cmp od mkfs.cramfs
 mkdir -p input/skel/etc
 echo frog >input/skel/etc/hostname
 head -c 70000 /dev/urandom >input/skel/blob
@@ -57,4 +58,13 @@ cp -r input c.cfg other/
 (cd other && umask 077 && "$KILN" build --no-cache --inputpath input --outputpath out \
 	--tmppath tmp c.cfg >/dev/null) || fail "second build"
 cmp out/t.cramfs other/out/t.cramfs || fail "two builds differ"
+mkdir -p empty nested/d/x/y nested/e
+for dir in empty nested; do
+	printf 'tree t { layer { dir = "%s" keep-owner = true } }\nimage %s.cramfs { cramfs { extraargs = "-p" } tree = t }\n' \
+		"$dir" "$dir" >"$dir.cfg"
+	"$KILN" build --inputpath . --outputpath out --tmppath tmp "$dir.cfg" >/dev/null ||
+		fail "$dir: kiln build"
+	mkfs.cramfs -p "$dir" "$dir.ref" >/dev/null 2>&1 || fail "$dir: mkfs.cramfs"
+	cmp "out/$dir.cramfs" "$dir.ref" || fail "$dir: kiln and mkfs.cramfs -p differ"
+done
 echo "cramfs tree: ok"
