@@ -98,12 +98,13 @@ static int write_archive(struct cpio_priv *p, struct bout *o, bool measure, unsi
 }
 
 /* The store record of the gzip'd archive's size: keyed by the tree's
- * key components, zlib's version and the level, all that decides it. */
+ * key components, zlib's version, the level and the block size (boot/gzip.h),
+ * all that decides it. */
 static int size_key(struct build *b, struct cpio_priv *p, uint8_t key[SHA256_LEN], struct diag *d)
 {
-	static const char tag[] = "kiln cpio gzip size 1";
+	static const char tag[] = "kiln cpio gzip size 2";
 	const char *zv = zlibVersion();
-	const uint32_t level = GZIP_LEVEL;
+	const uint32_t level = GZIP_LEVEL, block = GZIP_BLOCK;
 	struct image_key k = { 0 };
 	struct sha256_ctx c;
 	int r = image_key_tree(b, &k, p->tree, d);
@@ -115,6 +116,8 @@ static int size_key(struct build *b, struct cpio_priv *p, uint8_t key[SHA256_LEN
 	r = sha256_update(&c, tag, sizeof(tag));
 	if (!r)
 		r = sha256_update(&c, &level, sizeof(level));
+	if (!r)
+		r = sha256_update(&c, &block, sizeof(block));
 	if (!r)
 		r = sha256_update(&c, zv, strlen(zv) + 1);
 	for (size_t i = 0; !r && i < k.n; i++) {
