@@ -75,6 +75,7 @@ int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct 
 	if (!s)
 		return -ENOMEM;
 	s->rootfd = s->lockfd = -1;
+	store_index_init(&s->index);
 	s->max_bytes = max_bytes;
 	ret_err = mkdir_p(root, d);
 	if (ret_err)
@@ -130,12 +131,16 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	/* Under the shared lock still: clear cannot run meanwhile. */
+	if (s->lockfd >= 0)
+		store_index_flush(s);
 	if (s->max_bytes && s->counted && s->approx_bytes > s->max_bytes)
 		store_gc_try(s, s->max_bytes);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	if (s->rootfd >= 0)
 		close(s->rootfd);
+	store_index_release(&s->index);
 	free(s->root);
 	free(s);
 }
