@@ -3,17 +3,9 @@
 # `kiln cache info` counts the index's entries, `verify` accepts it, and
 # a torn index costs a re-hash (same image), never an error.
 . "$KILN_TESTLIB"
+. "$KILN_SRC/tests/store/store.inc"
 need python3
-mkdir -p src
-python3 -c '
-import os
-for i in range(1500):
-    d = "src/d%02d" % (i % 30)
-    os.makedirs(d, exist_ok=True)
-    open("%s/f%04d" % (d, i), "w").write("file %d\n" % i)
-'
-find src -exec touch -h -d @1600000000 {} +
-printf 'image r.ext4 {\n\text4 { }\n\tsrcpath = "src"\n\tsize = 32M\n}\n' >r.cfg
+many_files
 "$KILN" build --outputpath out --tmppath tmp r.cfg >cold.log 2>&1 || { cat cold.log; fail "cold build"; }
 n=$(find "$KILN_CACHE/ac" -type f | wc -l)
 [ "$n" -lt 20 ] || fail "a cold build of 1500 files left $n files in the store's ac/"
