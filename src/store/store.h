@@ -18,6 +18,9 @@
  *                         is a small blob (typically blob hashes + metadata)
  *   tmp/                  temporaries on the same filesystem, renamed into
  *                         place only when complete and verified
+ *   index                 the stat index: one file of input files' stat
+ *                         data and content hashes (store-index.h)
+ *   index.lock            flock(2): exclusive while the index is written
  *   lock                  flock(2): shared by readers/writers, exclusive
  *                         for gc/clear
  *
