@@ -22,4 +22,13 @@ struct diag;
 int derived_gzip(struct build *b, const void *in, size_t len, uint8_t **ret, size_t *ret_len,
 		 struct diag *d);
 
+/*
+ * derived_gzip_file - derived_gzip of the input file @path (at most @max
+ * bytes, else -EFBIG as boot_read_file). The content hash in the key
+ * comes from the store's stat index, so a hit does not read the file.
+ * Returns 0 (*ret malloc'd) or -errno with @path in the message.
+ */
+int derived_gzip_file(struct build *b, const char *path, uint64_t max, uint8_t **ret,
+		      size_t *ret_len, struct diag *d);
+
 #endif
