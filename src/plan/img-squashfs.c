@@ -238,10 +238,15 @@ static void squashfs_describe(const struct image *img, void (*line)(void *, cons
 	const struct squashfs_priv *p = img->priv;
 	char s[160];
 
-	snprintf(s, sizeof(s), "squashfs %s, block %u: %llu entries, %llu bytes",
-		 squashfs_comp_name(p->o.comp), p->o.block_size,
-		 p->st.tree ? (unsigned long long)p->st.tree->nnodes : 0ULL,
-		 (unsigned long long)(p->tool ? p->j.bytes : p->st.bytes));
+	if (p->tool)
+		snprintf(s, sizeof(s), "squashfs %s (mksquashfs), block %u: %llu bytes",
+			 squashfs_comp_name(p->o.comp), p->o.block_size,
+			 (unsigned long long)p->j.bytes);
+	else
+		snprintf(s, sizeof(s), "squashfs %s, block %u: %llu entries, %llu bytes",
+			 squashfs_comp_name(p->o.comp), p->o.block_size,
+			 p->st.tree ? (unsigned long long)p->st.tree->nnodes : 0ULL,
+			 (unsigned long long)p->st.bytes);
 	line(ud, s);
 }
 
