@@ -18,7 +18,8 @@
 #define TAR_READ_BUF (64u * 1024)
 
 struct tw {
-	struct archive *a;
+	struct archive *a;   /* the tar stream */
+	struct archive *z;   /* compressed: raw format + filter, fed by a's records */
 	struct archive_entry *e;
 	struct sink *out;
 	struct diag *d;
@@ -54,6 +55,20 @@ static la_ssize_t tw_write(struct archive *a, void *ud, const void *buf, size_t 
 	return (la_ssize_t)len;
 }
 
+/* Compressed output: the tar stream's records, padded as uncompressed,
+ * become the data of the compressor's single raw entry. */
+static la_ssize_t tw_feed(struct archive *a, void *ud, const void *buf, size_t len)
+{
+	struct tw *w = ud;
+
+	if (archive_write_data(w->z, buf, len) != (la_ssize_t)len) {
+		archive_set_error(a, EIO, "%s", w->sink_err ? strerror(-w->sink_err) :
+			archive_error_string(w->z));
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
 static int tw_fail(struct tw *w, const char *what)
 {
 	if (w->sink_err)
@@ -63,7 +78,7 @@ static int tw_fail(struct tw *w, const char *what)
 
 static int add_filter(struct tw *w, enum tar_comp c)
 {
-	struct archive *a = w->a;
+	struct archive *a = w->z;
 	int r;
 
 	switch (c) {
@@ -95,6 +110,38 @@ static int add_filter(struct tw *w, enum tar_comp c)
 		return diag_fail(w->d, -EOPNOTSUPP, "tar: %s compression not available in libarchive: %s",
 				 comp_names[c], archive_error_string(a));
 	return 0;
+}
+
+static int open_compressor(struct tw *w, enum tar_comp c)
+{
+	struct archive_entry *e;
+	int r;
+
+	w->z = archive_write_new();
+	e = archive_entry_new();
+	if (!w->z || !e) {
+		archive_entry_free(e);
+		return diag_fail(w->d, -ENOMEM, "out of memory");
+	}
+	r = add_filter(w, c);
+	if (r)
+		goto out;
+	if (archive_write_set_format_raw(w->z) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w->z, 1) != ARCHIVE_OK ||
+	    archive_write_open(w->z, w, NULL, tw_write, NULL) != ARCHIVE_OK) {
+		r = diag_fail(w->d, w->sink_err ? w->sink_err : -EIO, "tar: %s: %s", comp_names[c],
+			      w->sink_err ? strerror(-w->sink_err) : archive_error_string(w->z));
+		goto out;
+	}
+	/* The raw format takes one regular-file entry; its name is not
+	 * written (gzip: no name in the header). */
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_pathname(e, "tar");
+	if (archive_write_header(w->z, e) != ARCHIVE_OK)
+		r = diag_fail(w->d, -EIO, "tar: %s: %s", comp_names[c], archive_error_string(w->z));
+out:
+	archive_entry_free(e);
+	return r;
 }
 
 static int copy_data(struct tw *w, const struct tree_node *n, const char *name)
@@ -245,16 +292,16 @@ int tar_write(struct tree *t, enum tar_comp comp, struct sink *out, uint64_t *re
 		r = tw_fail(&w, "pax xattrheader");
 		goto out;
 	}
-	r = add_filter(&w, comp);
-	if (r)
-		goto out;
-	/* Uncompressed: 10240-byte records as GNU tar; compressed: the
-	 * compressor's stream ends the file (no padding after it). */
-	if (comp != TAR_COMP_NONE && archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK) {
-		r = tw_fail(&w, "block size");
-		goto out;
+	/* The tar stream is in 10240-byte records, last one padded, as GNU
+	 * tar writes it; compressed, that padded stream is what `tar czf`
+	 * compresses, so it goes through a second archive (one raw entry,
+	 * the filter, no padding after the compressor's end). */
+	if (comp != TAR_COMP_NONE) {
+		r = open_compressor(&w, comp);
+		if (r)
+			goto out;
 	}
-	if (archive_write_open(w.a, &w, NULL, tw_write, NULL) != ARCHIVE_OK) {
+	if (archive_write_open(w.a, &w, NULL, w.z ? tw_feed : tw_write, NULL) != ARCHIVE_OK) {
 		r = tw_fail(&w, "open");
 		goto out;
 	}
@@ -265,6 +312,11 @@ int tar_write(struct tree *t, enum tar_comp comp, struct sink *out, uint64_t *re
 		r = tw_fail(&w, "close");
 		goto out;
 	}
+	if (w.z && archive_write_close(w.z) != ARCHIVE_OK) {
+		r = diag_fail(d, w.sink_err ? w.sink_err : -EIO, "tar: close: %s",
+			      w.sink_err ? strerror(-w.sink_err) : archive_error_string(w.z));
+		goto out;
+	}
 	if (w.sockets)
 		diag_warn(d, "tar: %llu socket(s) left out (e.g. %s): tar cannot store sockets",
 			  (unsigned long long)w.sockets, w.socket_name);
@@ -272,6 +324,8 @@ int tar_write(struct tree *t, enum tar_comp comp, struct sink *out, uint64_t *re
 out:
 	if (w.a)
 		archive_write_free(w.a);
+	if (w.z)
+		archive_write_free(w.z);
 	archive_entry_free(w.e);
 	for (uint64_t i = 0; w.first && i < g.n; i++)
 		free(w.first[i]);

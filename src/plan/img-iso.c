@@ -11,6 +11,9 @@
  * the materialised files belong to the build user, so kiln passes the
  * tree's one owner with -uid/-gid (genimage gets it from fakeroot) and
  * refuses a tree whose files have several owners.
+ *
+ * genisoimage stamps the image with the time it ran; iso_fix_dates()
+ * puts the epoch there instead, so two builds are identical.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #include "config/cfgutil.h"
 #include "plan/build.h"
 #include "plan/image.h"
+#include "plan/iso-dates.h"
 #include "plan/tooltype.h"
 
 struct iso_priv {
@@ -117,7 +121,11 @@ static int iso_setup(struct build *b, struct image *img, struct diag *d)
 			r = diag_fail(d, r, "out of memory");
 		goto out;
 	}
-	r = tooljob_run(img, &p->j, argv, d);
+	r = tool_run(img, argv, NULL, d);
+	if (!r)
+		r = iso_fix_dates(p->j.out, b->epoch, d);
+	if (!r)
+		r = tooljob_finish(img, &p->j, d);
 out:
 	tool_argv_free(argv, n);
 	if (r)

@@ -6,7 +6,8 @@
  * kiln honours the mksquashfs options of extraargs that shape the image
  * and rejects the rest by name. The image is built once in setup into a
  * scratch file (its size is its compressed content) and copied out by
- * generate.
+ * generate. lzo, which Debian's libsquashfs lacks, runs mksquashfs
+ * (plan/squashfs-mksquashfs.h) with the same options.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,12 +24,16 @@
 #include "plan/build.h"
 #include "plan/image.h"
 #include "plan/scratch.h"
+#include "plan/squashfs-mksquashfs.h"
+#include "plan/tooltype.h"
 
 #define SQUASHFS_MAX_JOBS 8
 
 struct squashfs_priv {
 	struct scratch_tree st; /* first: scratch_tree_generate() finds it */
 	struct squashfs_opts o;
+	bool tool;              /* lzo: mksquashfs writes it into j */
+	struct tooljob j;
 };
 
 static cfg_opt_t squashfs_opts[] = {
@@ -171,6 +176,7 @@ static int squashfs_parse(struct build *b, struct image *img, cfg_t *sec, struct
 		return diag_fail(d, -ENOMEM, "out of memory");
 	img->priv = p;
 	scratch_tree_init(&p->st);
+	p->j.fd = -1;
 	p->o.exportable = true; /* as mksquashfs */
 	p->o.mkfs_time = b->epoch < 0 ? 0 : b->epoch > UINT32_MAX ? UINT32_MAX : (uint32_t)b->epoch;
 	/* Threads only speed up compression: the bytes do not depend on them. */
@@ -184,7 +190,12 @@ static int squashfs_parse(struct build *b, struct image *img, cfg_t *sec, struct
 	r = extraargs(p, sec, cfg_getstr(sec, "extraargs"), d);
 	if (r)
 		return r;
-	r = squashfs_comp_check(&p->o, d);
+	/* mksquashfs's lzo takes levels 1..9 (lzo1x_999). */
+	p->tool = p->o.comp == SQUASHFS_COMP_LZO;
+	if (p->tool && p->o.level > 9)
+		return cfg_fail(sec, "extraargs", cfg_getstr(sec, "extraargs"), -EINVAL, d,
+				"-Xcompression-level %u: lzo takes 1..9", p->o.level);
+	r = p->tool ? 0 : squashfs_comp_check(&p->o, d);
 	if (r)
 		diag_prefix(d, "%s:%d: compression = \"%s\"", sec->filename ? sec->filename : "?",
 			    sec->line, comp);
@@ -196,10 +207,29 @@ static int squashfs_setup(struct build *b, struct image *img, struct diag *d)
 	struct squashfs_priv *p = img->priv;
 	int r;
 
+	if (p->tool) {
+		tooljob_done(&p->j);
+		r = squashfs_mksquashfs(b, img, &p->j, &p->o, d);
+		if (r)
+			tooljob_done(&p->j);
+		return r;
+	}
 	if ((r = scratch_tree_begin(b, img, &p->st, d)) ||
 	    (r = squashfs_write(p->st.tree, &p->o, p->st.scratch.sink, &p->st.bytes, d)))
 		return r;
 	return scratch_tree_end(img, &p->st, "squashfs", d);
+}
+
+static int squashfs_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
+{
+	struct squashfs_priv *p = img->priv;
+	int r;
+
+	if (!p->tool)
+		return scratch_tree_generate(b, img, out, d);
+	r = tooljob_copy(&p->j, out, d);
+	tooljob_done(&p->j);
+	return r;
 }
 
 static void squashfs_describe(const struct image *img, void (*line)(void *, const char *),
@@ -208,10 +238,15 @@ static void squashfs_describe(const struct image *img, void (*line)(void *, cons
 	const struct squashfs_priv *p = img->priv;
 	char s[160];
 
-	snprintf(s, sizeof(s), "squashfs %s, block %u: %llu entries, %llu bytes",
-		 squashfs_comp_name(p->o.comp), p->o.block_size,
-		 p->st.tree ? (unsigned long long)p->st.tree->nnodes : 0ULL,
-		 (unsigned long long)p->st.bytes);
+	if (p->tool)
+		snprintf(s, sizeof(s), "squashfs %s (mksquashfs), block %u: %llu bytes",
+			 squashfs_comp_name(p->o.comp), p->o.block_size,
+			 (unsigned long long)p->j.bytes);
+	else
+		snprintf(s, sizeof(s), "squashfs %s, block %u: %llu entries, %llu bytes",
+			 squashfs_comp_name(p->o.comp), p->o.block_size,
+			 p->st.tree ? (unsigned long long)p->st.tree->nnodes : 0ULL,
+			 (unsigned long long)p->st.bytes);
 	line(ud, s);
 }
 
@@ -222,6 +257,7 @@ static void squashfs_release(struct image *img)
 	if (!p)
 		return;
 	scratch_tree_release(&p->st);
+	tooljob_done(&p->j);
 	free(p);
 	img->priv = NULL;
 }
@@ -231,7 +267,7 @@ const struct image_handler squashfs_handler = {
 	.opts = squashfs_opts,
 	.parse = squashfs_parse,
 	.setup = squashfs_setup,
-	.generate = scratch_tree_generate,
+	.generate = squashfs_generate,
 	.describe = squashfs_describe,
 	.release = squashfs_release,
 	.content = image_content_tree,

@@ -154,6 +154,7 @@ struct mat {
 	struct tooljob *j;
 	FILE *dt;
 	bool dt_root;
+	bool skip_special;  /* TOOL_DT_CALLER */
 	char buf[TREE_SRC_PATH_MAX];
 	size_t rootlen;
 	bool links;   /* second pass: hard links only */
@@ -307,6 +308,8 @@ static int mat_node(struct mat *m, const struct tree_node *n)
 		break;
 	default:
 		/* Devices, fifos, sockets: only the device table can hold them. */
+		if (m->skip_special)
+			return 0;
 		if (!m->dt)
 			return diag_fail(m->d, -EPERM,
 					 "%s: device nodes cannot be created rootless and this tool takes no device table",
@@ -361,7 +364,8 @@ int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tr
 	m->j = j;
 	m->d = d;
 	m->dt_root = devtable == TOOL_DT_ALL;
-	if (devtable != TOOL_DT_NONE) {
+	m->skip_special = devtable == TOOL_DT_CALLER;
+	if (devtable == TOOL_DT_ALL || devtable == TOOL_DT_NO_ROOT) {
 		j->devtable = tool_join(j->dir, "devtable");
 		if (!j->devtable || (r = tooljob_track(j, j->devtable)))
 			goto nomem;

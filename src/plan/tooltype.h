@@ -58,6 +58,8 @@ enum tool_devtable {
 	TOOL_DT_NONE,
 	TOOL_DT_ALL,         /* every node, the root "/" too (mkfs.ubifs) */
 	TOOL_DT_NO_ROOT,     /* mkfs.jffs2 refuses a line for "/" */
+	TOOL_DT_CALLER,      /* no table: devices, fifos and sockets are not created,
+			      * the caller describes them (mksquashfs's pseudo file) */
 };
 
 /* tooljob_start - create the work directory; with @tree, materialise the

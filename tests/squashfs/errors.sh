@@ -13,8 +13,6 @@ run() { expect_fail 1 "$1" "$KILN" build --outputpath out --tmppath tmp "$2"; on
 
 cfg comp.sqfs 'compression = "brotli"'
 run 'comp.sqfs.cfg:[0-9]+: image .comp.sqfs.: compression = "brotli": unknown compression' comp.sqfs.cfg
-cfg lzo.sqfs 'compression = "lzo"'
-run 'compression = "lzo".*lzo is not built into this libsquashfs' lzo.sqfs.cfg
 cfg bs.sqfs 'block-size = "3000"'
 run 'block-size = "3000": must be a power of two from 4k to 1M' bs.sqfs.cfg
 cfg bs2.sqfs 'block-size = "2M"'

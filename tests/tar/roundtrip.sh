@@ -77,6 +77,25 @@ file_is() { [ "$(od -An -tx1 -N$2 images/$1 | tr -d ' ')" = "$3" ] || fail "$1 i
 file_is r.tgz 2 1f8b gzip; file_is r.tar.bz2 3 425a68 bzip2
 file_is r.tar.xz 6 fd377a585a00 xz; file_is r.tar.zst 4 28b52ffd zstd
 [ $(( $(stat -c %s images/r.tar) % 10240 )) = 0 ] || fail "plain tar not in 10240-byte records"
+# Compressed, the tar stream inside is padded to 10240-byte records too (what
+# `tar czf` compresses) and is the plain archive byte for byte; the file
+# ends with the compressor's stream (no padding after it).
+for z in "r.tar.gz gzip" "r.tar.bz2 bzip2" "r.tar.xz xz" "r.tar.zst zstd"; do
+	set -- $z
+	$2 -dc images/$1 > inner.tar || fail "$1: $2 -d failed"
+	[ $(( $(stat -c %s inner.tar) % 10240 )) = 0 ] || fail "$1: tar stream not padded to 10240-byte records"
+	cmp inner.tar images/r.tar || fail "$1: tar stream differs from r.tar"
+done
+# genimage's test: a tiny tree's test.tar.gz is 500..600 bytes (the zeros of
+# the padded record compress to a few bytes; gzip ends at its trailer).
+mkdir -p small/d; echo a > small/d/f
+cat > s.cfg <<C
+tree s { layer { dir = "$T/small" } }
+image s.tar.gz { tar { } tree = s }
+C
+"$KILN" build --no-bmap s.cfg >/dev/null 2>&1 || fail "small tar.gz"
+[ "$(gzip -dc images/s.tar.gz | wc -c)" = 10240 ] || fail "small tar.gz: not one 10240-byte record"
+gzip -t images/s.tar.gz || fail "small tar.gz: trailing bytes after the gzip stream"
 "$KILN" plan k.cfg | grep -q "tar (pax/ustar) + xz: [0-9]* entries, $(stat -c %s images/r.tar.xz) bytes" \
 	|| fail "kiln plan does not give the archive's size"
 

@@ -4,8 +4,12 @@
 # back the volume id, the Rock Ridge names, contents, owners and the El
 # Torito boot record; a tree with several owners, a bad option, a missing
 # tool and a too long volume id fail with one line and leave nothing.
+# Reproducible: genisoimage stamps its clock (volume descriptors, Rock
+# Ridge atime/ctime, the relocated-directory record) and local time zone;
+# two builds in other directories, umasks, time zones and seconds are
+# identical, the volume's date (blkid's UUID) is SOURCE_DATE_EPOCH.
 . "$KILN_TESTLIB"
-need genisoimage isoinfo
+need genisoimage isoinfo blkid
 
 mkdir -p root/etc/deep/er/still root/boot in tmp
 echo hello >root/etc/hi
@@ -85,4 +89,31 @@ expect_no_output tmp4
 printf 'image v.iso {\n\tiso {\n\t\tvolume-id = "%s"\n\t}\n}\n' 0123456789abcdef0123456789abcdefX >vol.cfg
 expect_fail 1 "vol.cfg:3: image 'v.iso': .*volume-id .*longer than 32" run vol.cfg tmp5 vout
 expect_no_output vout
+
+# Reproducible. Deeper than 8 levels (genisoimage relocates into
+# .rr_moved, a directory it dates itself), a name long enough for a Rock
+# Ridge continuation area, Joliet's volume descriptor and tree too.
+mkdir -p root/a/b/c/d/e/f/g/h/i/j
+echo deep >root/a/b/c/d/e/f/g/h/i/j/f
+echo long >root/etc/$(printf 'L%.0s' $(seq 200))
+cat >rep.cfg <<'CFG'
+image rep.iso {
+	iso {
+		volume-id = "REP"
+		extraargs = "-J -joliet-long"
+	}
+}
+CFG
+run rep.cfg rtmp1 rout1 >log 2>&1 || { cat log; fail "reproducible build 1 failed"; }
+sleep 1 # genisoimage's clock has whole seconds: the second build's is another
+(umask 077 && TZ=Asia/Kolkata run rep.cfg rtmp2 rout2) >log 2>&1 || { cat log; fail "build 2 failed"; }
+cmp rout1/rep.iso rout2/rep.iso || fail "two builds of the iso differ"
+[ "$(blkid -p -s UUID -o value rout1/rep.iso)" = "$(date -u -d @$SOURCE_DATE_EPOCH +%Y-%m-%d-%H-%M-%S-00)" ] ||
+	fail "volume date is not SOURCE_DATE_EPOCH: $(blkid -p -s UUID -o value rout1/rep.iso)"
+isoinfo -d -i rout1/rep.iso | grep -q 'Joliet' || fail "no Joliet"
+want_date=$(LC_ALL=C date -u -d @$SOURCE_DATE_EPOCH '+%b %e %Y')
+LC_ALL=C isoinfo -R -l -i rout1/rep.iso | grep -q "$want_date.*\.rr_moved" ||
+	fail ".rr_moved is not dated SOURCE_DATE_EPOCH"
+isoinfo -R -f -i rout1/rep.iso | grep -q '^/etc/LLLLLLLLLL*$' || fail "long name not listed"
+isoinfo -R -x /.rr_moved/h/i/j/f -i rout1/rep.iso | grep -qx deep || fail "relocated file"
 exit 0
