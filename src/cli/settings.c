@@ -91,6 +91,7 @@ int cli_settings_apply(struct build *b, struct build_paths *env, char **seed)
 			return -EINVAL;
 		}
 		b->epoch = v;
+		b->epoch_set = true;
 	}
 	if (seed && *seed) {
 		b->seed_str = *seed;

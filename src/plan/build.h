@@ -36,6 +36,7 @@ struct build {
 	bool gi_random_on;
 	struct gi_random gi_random;
 	int64_t epoch;            /* SOURCE_DATE_EPOCH */
+	bool epoch_set;           /* SOURCE_DATE_EPOCH was given (else the default) */
 	bool bmap;                /* write .bmap next to disk images */
 	unsigned loglevel;
 	/* Threads for generating images and compressing (-j; 0 and 1:

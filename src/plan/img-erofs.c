@@ -233,6 +233,7 @@ static int erofs_setup(struct build *b, struct image *img, struct diag *d)
 {
 	struct erofs_priv *p = img->priv;
 	struct erofs_opts o = p->o;
+	uint64_t bytes;
 	int r;
 
 	if (!p->uuid_set) {
@@ -241,16 +242,36 @@ static int erofs_setup(struct build *b, struct image *img, struct diag *d)
 		uuid_derive(&img->seed, "erofs-uuid", 0, &u);
 		memcpy(o.uuid, u.b, 16);
 	}
-	if (img->size_set)
-		o.size = img->size;
+	/*
+	 * mkfs.erofs 1.5 reads SOURCE_DATE_EPOCH after its options: it becomes
+	 * the build time and every mtime is clamped to it, whatever -T or
+	 * --ignore-mtime said. genimage runs it with the caller's environment.
+	 */
+	if (b->genimage_mode && b->epoch_set) {
+		o.build_time = b->epoch;
+		o.fixed_time = false;
+	}
 	r = image_content_tree(b, img, &p->tree, d);
 	if (r)
 		return r;
 	r = erofs_plan_new(&p->plan, p->tree, &o, d);
 	if (r)
 		return r;
-	if (!img->size_set)
-		img->size = erofs_plan_bytes(p->plan);
+	bytes = erofs_plan_bytes(p->plan);
+	if (!img->size_set) {
+		img->size = bytes;
+		return 0;
+	}
+	if (bytes > img->size)
+		return diag_fail(d, -ENOSPC, "%s:%u: size = %llu: erofs needs %llu bytes",
+				 img->size_file ? img->size_file : "?", img->size_line,
+				 (unsigned long long)img->size, (unsigned long long)bytes);
+	/*
+	 * genimage never extends what mkfs.erofs wrote: `size` is only what a
+	 * partition reserves for it. Native mode pads the file to `size`.
+	 */
+	if (b->genimage_mode && bytes < img->size)
+		img->file_size = bytes;
 	return 0;
 }
 

@@ -32,7 +32,7 @@ bad 'b.cfg:3: image [^ ]+: extraargs = "--force-uid=x": "--force-uid=x": not an 
 rm -rf out
 printf 'image e.erofs {\n\terofs { }\n\tsize = 4096\n}\n' >s.cfg
 head -c 100000 /dev/urandom >src/big
-expect_fail 1 "e.erofs.*erofs needs [0-9]+ bytes, size is 4096" \
+expect_fail 1 "s.cfg:3: image 'e.erofs': size = 4096: erofs needs [0-9]+ bytes" \
 	"$KILN" build --no-bmap --rootpath src --inputpath . --outputpath out --tmppath tmp s.cfg
 expect_no_output out
 
