@@ -15,7 +15,7 @@
 #     vars = { KILN_DEBS = ./debs; };    # environment for the config's ${NAME}s
 #     seed = null;                       # kiln build --seed
 #     sourceDateEpoch = 1577836800;
-#     mirrors = { debian = "http://deb.example/debian"; };
+#     mirrors = { debian = "http://MIRROR/debian"; };
 #                                        # archive root per repository of
 #                                        # kiln.lock: required for one whose
 #                                        # url is "apt-sources" or local;
