@@ -508,14 +508,18 @@ static int open_pkg(struct build *b, struct trees_state *st, struct tree_def *de
 		*ret_path = f->path;
 		return 0;
 	}
-	hex_encode(p->sha256, SHA256_LEN, hex);
+	if (!b->store && b->npackage_files) {
+		hex_encode(p->sha256, SHA256_LEN, hex);
+		return diag_fail(d, -ENOENT, "%s:%u: tree '%s': package %s %s (%s): no "
+				 "--package-file has its sha256 %s (%s); the store is off "
+				 "(--no-cache / KILN_CACHE=off)", l->cfgfile, l->line, def->name,
+				 p->name, p->version, p->arch, hex, p->filename);
+	}
 	if (!b->store)
-		return diag_fail(d, -ENOENT, "%s:%u: tree '%s': package %s %s (%s): %s; the "
-				 "store is off (--no-cache / KILN_CACHE=off)", l->cfgfile, l->line,
-				 def->name, p->name, p->version, p->arch,
-				 b->npackage_files ? "no --package-file has its sha256"
-						   : "package layers read the store or "
-						     "--package-file files");
+		return diag_fail(d, -ENOENT, "%s:%u: tree '%s': package %s %s (%s): package "
+				 "layers read the store (`kiln fetch` fills it) or --package-file "
+				 "files; the store is off (--no-cache / KILN_CACHE=off)", l->cfgfile,
+				 l->line, def->name, p->name, p->version, p->arch);
 	r = store_open_blob(b->store, p->sha256, !l->pkg_verified, ret_fd, d);
 	if (r == -ENOENT) {
 		diag_clear(d);

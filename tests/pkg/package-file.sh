@@ -23,11 +23,11 @@ DATA=$T/debs/x.deb
 B=(build --no-cache --tmppath tmp --outputpath out cfg/kiln.cfg)
 
 # No store and no file: the package is named.
-expect_fail 1 "kiln.cfg:6: image 't.cpio': tree 't': package (tool 1.2-3 \(arm64\)|libtool-data 1 \(all\)): package layers read the store or --package-file files; the store is off" \
+expect_fail 1 "kiln.cfg:6: image 't.cpio': tree 't': package (tool 1.2-3 \(arm64\)|libtool-data 1 \(all\)): package layers read the store \(.kiln fetch. fills it\) or --package-file files; the store is off" \
 	"$KILN" "${B[@]}"
 expect_no_output out
 # One package missing among the files.
-expect_fail 1 "kiln.cfg:6: image 't.cpio': tree 't': package libtool-data 1 \(all\): no --package-file has its sha256; the store is off" \
+expect_fail 1 "kiln.cfg:6: image 't.cpio': tree 't': package libtool-data 1 \(all\): no --package-file has its sha256 $(awk '$2 == "libtool-data" { print $7 }' cfg/kiln.lock) \(libtool-data_1_all.deb\); the store is off" \
 	"$KILN" "${B[@]}" --package-file "$TOOL"
 expect_no_output out
 
