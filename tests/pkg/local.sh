@@ -7,7 +7,23 @@
 . "$KILN_SRC/tests/pkg/repo.inc"
 need cpio
 
-local_tool_repo
+mkkey
+mkpkg tool 1.2-3 arm64 "Depends: libtool-data (>= 1)"
+mkpkg libtool-data 1 all
+mkdir cfg
+mv "$T/repo/pool/main" cfg/flat
+(cd cfg/flat && apt-ftparchive packages . >Packages && xz -k Packages &&
+	apt-ftparchive release . >Release.new && mv Release.new Release)
+sign cfg/flat
+cat >cfg/kiln.cfg <<EOF
+repository local {
+	url = "flat"
+	architectures = { arm64 }
+	keyring = "$KEYRING"
+}
+tree t { layer { packages = { "tool" } } }
+image t.cpio { cpio { } tree = t }
+EOF
 "$KILN" lock cfg/kiln.cfg || fail "kiln lock (directory)"
 grep -q '^repository local .*/flat$' cfg/kiln.lock || fail "repository line"
 grep -q '^package tool 1.2-3 arm64 local [0-9]* [0-9a-f]\{64\} tool_1.2-3_arm64.deb$' cfg/kiln.lock ||

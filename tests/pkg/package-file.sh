@@ -9,7 +9,23 @@
 . "$KILN_SRC/tests/pkg/repo.inc"
 need cpio
 
-local_tool_repo
+mkkey
+mkpkg tool 1.2-3 arm64 "Depends: libtool-data (>= 1)"
+mkpkg libtool-data 1 all
+mkdir cfg
+mv "$T/repo/pool/main" cfg/flat
+(cd cfg/flat && apt-ftparchive packages . >Packages &&
+	apt-ftparchive release . >Release.new && mv Release.new Release)
+sign cfg/flat
+cat >cfg/kiln.cfg <<EOC
+repository local {
+	url = "flat"
+	architectures = { arm64 }
+	keyring = "$KEYRING"
+}
+tree t { layer { packages = { "tool" } } }
+image t.cpio { cpio { } tree = t }
+EOC
 "$KILN" lock cfg/kiln.cfg || fail "kiln lock"
 "$KILN" fetch cfg/kiln.cfg || fail "kiln fetch"
 "$KILN" build --tmppath tmp --outputpath store-out cfg/kiln.cfg || fail "kiln build from the store"
