@@ -15,7 +15,7 @@ TEST="$STATIC e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-t
 TEST="$TEST squashfs-tools squashfs-tools-ng android-sdk-libsparse-utils"
 TEST="$TEST erofs-utils cryptsetup-bin"  # erofs and verity oracles
 TEST="$TEST arm-trusted-firmware-tools mdadm qemu-utils"  # fip, mdraid, qemu oracles
-TEST="$TEST btrfs-progs f2fs-tools mtd-utils"  # tools of the btrfs, f2fs, ubifs, jffs2 types
+TEST="$TEST btrfs-progs f2fs-tools mtd-utils"  # tools of the btrfs, f2fs, ubifs, jffs2 types; ubinize: the ubi twin
 TEST="$TEST genisoimage rauc"  # tools of the iso and rauc types (isoinfo reads iso images)
 TEST="$TEST debootstrap gdb"  # bench/genimage-disk.sh (minbase tree), tests/store/cpio-size.sh
 case "${1:-build}" in

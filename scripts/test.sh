@@ -9,11 +9,13 @@ cmake -S . -B build -G Ninja >/dev/null
 ninja -C build
 cmake -S . -B build-asan -G Ninja -DKILN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 ninja -C build-asan
-# The boot tests need the example's Debian arm64 packages: fetch them once,
+# The boot tests need the examples' Debian arm64 packages: fetch them once,
 # up front, into the suite's store (tests/boot/lib-debs.inc); the tests then
 # find them there. A lock whose packages left the mirror is made again.
-scripts/example-fetch.sh build/kiln "$(pwd)/.cache/store" ||
-	echo "test.sh: warning: could not fetch the example's packages; the boot tests will fail" >&2
+for ex in rpi3 verity; do
+	scripts/example-fetch.sh build/kiln "$(pwd)/.cache/store" $ex ||
+		echo "test.sh: warning: could not fetch examples/$ex's packages; its boot test will fail" >&2
+done
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd build-asan

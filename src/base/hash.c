@@ -2,6 +2,7 @@
 #include "base/hash.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <zlib.h>
@@ -20,10 +21,10 @@ uint32_t crc32_ieee(uint32_t crc, const void *buf, size_t len)
 	return crc;
 }
 
-/* Slicing-by-8 table, built once; reentrant after the first call since
- * the table is a pure function of the polynomial. */
+/* Slicing-by-8 table, built once (pthread_once: ext4 images written by
+ * several threads all compute checksums). */
 static uint32_t crc32c_tab[8][256];
-static int crc32c_ready;
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
 
 static void crc32c_init(void)
 {
@@ -37,7 +38,6 @@ static void crc32c_init(void)
 		for (int t = 1; t < 8; t++)
 			crc32c_tab[t][i] = (crc32c_tab[t - 1][i] >> 8) ^
 					   crc32c_tab[0][crc32c_tab[t - 1][i] & 0xff];
-	crc32c_ready = 1;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -59,14 +59,20 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 	return (uint32_t)c;
 }
 
-static int have_sse42(void)
+static int sse42;
+static pthread_once_t sse42_once = PTHREAD_ONCE_INIT;
+
+static void sse42_init(void)
 {
-	static int v = -1;
 	unsigned a, b, c, d;
 
-	if (v < 0)
-		v = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2);
-	return v;
+	sse42 = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2);
+}
+
+static int have_sse42(void)
+{
+	pthread_once(&sse42_once, sse42_init);
+	return sse42;
 }
 #endif
 
@@ -78,8 +84,7 @@ uint32_t crc32c_raw(uint32_t crc, const void *buf, size_t len)
 	if (have_sse42())
 		return crc32c_hw(crc, p, len);
 #endif
-	if (!crc32c_ready)
-		crc32c_init();
+	pthread_once(&crc32c_once, crc32c_init);
 	while (len >= 8) {
 		uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
 				     (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);

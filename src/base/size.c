@@ -102,3 +102,18 @@ void size_format(uint64_t v, char *out, unsigned outlen)
 	}
 	snprintf(out, outlen, "%llu %s", (unsigned long long)v, units[u]);
 }
+
+int num_parse(const char *s, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s) || v > (max - (uint64_t)(*s - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return 0;
+}

@@ -31,6 +31,12 @@ struct size_spec {
  */
 int size_parse(const char *s, unsigned flags, struct size_spec *ret, struct diag *d);
 
+/*
+ * num_parse - a plain decimal number (digits only, as a tool's option
+ * takes it: no sign, suffix or space) no larger than @max. 0 or -EINVAL.
+ */
+int num_parse(const char *s, uint64_t max, uint64_t *ret);
+
 /* Format @v compactly for humans ("4 GiB", "1536 KiB", "4097 B"). */
 void size_format(uint64_t v, char *out, unsigned outlen);
 

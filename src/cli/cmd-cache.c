@@ -122,6 +122,7 @@ int cmd_cache(int argc, char **argv)
 		printf("store    %s\n", store_root(s));
 		print_size("blobs", st.blobs, st.blob_bytes);
 		print_size("records", st.records, st.record_bytes);
+		printf("index    %" PRIu64 " files\n", st.index_entries);
 		printf("limit    %" PRIu64 " bytes (%s)\n", limit, lim);
 	} else if (!strcmp(verb, "verify")) {
 		uint64_t bad = 0;

@@ -2,6 +2,7 @@
 #include "cli/settings.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,35 @@ int cli_loglevel_env(void)
 	}
 	log_level = (unsigned)v;
 	return 0;
+}
+
+int cli_jobs_parse(const char *s, unsigned *ret)
+{
+	char *e;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (!*s || *e || errno || v < 1 || v > CLI_MAX_JOBS) {
+		log_error("--jobs \"%s\": expected a number of threads, 1..%d", s, CLI_MAX_JOBS);
+		return -EINVAL;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
+unsigned cli_jobs_default(void)
+{
+	cpu_set_t set;
+	int n;
+
+	/* The CPUs this process may run on (taskset, cgroups' cpusets): a
+	 * system call, where sysconf would read /sys or /proc (absent in a
+	 * build sandbox). */
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > CLI_MAX_JOBS ? CLI_MAX_JOBS : (unsigned)n;
 }
 
 int cli_settings_apply(struct build *b, struct build_paths *env, char **seed)

@@ -21,4 +21,13 @@ int cli_settings_apply(struct build *b, struct build_paths *env, char **seed);
  * later, overrides it). Returns 0, or prints the error and returns -EINVAL. */
 int cli_loglevel_env(void);
 
+/* Most threads -j accepts. */
+#define CLI_MAX_JOBS 256
+
+/* cli_jobs_parse - -j/--jobs N (1..CLI_MAX_JOBS) into *ret. Returns 0, or
+ * prints the error and returns -EINVAL. */
+int cli_jobs_parse(const char *s, unsigned *ret);
+/* cli_jobs_default - the default of -j: the CPUs kiln may run on. */
+unsigned cli_jobs_default(void);
+
 #endif

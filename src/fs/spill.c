@@ -60,6 +60,11 @@ static int spill_create(struct spill *s, struct diag *d)
 	return 0;
 }
 
+int spill_open(struct spill *s, struct diag *d)
+{
+	return s->fd >= 0 || !s->dir ? 0 : spill_create(s, d);
+}
+
 void spill_begin(struct spill *s, struct spill_region *reg, struct spill_writer *ret)
 {
 	ret->s = s;

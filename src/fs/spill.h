@@ -55,6 +55,10 @@ struct spill_writer {
  * NULL). Returns 0 or -ENOMEM. */
 int spill_init(struct spill *s, const char *dir);
 
+/* spill_open - create the file now rather than at the first write (in
+ * the thread that owns the undo log: a named temporary is recorded
+ * there). Returns 0 or the diag'd -errno. */
+int spill_open(struct spill *s, struct diag *d);
 /* spill_release - close and delete the file. */
 void spill_release(struct spill *s);
 

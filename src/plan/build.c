@@ -8,6 +8,7 @@
 #include "plan/build.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "io/sink.h"
 #include "io/undo.h"
 #include "plan/exec.h"
+#include "plan/generate.h"
 #include "plan/image-cache.h"
 #include "plan/image-key.h"
 #include "plan/inplace.h"
@@ -247,6 +249,9 @@ int build_plan(struct build *b, struct diag *d)
 	}
 	memcpy(b->images, order, n * sizeof(*order));
 	b->nimages = n;
+	/* Independent archives decoded at the same time (-j, the store). */
+	if ((r = trees_prefetch(b, d)))
+		goto out;
 	for (unsigned i = 0; i < n; i++) {
 		struct image *img = b->images[i];
 		if (!img->handler->setup)
@@ -289,26 +294,28 @@ int build_plan_deps(struct build *b, struct image *img, struct diag *d)
 	return r;
 }
 
-struct progress_ctx {
-	struct build *b;
-	const struct image *img;
-	uint64_t done;
-};
+/* Progress may come from several writer threads; the CLI's callback
+ * is not reentrant. */
+static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void on_progress(void *ud, uint64_t bytes)
 {
-	struct progress_ctx *p = ud;
+	struct gen_job *j = ud;
+	struct build *b = j->b;
 
-	p->done += bytes;
-	if (p->b->progress)
-		p->b->progress(p->b->progress_ud, p->img, p->done, p->img->size);
+	j->done += bytes;
+	if (!b->progress)
+		return;
+	pthread_mutex_lock(&progress_lock);
+	b->progress(b->progress_ud, j->img, j->done, j->img->size);
+	pthread_mutex_unlock(&progress_lock);
 }
 
 /* Key @img and try the store: 1 when the image was copied out of it, 0
  * when it must be built (@k then holds its key's components, *keyed
  * says whether it has one), -errno when the output cannot be written. */
 static int from_store(struct build *b, struct image *img, struct image_key *k, bool *keyed,
-		      char *why, size_t whysize, struct diag *d)
+		      char *why, size_t whysize, struct sink **ret_out, struct diag *d)
 {
 	struct diag q = { .warn = d ? d->warn : NULL, .note = d ? d->note : NULL,
 			  .userdata = d ? d->userdata : NULL };
@@ -335,65 +342,121 @@ static int from_store(struct build *b, struct image *img, struct image_key *k, b
 		return 0;
 	}
 	*keyed = true;
-	return image_cache_fetch(b, img, img->key, k, why, whysize, d);
+	return image_cache_fetch(b, img, img->key, k, why, whysize, ret_out, d);
 }
 
-static int generate_one(struct build *b, struct image *img, struct diag *d)
+int gen_prepare(struct gen_job *j, struct diag *d)
 {
-	struct sink *out = NULL;
-	struct progress_ctx pc = { b, img, 0 };
-	struct image_key k = { 0 };
-	char why[1024] = "";
-	bool keyed = false;
+	struct build *b = j->b;
+	struct image *img = j->img;
+	const char *dir = img->temporary ? b->paths.tmppath : b->paths.outputpath;
 	int r;
 
-	undo_activity("running exec-pre of image '%s'", img->name);
+	if ((r = mkdir_p(dir, d)))
+		return r;
+	if (!j->quiet || img->exec_pre)
+		undo_activity("running exec-pre of image '%s'", img->name);
 	r = run_exec_hook(b, img, img->exec_pre, "exec-pre", d);
 	if (r)
 		return r;
 	if (img->handler->presize && (r = img->handler->presize(b, img, d)))
 		return r;
-	undo_activity("writing %s", img->outfile);
-	r = from_store(b, img, &k, &keyed, why, sizeof(why), d);
+	if (!j->quiet)
+		undo_activity("writing %s", img->outfile);
+	r = from_store(b, img, &j->k, &j->keyed, j->why, sizeof(j->why), &j->out, d);
 	if (r < 0)
-		goto out;
+		return r;
 	img->from_store = r == 1;
-	if (!img->from_store) {
-		r = sink_file_new(&out, img->outfile, img->file_size ? img->file_size : img->size, d);
+	if (img->from_store)
+		return 0;
+	r = sink_file_new(&j->out, img->outfile, img->file_size ? img->file_size : img->size, d);
+	if (r)
+		return r;
+	j->out->progress = on_progress;
+	j->out->progress_userdata = j;
+	j->write = true;
+	return 0;
+}
+
+int gen_write(struct gen_job *j, struct diag *d)
+{
+	struct image *img = j->img;
+	int r;
+
+	if (!j->write)
+		return 0;
+	r = img->handler->generate(j->b, img, j->out, d);
+	if (r) {
+		if (d && !d->err)
+			diag_fail(d, r, "%s", strerror(-r));
+		image_diag_prefix(img, d);
+	}
+	return r;
+}
+
+int gen_finish(struct gen_job *j, struct diag *d)
+{
+	struct build *b = j->b;
+	struct image *img = j->img;
+	int r = 0;
+
+	if (j->out) {
+		if (!j->quiet)
+			undo_activity("writing %s", img->outfile);
+		r = sink_file_commit(j->out, d);
 		if (r)
-			goto out;
-		out->progress = on_progress;
-		out->progress_userdata = &pc;
-		r = img->handler->generate(b, img, out, d);
-		if (r) {
-			if (d && !d->err)
-				diag_fail(d, r, "%s", strerror(-r));
-			image_diag_prefix(img, d);
-			goto out;
-		}
-		r = sink_file_commit(out, d);
-		if (r)
-			goto out;
+			return r;
+		if (img->from_store)
+			image_cache_fetched(b, img, img->key);
 		/* Before exec-post: the store keeps what kiln wrote, the hook
 		 * runs again after every copy-out. */
-		if (keyed)
-			image_cache_put(b, img, img->key, &k, d);
+		else if (j->keyed)
+			image_cache_put(b, img, img->key, &j->k, d);
 	}
-	img->keyed = keyed;
-	inplace_explain(img, why, sizeof(why));
+	img->keyed = j->keyed;
+	inplace_explain(img, j->why, sizeof(j->why));
 	if (b->explain)
-		b->explain(b->explain_ud, img, img->from_store, why);
-	undo_activity("running exec-post of image '%s'", img->name);
+		b->explain(b->explain_ud, img, img->from_store, j->why);
+	if (!j->quiet || img->exec_post)
+		undo_activity("running exec-post of image '%s'", img->name);
 	r = run_exec_hook(b, img, img->exec_post, "exec-post", d);
 	/* After exec-post, so the map describes the final bytes (flash/bmap-io.h). */
 	if (!r && b->bmap && img->handler->is_disk) {
-		undo_activity("writing %s.bmap", img->outfile);
+		if (!j->quiet)
+			undo_activity("writing %s.bmap", img->outfile);
 		r = bmap_write_file(img->outfile, NULL, d);
 	}
-out:
-	image_key_release(&k);
-	sink_release(out);
+	if (!r)
+		inplace_finish(b, img);
 	return r;
+}
+
+int gen_defer(struct gen_job *j, struct diag *d)
+{
+	struct build *b = j->b;
+	struct image *img = j->img;
+	const char *dir = img->temporary ? b->paths.tmppath : b->paths.outputpath;
+	int r;
+
+	if (!img->inplace_in)
+		return 1;
+	/* Its disk's generate writes it (plan/inplace.h); the directory is
+	 * made all the same, as for any image of the build. */
+	if ((r = mkdir_p(dir, d)))
+		return r;
+	return inplace_defer(b, img, d);
+}
+
+void gen_job_release(struct gen_job *j)
+{
+	image_key_release(&j->k);
+	sink_release(j->out);
+	j->out = NULL;
+	for (unsigned i = 0; i < j->nmsgs; i++)
+		free(j->msgs[i].text);
+	free(j->msgs);
+	j->msgs = NULL;
+	j->nmsgs = 0;
 }
 
 /*
@@ -402,7 +465,9 @@ out:
  * order). The whole generation is one undo transaction: if any image or
  * hook fails, every output this run wrote is removed again and every
  * output it replaced is put back (io/undo.h), so a failed build leaves
- * the output directory as it found it.
+ * the output directory as it found it. With b->jobs > 1 the scheduler
+ * writes independent images at the same time (schedule.c), still
+ * committing them in this order.
  */
 int build_generate(struct build *b, struct diag *d)
 {
@@ -410,23 +475,23 @@ int build_generate(struct build *b, struct diag *d)
 	int r = 0;
 
 	inplace_plan(b);
-	for (unsigned i = 0; i < b->nimages; i++) {
-		struct image *img = b->images[i];
-		if (!img->handler->generate || img->input_only)
-			continue; /* an input, not an output */
-		const char *dir = img->temporary ? b->paths.tmppath : b->paths.outputpath;
-		if ((r = mkdir_p(dir, d)))
-			break;
-		/* Written by its disk's generate (plan/inplace.h). */
-		if (img->inplace_in && (r = inplace_defer(b, img, d)) <= 0) {
-			if (r)
-				break;
-			continue;
+	if (b->jobs > 1) {
+		r = build_schedule(b, d);
+	} else {
+		for (unsigned i = 0; i < b->nimages && !r; i++) {
+			struct gen_job j = { .b = b, .img = b->images[i] };
+			if (!j.img->handler->generate || j.img->input_only)
+				continue; /* an input, not an output */
+			r = gen_defer(&j, d);
+			if (r <= 0)
+				continue; /* written by its disk, or failed */
+			r = gen_prepare(&j, d);
+			if (!r)
+				r = gen_write(&j, d);
+			if (!r)
+				r = gen_finish(&j, d);
+			gen_job_release(&j);
 		}
-		r = generate_one(b, img, d);
-		if (r)
-			break;
-		inplace_finish(b, img);
 	}
 	if (r)
 		undo_rollback(mark);

@@ -38,6 +38,9 @@ struct build {
 	int64_t epoch;            /* SOURCE_DATE_EPOCH */
 	bool bmap;                /* write .bmap next to disk images */
 	unsigned loglevel;
+	/* Threads for generating images and compressing (-j; 0 and 1:
+	 * serial, in plan order). Never changes an output byte. */
+	unsigned jobs;
 	bool archive_nocache;     /* re-read archive layers at every composition (tests) */
 	/* The content-addressed store (docs/store.md), opened and freed by
 	 * the CLI; NULL: no cache. Decoded archive layers are kept there. */

@@ -2,6 +2,7 @@
 #include "plan/derived-cache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "base/diag.h"
 #include "base/hash.h"
 #include "boot/gzip.h"
+#include "plan/bootutil.h"
 #include "plan/build.h"
 #include "store/store.h"
 
@@ -18,20 +20,21 @@
  * memory anyway; GZIP_INPUT_MAX bounds their input). */
 #define DERIVED_MAX (UINT64_C(1) << 31)
 
-static int gzip_key(const void *in, size_t len, uint8_t key[SHA256_LEN])
+/* The key of gzip'd bytes whose SHA-256 is @ih. */
+static int gzip_key(const uint8_t ih[SHA256_LEN], uint8_t key[SHA256_LEN])
 {
-	static const char tag[] = "kiln gzip 1";
+	static const char tag[] = "kiln gzip 2";
 	const char *zv = zlibVersion();
-	const uint32_t level = GZIP_LEVEL;
-	uint8_t ih[SHA256_LEN];
+	const uint32_t level = GZIP_LEVEL, block = GZIP_BLOCK;
 	struct sha256_ctx c;
-	int r = sha256_buf(in, len, ih);
+	int r = sha256_init(&c);
 
-	if (r || (r = sha256_init(&c)))
+	if (r)
 		return r;
 	if (!(r = sha256_update(&c, tag, sizeof(tag))) && !(r = sha256_update(&c, &level, 4)) &&
+	    !(r = sha256_update(&c, &block, 4)) &&
 	    !(r = sha256_update(&c, zv, strlen(zv) + 1)) &&
-	    !(r = sha256_update(&c, ih, sizeof(ih))))
+	    !(r = sha256_update(&c, ih, SHA256_LEN)))
 		r = sha256_final(&c, key);
 	sha256_release(&c);
 	return r;
@@ -100,16 +103,48 @@ int derived_gzip(struct build *b, const void *in, size_t len, uint8_t **ret, siz
 		 struct diag *d)
 {
 	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
-	uint8_t key[SHA256_LEN];
-	bool keyed = b->store && !gzip_key(in, len, key);
+	uint8_t ih[SHA256_LEN], key[SHA256_LEN];
+	bool keyed = b->store && !sha256_buf(in, len, ih) && !gzip_key(ih, key);
 	int r;
 
 	if (keyed && !load(b->store, key, ret, ret_len, &q)) {
 		diag_note(d, "gzip'd payload (%zu bytes) from the build cache", len);
 		return 0;
 	}
-	r = gzip_buf(in, len, ret, ret_len);
+	r = gzip_buf(in, len, b->jobs, ret, ret_len);
 	if (!r && keyed)
 		save(b->store, key, *ret, *ret_len, d);
+	return r;
+}
+
+int derived_gzip_file(struct build *b, const char *path, uint64_t max, uint8_t **ret,
+		      size_t *ret_len, struct diag *d)
+{
+	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
+	uint8_t ih[SHA256_LEN], key[SHA256_LEN], *raw;
+	size_t rl;
+	int fd, r;
+
+	/* The content hash from the stat index: a hit reads nothing of the
+	 * file (a kernel is most of what a no-op rebuild would read). Any
+	 * failure here is a miss; reading the file reports it. */
+	fd = b->store ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		struct stat st;
+		bool hit = !store_file_hash(b->store, fd, path, ih, &st, &q) &&
+			   (uint64_t)st.st_size <= max && !gzip_key(ih, key) &&
+			   !load(b->store, key, ret, ret_len, &q);
+
+		close(fd);
+		if (hit) {
+			diag_note(d, "gzip'd payload of %s from the build cache", path);
+			return 0;
+		}
+	}
+	r = boot_read_file(path, max, &raw, &rl, d);
+	if (r)
+		return r;
+	r = derived_gzip(b, raw, rl, ret, ret_len, d);
+	free(raw);
 	return r;
 }

@@ -21,6 +21,7 @@ extern const struct image_handler qemu_handler;
 extern const struct image_handler custom_handler;
 extern const struct image_handler btrfs_handler, f2fs_handler, ubifs_handler, jffs2_handler;
 extern const struct image_handler iso_handler, rauc_handler;
+extern const struct image_handler ubi_handler, cramfs_handler;
 
 const struct image_handler *const image_handlers[] = {
 	&file_handler,
@@ -40,6 +41,7 @@ const struct image_handler *const image_handlers[] = {
 	&custom_handler,
 	&btrfs_handler, &f2fs_handler, &ubifs_handler, &jffs2_handler,
 	&iso_handler, &rauc_handler,
+	&ubi_handler, &cramfs_handler,
 	NULL,
 };
 

@@ -27,15 +27,15 @@
 
 #define RECORD_MAGIC "kiln-image"
 
-/* Copy @len bytes at @src_off of @src to the start of @dst (sized
+/* Copy @len bytes at @src_off of @src to @dst_off of @dst (sized
  * already): share the extents when the filesystem can, else move only
  * the data ranges, in the kernel where it can. */
-static int clone_range(int dst, int src, uint64_t src_off, uint64_t len)
+static int clone_range(int dst, uint64_t dst_off, int src, uint64_t src_off, uint64_t len)
 {
 	char buf[1 << 16];
 	uint64_t pos = 0;
 
-	if (!src_off && !ioctl(dst, FICLONE, src))
+	if (!src_off && !dst_off && !ioctl(dst, FICLONE, src))
 		return 0;
 	while (pos < len) {
 		off_t ds = lseek(src, (off_t)(src_off + pos), SEEK_DATA);
@@ -48,7 +48,7 @@ static int clone_range(int dst, int src, uint64_t src_off, uint64_t len)
 		off_t he = lseek(src, ds, SEEK_HOLE);
 		if (he < 0 || (uint64_t)he > src_off + len)
 			he = (off_t)(src_off + len);
-		loff_t in = ds, out = ds - (off_t)src_off;
+		loff_t in = ds, out = ds - (off_t)src_off + (off_t)dst_off;
 		while (in < he) {
 			ssize_t n = copy_file_range(src, &in, dst, &out, (size_t)(he - in), 0);
 			if (n > 0)
@@ -144,10 +144,38 @@ static bool output_unchanged(struct build *b, const struct image *img,
 	return !strcmp(text, want);
 }
 
+/*
+ * A disk's partitions written in place are blobs of their own already
+ * (inplace.c keeps each), so the disk is not stored twice: its record
+ * ("kiln-disk") lists each such partition as a piece (offset, length,
+ * blob) and its blob holds only the bytes between the pieces, one after
+ * the other (partition tables, gaps). Readers of the plain "kiln-image"
+ * form reject this one, so an older kiln rebuilds rather than misread.
+ */
+#define DISK_MAGIC "kiln-disk"
+#define PIECES_MAX 64
+
+struct piece {
+	uint64_t off, len;
+	uint8_t blob[SHA256_LEN];
+};
+
 struct record {
 	uint8_t blob[SHA256_LEN], explain[SHA256_LEN];
 	uint64_t len;
+	unsigned npieces; /* sorted by offset, disjoint */
+	struct piece pieces[PIECES_MAX];
 };
+
+/* Bytes of the record's own blob: the image less its pieces. */
+static uint64_t blob_len(const struct record *rec)
+{
+	uint64_t n = rec->len;
+
+	for (unsigned i = 0; i < rec->npieces; i++)
+		n -= rec->pieces[i].len;
+	return n;
+}
 
 static int parse_hex(const char *s, uint8_t out[SHA256_LEN])
 {
@@ -160,22 +188,46 @@ static int parse_hex(const char *s, uint8_t out[SHA256_LEN])
 	return 0;
 }
 
+/* Parse the pieces of a "kiln-disk" record (after its header line). */
+static int parse_pieces(const char *p, struct record *rec)
+{
+	uint64_t end = 0;
+	char bh[65];
+	int n;
+
+	for (unsigned i = 0; i < rec->npieces; i++) {
+		struct piece *pc = &rec->pieces[i];
+		if (sscanf(p, "%" SCNu64 " %" SCNu64 " %64s%n", &pc->off, &pc->len, bh, &n) != 3 ||
+		    parse_hex(bh, pc->blob) || pc->off < end || pc->len > rec->len ||
+		    pc->off > rec->len - pc->len)
+			return -EBADMSG;
+		end = pc->off + pc->len;
+		p += n;
+	}
+	return 0;
+}
+
 static int get_record(struct build *b, const uint8_t key[SHA256_LEN], struct record *rec,
 		      struct diag *d)
 {
 	void *buf = NULL;
 	size_t len = 0;
-	char text[256], bh[65], eh[65];
+	char text[PIECES_MAX * 128 + 256], bh[65], eh[65];
 	unsigned fmt;
-	int r = store_ac_get(b->store, key, &buf, &len, d);
+	int n = 0, r = store_ac_get(b->store, key, &buf, &len, d);
 
 	if (r)
 		return r;
 	snprintf(text, sizeof(text), "%.*s", (int)(len < sizeof(text) ? len : sizeof(text) - 1),
 		 (char *)buf);
 	free(buf);
-	if (sscanf(text, RECORD_MAGIC " %u %64s %" SCNu64 " %64s", &fmt, bh, &rec->len, eh) != 4 ||
-	    fmt != KILN_IMAGE_FORMAT || parse_hex(bh, rec->blob) || parse_hex(eh, rec->explain))
+	rec->npieces = 0;
+	if (sscanf(text, RECORD_MAGIC " %u %64s %" SCNu64 " %64s", &fmt, bh, &rec->len, eh) != 4 &&
+	    (sscanf(text, DISK_MAGIC " %u %64s %" SCNu64 " %64s %u%n", &fmt, bh, &rec->len, eh,
+		    &rec->npieces, &n) != 5 ||
+	     rec->npieces > PIECES_MAX || parse_pieces(text + n, rec)))
+		return -EBADMSG;
+	if (fmt != KILN_IMAGE_FORMAT || parse_hex(bh, rec->blob) || parse_hex(eh, rec->explain))
 		return -EBADMSG;
 	return 0;
 }
@@ -223,14 +275,13 @@ static void explain_miss(struct build *b, struct image *img, const uint8_t key[S
 /* The verified blob of @key, @len bytes long, open in *ret_fd: 1, or 0
  * on a miss (@why says why). */
 static int open_hit(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-		    const struct image_key *k, uint64_t len, int *ret_fd, char *why,
-		    size_t whysize, struct diag *q)
+		    const struct image_key *k, uint64_t len, struct record *rec, int *ret_fd,
+		    char *why, size_t whysize, struct diag *q)
 {
-	struct record rec;
 	struct stat st;
 	int fd = -1, r;
 
-	r = get_record(b, key, &rec, q);
+	r = get_record(b, key, rec, q);
 	if (r) {
 		if (r == -ENOENT)
 			explain_miss(b, img, key, k, why, whysize);
@@ -239,9 +290,19 @@ static int open_hit(struct build *b, struct image *img, const uint8_t key[SHA256
 		return 0;
 	}
 	/* Re-hashed before use: a corrupt blob warns, is removed, and is
-	 * built again (and stored afresh). */
-	r = store_open_blob(b->store, rec.blob, true, &fd, q);
-	if (!r && (fstat(fd, &st) || (uint64_t)st.st_size != len || rec.len != len))
+	 * built again (and stored afresh). So is each piece. */
+	r = rec->len == len ? 0 : -EBADMSG;
+	for (unsigned i = 0; !r && i < rec->npieces; i++) {
+		r = store_open_blob(b->store, rec->pieces[i].blob, true, &fd, q);
+		if (!r && (fstat(fd, &st) || (uint64_t)st.st_size != rec->pieces[i].len))
+			r = -EBADMSG;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	if (!r)
+		r = store_open_blob(b->store, rec->blob, true, &fd, q);
+	if (!r && (fstat(fd, &st) || (uint64_t)st.st_size != blob_len(rec)))
 		r = -EBADMSG;
 	if (r) {
 		snprintf(why, whysize, "its cached copy was %s",
@@ -254,8 +315,34 @@ static int open_hit(struct build *b, struct image *img, const uint8_t key[SHA256
 	return 1;
 }
 
+/* Lay out a "kiln-disk" image onto @out: the bytes between the pieces
+ * from @fd (its own blob), each piece from its blob. */
+static int copy_pieces(struct build *b, const struct record *rec, int fd, struct sink *out,
+		       const char *what, struct diag *d)
+{
+	uint64_t pos = 0, boff = 0;
+	int r = 0;
+
+	for (unsigned i = 0; !r && i <= rec->npieces; i++) {
+		uint64_t end = i < rec->npieces ? rec->pieces[i].off : rec->len;
+		r = sink_copy_fd(out, pos, fd, boff, end - pos, what, d);
+		boff += end - pos;
+		if (r || i == rec->npieces)
+			break;
+		int pfd = -1;
+		r = store_open_blob(b->store, rec->pieces[i].blob, false, &pfd, d);
+		if (!r)
+			r = sink_copy_fd(out, end, pfd, 0, rec->pieces[i].len, what, d);
+		if (pfd >= 0)
+			close(pfd);
+		pos = end + rec->pieces[i].len;
+	}
+	return r;
+}
+
 int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-		      const struct image_key *k, char *why, size_t whysize, struct diag *d)
+		      const struct image_key *k, char *why, size_t whysize, struct sink **ret_out,
+		      struct diag *d)
 {
 	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
 	uint64_t len = img->file_size ? img->file_size : img->size;
@@ -265,15 +352,29 @@ int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA2
 
 	if (!get_record(b, key, &rec, &q) && rec.len == len && output_unchanged(b, img, key))
 		return 1;
-	r = open_hit(b, img, key, k, len, &fd, why, whysize, &q);
+	r = open_hit(b, img, key, k, len, &rec, &fd, why, whysize, &q);
 	if (r <= 0)
 		return r;
 	r = sink_file_new(&out, img->outfile, len, d);
 	if (r)
 		goto out;
-	r = clone_range(sink_file_fd(out), fd, 0, len);
-	if (r) {
-		diag_fail(d, r, "%s: copying from the build cache: %s", img->outfile, strerror(-r));
+	if (rec.npieces) {
+		r = copy_pieces(b, &rec, fd, out, img->outfile, d);
+		if (r)
+			goto out;
+	} else {
+		r = clone_range(sink_file_fd(out), 0, fd, 0, len);
+		if (r) {
+			diag_fail(d, r, "%s: copying from the build cache: %s", img->outfile,
+				  strerror(-r));
+			goto out;
+		}
+	}
+	if (ret_out) {
+		/* The caller commits it, in its own order. */
+		*ret_out = out;
+		out = NULL;
+		r = 1;
 		goto out;
 	}
 	r = sink_file_commit(out, d);
@@ -293,17 +394,28 @@ int image_cache_fetch_into(struct build *b, struct image *img, const uint8_t key
 {
 	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
 	uint64_t len = img->file_size ? img->file_size : img->size;
+	struct record rec;
 	int fd = -1, r;
 
-	r = open_hit(b, img, key, k, len, &fd, why, whysize, &q);
+	r = open_hit(b, img, key, k, len, &rec, &fd, why, whysize, &q);
 	if (r <= 0)
 		return r;
-	r = sink_copy_fd(out, 0, fd, 0, len, img->name, d);
+	if (rec.npieces)
+		r = copy_pieces(b, &rec, fd, out, img->name, d);
+	else
+		r = sink_copy_fd(out, 0, fd, 0, len, img->name, d);
 	close(fd);
 	if (r)
 		return r;
 	set_last(b, img, key, &q);
 	return 1;
+}
+
+void image_cache_fetched(struct build *b, struct image *img, const uint8_t key[SHA256_LEN])
+{
+	struct diag q = { 0 };
+
+	set_last(b, img, key, &q);
 }
 
 void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
@@ -319,25 +431,97 @@ void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA25
 	close(fd);
 }
 
+/*
+ * The partitions of disk @img written in place and kept in the store
+ * with their own records, as pieces of @rec (none for other images, or
+ * with @off: a disk inside another image).
+ */
+static void find_pieces(struct build *b, struct image *img, uint64_t off, uint64_t len,
+			struct record *rec)
+{
+	struct diag q = { 0 };
+
+	rec->npieces = 0;
+	if (off || !img->handler->is_disk)
+		return;
+	for (unsigned i = 0; i < img->nparts && rec->npieces < PIECES_MAX; i++) {
+		const struct partition *p = &img->parts[i];
+		struct image *c = p->child;
+		struct record cr;
+
+		if (!c || c->inplace_in != img || !c->keyed || get_record(b, c->key, &cr, &q) ||
+		    cr.npieces || cr.len != (c->file_size ? c->file_size : c->size) ||
+		    p->offset > len || cr.len > len - p->offset ||
+		    (rec->npieces && p->offset < rec->pieces[rec->npieces - 1].off +
+							 rec->pieces[rec->npieces - 1].len))
+			continue;
+		rec->pieces[rec->npieces].off = p->offset;
+		rec->pieces[rec->npieces].len = cr.len;
+		memcpy(rec->pieces[rec->npieces].blob, cr.blob, SHA256_LEN);
+		rec->npieces++;
+	}
+}
+
+/* The record's text: the plain form, or the disk form with its pieces. */
+static void format_record(const struct record *rec, char *out, size_t size)
+{
+	char bh[65], eh[65], ph[65];
+	size_t n;
+
+	hex_encode(rec->blob, SHA256_LEN, bh);
+	hex_encode(rec->explain, SHA256_LEN, eh);
+	if (!rec->npieces) {
+		snprintf(out, size, RECORD_MAGIC " %d %s %" PRIu64 " %s\n", KILN_IMAGE_FORMAT, bh,
+			 rec->len, eh);
+		return;
+	}
+	snprintf(out, size, DISK_MAGIC " %d %s %" PRIu64 " %s %u\n", KILN_IMAGE_FORMAT, bh,
+		 rec->len, eh, rec->npieces);
+	for (unsigned i = 0; i < rec->npieces; i++) {
+		n = strlen(out);
+		hex_encode(rec->pieces[i].blob, SHA256_LEN, ph);
+		snprintf(out + n, size - n, "%" PRIu64 " %" PRIu64 " %s\n", rec->pieces[i].off,
+			 rec->pieces[i].len, ph);
+	}
+}
+
+/* Copy what @rec's own blob holds of @fd (from @off): all of it, or the
+ * bytes between its pieces, one after the other. */
+static int copy_between(int dst, int fd, uint64_t off, const struct record *rec)
+{
+	uint64_t pos = 0, boff = 0;
+	int r = 0;
+
+	for (unsigned i = 0; !r && i <= rec->npieces; i++) {
+		uint64_t end = i < rec->npieces ? rec->pieces[i].off : rec->len;
+		if (end > pos)
+			r = clone_range(dst, boff, fd, off + pos, end - pos);
+		boff += end - pos;
+		if (i < rec->npieces)
+			pos = end + rec->pieces[i].len;
+	}
+	return r;
+}
+
 void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
 			  const struct image_key *k, int fd, uint64_t off, struct diag *d)
 {
 	struct diag q = { 0 };
-	uint64_t len = img->file_size ? img->file_size : img->size;
 	struct store_writer *w = NULL;
-	uint8_t blob[SHA256_LEN], ex[SHA256_LEN];
-	char bh[65], eh[65], rec[256];
+	struct record rec = { .len = img->file_size ? img->file_size : img->size };
+	char text_rec[PIECES_MAX * 128 + 256];
 	char *text = NULL;
 	size_t tlen = 0;
 	int r;
 
+	find_pieces(b, img, off, rec.len, &rec);
 	r = store_writer_new(b->store, &w, &q);
-	if (!r && ftruncate(store_writer_fd(w), (off_t)len))
+	if (!r && ftruncate(store_writer_fd(w), (off_t)blob_len(&rec)))
 		r = diag_fail(&q, -errno, "%s", strerror(errno));
-	if (!r && (r = clone_range(store_writer_fd(w), fd, off, len)))
+	if (!r && (r = copy_between(store_writer_fd(w), fd, off, &rec)))
 		diag_fail(&q, r, "%s", strerror(-r));
 	if (!r)
-		r = store_writer_commit(w, NULL, blob, &q);
+		r = store_writer_commit(w, NULL, rec.blob, &q);
 	store_writer_free(w);
 	w = NULL;
 	if (r)
@@ -351,14 +535,11 @@ void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[
 	if (!r)
 		r = store_writer_write(w, text, tlen, &q);
 	if (!r)
-		r = store_writer_commit(w, NULL, ex, &q);
+		r = store_writer_commit(w, NULL, rec.explain, &q);
 	if (r)
 		goto out;
-	hex_encode(blob, SHA256_LEN, bh);
-	hex_encode(ex, SHA256_LEN, eh);
-	snprintf(rec, sizeof(rec), RECORD_MAGIC " %d %s %" PRIu64 " %s\n", KILN_IMAGE_FORMAT, bh,
-		 len, eh);
-	r = store_ac_put(b->store, key, rec, strlen(rec), &q);
+	format_record(&rec, text_rec, sizeof(text_rec));
+	r = store_ac_put(b->store, key, text_rec, strlen(text_rec), &q);
 	if (!r)
 		r = set_last(b, img, key, &q);
 out:

@@ -23,9 +23,17 @@ struct sink;
  * one warns, is removed and is a miss. Returns 1 on a hit, 0 on a miss
  * (with @why saying why, from the last build of the same output path
  * when there was one), or -errno when the output cannot be written.
+ * With @ret_out, a copy is not committed but handed back there (NULL
+ * when the output was unchanged and nothing moved): the caller commits
+ * it (a parallel build commits in plan order) and then calls
+ * image_cache_fetched().
  */
 int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-		      const struct image_key *k, char *why, size_t whysize, struct diag *d);
+		      const struct image_key *k, char *why, size_t whysize, struct sink **ret_out,
+		      struct diag *d);
+/* image_cache_fetched - remember @key as the last build of img->outfile,
+ * once the copy image_cache_fetch() handed back is committed. */
+void image_cache_fetched(struct build *b, struct image *img, const uint8_t key[SHA256_LEN]);
 
 /*
  * image_cache_fetch_into - the same, but the cached image is copied into

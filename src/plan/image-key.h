@@ -28,7 +28,7 @@ struct tree;
  * Bump whenever any writer's output changes for the same inputs (a fix
  * in a layout, a new default): keys of older kilns then never match.
  */
-#define KILN_IMAGE_FORMAT 1
+#define KILN_IMAGE_FORMAT 2 /* 2: gzip in GZIP_BLOCK blocks (boot/gzip.h) */
 
 struct key_component {
 	char *name;               /* "option ext4.label", "file /etc/motd", "child 'boot.vfat'" */

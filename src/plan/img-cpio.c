@@ -79,14 +79,15 @@ static int cpio_parse(struct build *b, struct image *img, cfg_t *sec, struct dia
 	return 0;
 }
 
-static int write_archive(struct cpio_priv *p, struct bout *o, bool measure, struct diag *d)
+static int write_archive(struct cpio_priv *p, struct bout *o, bool measure, unsigned jobs,
+			 struct diag *d)
 {
 	struct gzip_out g;
 	int r;
 
 	if (!p->gzip)
 		return cpio_write_tree(p->tree, o, measure, d);
-	r = gzip_begin(&g, o);
+	r = gzip_begin(&g, o, jobs);
 	if (r)
 		return diag_fail(d, r, "gzip: %s", strerror(-r));
 	r = cpio_write_tree(p->tree, &g.in, false, d);
@@ -97,12 +98,13 @@ static int write_archive(struct cpio_priv *p, struct bout *o, bool measure, stru
 }
 
 /* The store record of the gzip'd archive's size: keyed by the tree's
- * key components, zlib's version and the level, all that decides it. */
+ * key components, zlib's version, the level and the block size (boot/gzip.h),
+ * all that decides it. */
 static int size_key(struct build *b, struct cpio_priv *p, uint8_t key[SHA256_LEN], struct diag *d)
 {
-	static const char tag[] = "kiln cpio gzip size 1";
+	static const char tag[] = "kiln cpio gzip size 2";
 	const char *zv = zlibVersion();
-	const uint32_t level = GZIP_LEVEL;
+	const uint32_t level = GZIP_LEVEL, block = GZIP_BLOCK;
 	struct image_key k = { 0 };
 	struct sha256_ctx c;
 	int r = image_key_tree(b, &k, p->tree, d);
@@ -114,6 +116,8 @@ static int size_key(struct build *b, struct cpio_priv *p, uint8_t key[SHA256_LEN
 	r = sha256_update(&c, tag, sizeof(tag));
 	if (!r)
 		r = sha256_update(&c, &level, sizeof(level));
+	if (!r)
+		r = sha256_update(&c, &block, sizeof(block));
 	if (!r)
 		r = sha256_update(&c, zv, strlen(zv) + 1);
 	for (size_t i = 0; !r && i < k.n; i++) {
@@ -150,7 +154,7 @@ static int measure(struct build *b, struct cpio_priv *p, struct diag *d)
 		free(val);
 	}
 	bout_count(&cnt);
-	r = write_archive(p, &cnt, true, d);
+	r = write_archive(p, &cnt, true, b->jobs, d);
 	if (r)
 		return r;
 	p->bytes = cnt.off;
@@ -192,7 +196,7 @@ static int cpio_generate(struct build *b, struct image *img, struct sink *out, s
 
 	(void)b;
 	bout_sink(&o, out);
-	r = write_archive(p, &o, false, d);
+	r = write_archive(p, &o, false, b->jobs, d);
 	if (r)
 		return r;
 	if (o.off != p->bytes)

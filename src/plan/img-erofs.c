@@ -14,6 +14,7 @@
 
 #include "base/diag.h"
 #include "base/ids.h"
+#include "base/size.h"
 #include "config/cfgutil.h"
 #include "fs/erofs/erofs.h"
 #include "fs/tree.h"
@@ -37,22 +38,6 @@ static cfg_opt_t erofs_opts[] = {
 	CFG_STR("uuid", NULL, CFGF_NONE),
 	CFG_END()
 };
-
-/* A non-negative decimal number (mkfs.erofs -T, --force-uid). */
-static int parse_num(const char *s, uint64_t max, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s) || v > (max - (uint64_t)(*s - '0')) / 10)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*ret = v;
-	return 0;
-}
 
 static int set_label(struct erofs_priv *p, cfg_t *sec, const char *key, const char *v,
 		     struct diag *d)
@@ -106,7 +91,7 @@ static int set_compressor(struct erofs_priv *p, cfg_t *sec, const char *args, co
 		p->o.level = 9; /* LZ4HC_CLEVEL_DEFAULT, as mkfs.erofs */
 		if (!v[5])
 			return 0;
-		if (parse_num(v + 6, 12, &n) || !n)
+		if (num_parse(v + 6, 12, &n) || !n)
 			return cfg_fail(sec, "extraargs", args, -EINVAL, d,
 					"-z %s: the lz4hc level is 1..12", v);
 		p->o.level = (int)n;
@@ -125,7 +110,7 @@ static int erofs_arg(struct erofs_priv *p, cfg_t *sec, const char *args, char op
 
 	switch (opt) {
 	case 'T':
-		if (parse_num(v, INT64_MAX, &n))
+		if (num_parse(v, INT64_MAX, &n))
 			return cfg_fail(sec, "extraargs", args, -EINVAL, d,
 					"-T %s: not a UNIX timestamp", v);
 		p->o.build_time = (int64_t)n;
@@ -144,7 +129,7 @@ static int erofs_arg(struct erofs_priv *p, cfg_t *sec, const char *args, char op
 	case 'x':
 		if (v[0] == '-' && v[1])
 			p->o.no_xattrs = true;
-		else if (parse_num(v, 100, &n))
+		else if (num_parse(v, 100, &n))
 			return cfg_fail(sec, "extraargs", args, -EINVAL, d, "-x %s: not a number", v);
 		return 0;
 	case 'd':
@@ -172,9 +157,9 @@ static int erofs_long_arg(struct erofs_priv *p, cfg_t *sec, const char *args, co
 		p->o.fixed_time = true;
 	else if (!strcmp(a, "--preserve-mtime") || !strcmp(a, "--quiet"))
 		;
-	else if (!strncmp(a, "--force-uid=", 12) && !parse_num(a + 12, UINT32_MAX, &n))
+	else if (!strncmp(a, "--force-uid=", 12) && !num_parse(a + 12, UINT32_MAX, &n))
 		p->o.force_uid = true, p->o.uid = (uint32_t)n;
-	else if (!strncmp(a, "--force-gid=", 12) && !parse_num(a + 12, UINT32_MAX, &n))
+	else if (!strncmp(a, "--force-gid=", 12) && !num_parse(a + 12, UINT32_MAX, &n))
 		p->o.force_gid = true, p->o.gid = (uint32_t)n;
 	else
 		return cfg_fail(sec, "extraargs", args, -EINVAL, d,
@@ -229,7 +214,7 @@ static int erofs_parse(struct build *b, struct image *img, cfg_t *sec, struct di
 		return r;
 	if ((s = cfg_getstr(sec, "fs-timestamp"))) {
 		/* genimage hands it to mkfs.erofs -T: seconds since 1970. */
-		if (parse_num(s[0] == '@' ? s + 1 : s, INT64_MAX, &n))
+		if (num_parse(s[0] == '@' ? s + 1 : s, INT64_MAX, &n))
 			return cfg_fail(sec, "fs-timestamp", s, -EINVAL, d,
 					"not a UNIX timestamp (seconds, as mkfs.erofs -T takes)");
 		p->o.build_time = (int64_t)n;

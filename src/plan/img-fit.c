@@ -383,7 +383,7 @@ static int gzip_images(struct build *b, struct image *img, struct fit_priv *p, s
 		bool want = dt_prop_find(n, "kiln-gzip") ||
 			    (p->gzip_kernel && type && !strcmp(type, "kernel"));
 		uint8_t *raw = NULL, *gz = NULL;
-		size_t rl, gl;
+		size_t rl = 0, gl = 0;
 		int r;
 
 		dt_del(n, "kiln-gzip");
@@ -399,12 +399,13 @@ static int gzip_images(struct build *b, struct image *img, struct fit_priv *p, s
 				    !strcmp(img->deps[k].img->outfile, dp->file))
 					c = img->deps[k].img;
 			/* An image built in this run: run its generator into
-			 * memory now, the size of the FIT depends on it. */
+			 * memory now, the size of the FIT depends on it. An
+			 * input file is looked up by its stat data first. */
 			if (c) {
 				r = boot_image_bytes(b, c, GZIP_INPUT_MAX, &raw, d);
 				rl = (size_t)c->size;
 			} else {
-				r = boot_read_file(dp->file, GZIP_INPUT_MAX, &raw, &rl, d);
+				r = derived_gzip_file(b, dp->file, GZIP_INPUT_MAX, &gz, &gl, d);
 			}
 			if (r)
 				return r;
@@ -415,7 +416,7 @@ static int gzip_images(struct build *b, struct image *img, struct fit_priv *p, s
 			memcpy(raw, dp->val, dp->len);
 			rl = dp->len;
 		}
-		r = derived_gzip(b, raw, rl, &gz, &gl, d);
+		r = gz ? 0 : derived_gzip(b, raw, rl, &gz, &gl, d);
 		free(raw);
 		if (r)
 			return diag_fail(d, r, "gzip of image %s failed", n->name);

@@ -27,10 +27,8 @@
 #define SQUASHFS_MAX_JOBS 8
 
 struct squashfs_priv {
+	struct scratch_tree st; /* first: scratch_tree_generate() finds it */
 	struct squashfs_opts o;
-	struct tree *tree;
-	struct scratch scratch;
-	uint64_t bytes;
 };
 
 static cfg_opt_t squashfs_opts[] = {
@@ -172,7 +170,7 @@ static int squashfs_parse(struct build *b, struct image *img, cfg_t *sec, struct
 	if (!p)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	img->priv = p;
-	p->scratch.fd = -1;
+	scratch_tree_init(&p->st);
 	p->o.exportable = true; /* as mksquashfs */
 	p->o.mkfs_time = b->epoch < 0 ? 0 : b->epoch > UINT32_MAX ? UINT32_MAX : (uint32_t)b->epoch;
 	/* Threads only speed up compression: the bytes do not depend on them. */
@@ -198,33 +196,10 @@ static int squashfs_setup(struct build *b, struct image *img, struct diag *d)
 	struct squashfs_priv *p = img->priv;
 	int r;
 
-	/* Set up again (kiln ls plans dependencies first): start afresh. */
-	scratch_close(&p->scratch);
-	tree_free(p->tree);
-	p->tree = NULL;
-	r = image_content_tree(b, img, &p->tree, d);
-	if (r)
+	if ((r = scratch_tree_begin(b, img, &p->st, d)) ||
+	    (r = squashfs_write(p->st.tree, &p->o, p->st.scratch.sink, &p->st.bytes, d)))
 		return r;
-	r = scratch_open(&p->scratch, b->paths.tmppath, d);
-	if (r)
-		return r;
-	r = squashfs_write(p->tree, &p->o, p->scratch.sink, &p->bytes, d);
-	if (r)
-		return r;
-	if (img->size_set && img->size < p->bytes)
-		return diag_fail(d, -ENOSPC, "squashfs needs %llu bytes, size is %llu",
-				 (unsigned long long)p->bytes, (unsigned long long)img->size);
-	/* As genimage: `size` is a limit, the image is what mksquashfs wrote. */
-	img->size = p->bytes;
-	return 0;
-}
-
-static int squashfs_generate(struct build *b, struct image *img, struct sink *out,
-			     struct diag *d)
-{
-	struct squashfs_priv *p = img->priv;
-
-	return scratch_copy(&p->scratch, out, p->bytes, d);
+	return scratch_tree_end(img, &p->st, "squashfs", d);
 }
 
 static void squashfs_describe(const struct image *img, void (*line)(void *, const char *),
@@ -235,8 +210,8 @@ static void squashfs_describe(const struct image *img, void (*line)(void *, cons
 
 	snprintf(s, sizeof(s), "squashfs %s, block %u: %llu entries, %llu bytes",
 		 squashfs_comp_name(p->o.comp), p->o.block_size,
-		 p->tree ? (unsigned long long)p->tree->nnodes : 0ULL,
-		 (unsigned long long)p->bytes);
+		 p->st.tree ? (unsigned long long)p->st.tree->nnodes : 0ULL,
+		 (unsigned long long)p->st.bytes);
 	line(ud, s);
 }
 
@@ -246,8 +221,7 @@ static void squashfs_release(struct image *img)
 
 	if (!p)
 		return;
-	scratch_close(&p->scratch);
-	tree_free(p->tree);
+	scratch_tree_release(&p->st);
 	free(p);
 	img->priv = NULL;
 }
@@ -257,7 +231,7 @@ const struct image_handler squashfs_handler = {
 	.opts = squashfs_opts,
 	.parse = squashfs_parse,
 	.setup = squashfs_setup,
-	.generate = squashfs_generate,
+	.generate = scratch_tree_generate,
 	.describe = squashfs_describe,
 	.release = squashfs_release,
 	.content = image_content_tree,

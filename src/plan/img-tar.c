@@ -21,10 +21,8 @@
 #include "plan/scratch.h"
 
 struct tar_priv {
+	struct scratch_tree st; /* first: scratch_tree_generate() finds it */
 	enum tar_comp comp;
-	struct tree *tree;
-	struct scratch scratch;
-	uint64_t bytes;
 };
 
 static cfg_opt_t tar_opts[] = {
@@ -84,7 +82,7 @@ static int tar_parse(struct build *b, struct image *img, cfg_t *sec, struct diag
 	if (!p)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	img->priv = p;
-	p->scratch.fd = -1;
+	scratch_tree_init(&p->st);
 	if (comp_from_name(img->name, &p->comp, &bad))
 		return diag_fail(d, -EOPNOTSUPP,
 				 "%s:%d: \"%s\" compression (from the image name) is not one kiln writes (gzip, bzip2, xz, lzma, zstd or none)",
@@ -97,31 +95,10 @@ static int tar_setup(struct build *b, struct image *img, struct diag *d)
 	struct tar_priv *p = img->priv;
 	int r;
 
-	/* Set up again (kiln ls plans dependencies first): start afresh. */
-	scratch_close(&p->scratch);
-	tree_free(p->tree);
-	p->tree = NULL;
-	r = image_content_tree(b, img, &p->tree, d);
-	if (r)
+	if ((r = scratch_tree_begin(b, img, &p->st, d)) ||
+	    (r = tar_write(p->st.tree, p->comp, p->st.scratch.sink, &p->st.bytes, d)))
 		return r;
-	r = scratch_open(&p->scratch, b->paths.tmppath, d);
-	if (r)
-		return r;
-	r = tar_write(p->tree, p->comp, p->scratch.sink, &p->bytes, d);
-	if (r)
-		return r;
-	if (img->size_set && img->size < p->bytes)
-		return diag_fail(d, -ENOSPC, "tar archive needs %llu bytes, size is %llu",
-				 (unsigned long long)p->bytes, (unsigned long long)img->size);
-	img->size = p->bytes; /* the archive, as tar writes it */
-	return 0;
-}
-
-static int tar_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
-{
-	struct tar_priv *p = img->priv;
-
-	return scratch_copy(&p->scratch, out, p->bytes, d);
+	return scratch_tree_end(img, &p->st, "tar archive", d);
 }
 
 static void tar_describe(const struct image *img, void (*line)(void *, const char *), void *ud)
@@ -131,8 +108,8 @@ static void tar_describe(const struct image *img, void (*line)(void *, const cha
 
 	snprintf(s, sizeof(s), "tar (pax/ustar)%s%s: %llu entries, %llu bytes",
 		 p->comp ? " + " : "", p->comp ? tar_comp_name(p->comp) : "",
-		 p->tree ? (unsigned long long)p->tree->nnodes : 0ULL,
-		 (unsigned long long)p->bytes);
+		 p->st.tree ? (unsigned long long)p->st.tree->nnodes : 0ULL,
+		 (unsigned long long)p->st.bytes);
 	line(ud, s);
 }
 
@@ -142,8 +119,7 @@ static void tar_release(struct image *img)
 
 	if (!p)
 		return;
-	scratch_close(&p->scratch);
-	tree_free(p->tree);
+	scratch_tree_release(&p->st);
 	free(p);
 	img->priv = NULL;
 }
@@ -153,7 +129,7 @@ const struct image_handler tar_handler = {
 	.opts = tar_opts,
 	.parse = tar_parse,
 	.setup = tar_setup,
-	.generate = tar_generate,
+	.generate = scratch_tree_generate,
 	.describe = tar_describe,
 	.release = tar_release,
 	.content = image_content_tree,

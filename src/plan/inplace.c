@@ -180,3 +180,11 @@ void inplace_explain(const struct image *img, char *why, size_t size)
 	if (img->not_inplace)
 		snprintf(why + l, size - l, "; not written in place: %s", img->not_inplace);
 }
+
+bool inplace_writes_into(const struct image *disk)
+{
+	for (unsigned i = 0; i < disk->ndeps; i++)
+		if (disk->deps[i].img && disk->deps[i].img->inplace_in == disk)
+			return true;
+	return false;
+}

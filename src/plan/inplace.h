@@ -12,6 +12,7 @@
  * (docs/architecture.md, "Generate").
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct build;
@@ -48,6 +49,10 @@ int inplace_write(struct build *b, struct image *disk, const struct partition *p
  * in-place partition images that came with it from the store.
  */
 void inplace_finish(struct build *b, struct image *img);
+
+/* inplace_writes_into - true when @disk has partitions written in place
+ * (its generate then writes them, and uses the store). */
+bool inplace_writes_into(const struct image *disk);
 
 /* inplace_explain - append "; not written in place: WHY" to @why when
  * @img is a temporary partition image written as a file. */

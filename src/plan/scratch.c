@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "fs/tree.h"
 #include "io/sink.h"
+#include "plan/build.h"
+#include "plan/image.h"
 #include "plan/scratch.h"
 
 int scratch_open(struct scratch *s, const char *dir, struct diag *d)
@@ -53,4 +56,47 @@ void scratch_close(struct scratch *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+}
+
+void scratch_tree_init(struct scratch_tree *st)
+{
+	st->scratch.fd = -1;
+	st->scratch.sink = NULL;
+	st->tree = NULL;
+	st->bytes = 0;
+}
+
+int scratch_tree_begin(struct build *b, struct image *img, struct scratch_tree *st,
+		       struct diag *d)
+{
+	int r;
+
+	scratch_tree_release(st);
+	r = image_content_tree(b, img, &st->tree, d);
+	return r ? r : scratch_open(&st->scratch, b->paths.tmppath, d);
+}
+
+int scratch_tree_end(struct image *img, struct scratch_tree *st, const char *what,
+		     struct diag *d)
+{
+	if (img->size_set && img->size < st->bytes)
+		return diag_fail(d, -ENOSPC, "%s needs %llu bytes, size is %llu", what,
+				 (unsigned long long)st->bytes, (unsigned long long)img->size);
+	img->size = st->bytes;
+	return 0;
+}
+
+int scratch_tree_generate(struct build *b, struct image *img, struct sink *out, struct diag *d)
+{
+	struct scratch_tree *st = img->priv;
+
+	(void)b;
+	return scratch_copy(&st->scratch, out, st->bytes, d);
+}
+
+void scratch_tree_release(struct scratch_tree *st)
+{
+	scratch_close(&st->scratch);
+	tree_free(st->tree);
+	st->tree = NULL;
 }

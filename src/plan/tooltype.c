@@ -22,6 +22,7 @@
 
 #include "base/diag.h"
 #include "base/size.h"
+#include "config/cfgutil.h"
 #include "config/config.h"
 #include "fs/tree.h"
 #include "io/sink.h"
@@ -100,6 +101,23 @@ int tool_split(const char *s, char ***argv, unsigned *n)
 	}
 	free(w);
 	return r;
+}
+
+int tool_split_cfg(cfg_t *sec, const char *key, char ***argv, unsigned *n, struct diag *d)
+{
+	const char *s = cfg_getstr(sec, key);
+	int r;
+
+	*argv = NULL;
+	*n = 0;
+	r = tool_split(s, argv, n);
+	if (!r)
+		return 0;
+	tool_argv_free(*argv, *n);
+	*argv = NULL;
+	*n = 0;
+	return r == -EINVAL ? cfg_fail(sec, key, s, r, d, "unterminated quote")
+			    : diag_fail(d, r, "out of memory");
 }
 
 char *tool_join(const char *a, const char *b)
@@ -539,7 +557,9 @@ int tool_flash(struct build *b, struct image *img, struct tool_flash *f, struct 
 				 img->flashtype);
 	if ((r = flash_key(fs, "pebsize", &f->pebsize, d)) ||
 	    (r = flash_key(fs, "lebsize", &f->lebsize, d)) ||
-	    (r = flash_key(fs, "minimum-io-unit-size", &f->min_io, d)))
+	    (r = flash_key(fs, "minimum-io-unit-size", &f->min_io, d)) ||
+	    (r = flash_key(fs, "vid-header-offset", &f->vid_hdr_offs, d)) ||
+	    (r = flash_key(fs, "sub-page-size", &f->subpage, d)))
 		return r;
 	return 0;
 }

@@ -10,6 +10,7 @@
  * checked status, and its output kept open until generate copies it.
  */
 
+#include <confuse.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,6 +41,11 @@ const char *tool_path(struct build *b, const char *opt, const char *dflt);
  * (blanks separate, '...' and "..." quote) to *argv (NULL-terminated,
  * *n entries). 0, -EINVAL on an unterminated quote, -ENOMEM. */
 int tool_split(const char *s, char ***argv, unsigned *n);
+/* tool_split_cfg - tool_split() of string option @key of @sec into a
+ * fresh *argv (*n words), for handlers that read a tool's options
+ * themselves. An unterminated quote fails naming FILE:LINE and the
+ * value; on failure nothing is left to free. 0, -EINVAL, -ENOMEM. */
+int tool_split_cfg(cfg_t *sec, const char *key, char ***argv, unsigned *n, struct diag *d);
 int tool_push(char ***argv, unsigned *n, const char *word);
 /* tool_push2 - push @a then @b (an option and its value). */
 int tool_push2(char ***argv, unsigned *n, const char *a, const char *b);
@@ -109,7 +115,7 @@ int tooljob_prepare(struct image *img, struct tooljob *j, struct diag *d);
 int tooljob_finish(struct image *img, struct tooljob *j, struct diag *d);
 /* The image's `flashtype` section: sizes in bytes, 0 where unset. */
 struct tool_flash {
-	uint64_t pebsize, lebsize, min_io;
+	uint64_t pebsize, lebsize, min_io, vid_hdr_offs, subpage;
 };
 int tool_flash(struct build *b, struct image *img, struct tool_flash *f, struct diag *d);
 

@@ -55,14 +55,14 @@ static int upd(struct sha256_ctx *c, const void *p, size_t n, int r)
  * decoded-layer format (which includes the host byte order, as the file
  * does). Not dest, policy or follow-symlinks: those apply at replay.
  */
-static int layer_key(const struct tree_layer *l, const uint8_t hash[SHA256_LEN],
-		     uint8_t key[SHA256_LEN])
+static int layer_key(bool deb, const char *const *include, unsigned ninclude,
+		     const char *subdir, const uint8_t hash[SHA256_LEN], uint8_t key[SHA256_LEN])
 {
 	static const char tag[] = "kiln decoded archive layer";
 	const uint32_t order = 0x01020304, fmt = tree_archive_layer_format();
 	const int32_t la = archive_version_number();
-	const uint8_t kind = l->src == LAYER_DEB, has_sub = l->subdir != NULL;
-	const uint32_t ninc = l->ninclude;
+	const uint8_t kind = deb, has_sub = subdir != NULL;
+	const uint32_t ninc = ninclude;
 	struct sha256_ctx c;
 	int r = sha256_init(&c);
 
@@ -75,15 +75,62 @@ static int layer_key(const struct tree_layer *l, const uint8_t hash[SHA256_LEN],
 	r = upd(&c, hash, SHA256_LEN, r);
 	r = upd(&c, &kind, 1, r);
 	r = upd(&c, &has_sub, 1, r);
-	if (l->subdir)
-		r = upd(&c, l->subdir, strlen(l->subdir) + 1, r);
+	if (subdir)
+		r = upd(&c, subdir, strlen(subdir) + 1, r);
 	r = upd(&c, &ninc, 4, r);
-	for (unsigned i = 0; i < l->ninclude; i++)
-		r = upd(&c, l->include[i], strlen(l->include[i]) + 1, r);
+	for (unsigned i = 0; i < ninclude; i++)
+		r = upd(&c, include[i], strlen(include[i]) + 1, r);
 	if (!r)
 		r = sha256_final(&c, key);
 	sha256_release(&c);
 	return r;
+}
+
+static int archive_layer_key(const struct tree_layer *l, const uint8_t hash[SHA256_LEN],
+			     uint8_t key[SHA256_LEN])
+{
+	return layer_key(l->src == LAYER_DEB, (const char *const *)l->include, l->ninclude,
+			 l->subdir, hash, key);
+}
+
+/*
+ * The decoded layer stored under @key, loaded as a replay log whose
+ * data stays in its blob (*ret_path, malloc'd); *ret NULL on a miss or
+ * a bad entry (warned, removed: decoded again). @what names the input.
+ */
+static void get_log(struct build *b, const uint8_t key[SHA256_LEN], const struct stat *archive_st,
+		    const char *what, struct tree_archive_log **ret, char **ret_path,
+		    struct diag *d)
+{
+	struct diag q;
+	char *blob = NULL;
+	void *val = NULL;
+	size_t len = 0;
+	int bfd = -1;
+
+	*ret = NULL;
+	quiet_init(&q, d);
+	if (store_ac_get(b->store, key, &val, &len, &q) || len != SHA256_LEN)
+		goto out;
+	if (store_open_blob(b->store, val, true, &bfd, &q))
+		goto out; /* absent, or corrupt (warned, removed): read it again */
+	blob = store_blob_path(b->store, val);
+	if (!blob || tree_archive_log_load(bfd, blob, archive_st, ret, &q)) {
+		if (blob)
+			diag_warn(d, "%s; reading %s again", q.msg, what);
+		*ret = NULL;
+		goto out;
+	}
+	diag_note(d, "%s: decoded layer from the cache (%s)", what, blob);
+	if (ret_path) {
+		*ret_path = blob;
+		blob = NULL;
+	}
+out:
+	if (bfd >= 0)
+		close(bfd);
+	free(blob);
+	free(val);
 }
 
 int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, struct diag *d)
@@ -91,10 +138,7 @@ int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, st
 	struct layer_cache *lc = l->cache;
 	uint8_t key[SHA256_LEN];
 	struct diag q;
-	char *blob = NULL;
-	void *val = NULL;
-	size_t len = 0;
-	int fd, bfd = -1, r;
+	int fd, r;
 
 	if (!b->store || l->log)
 		return 0;
@@ -111,24 +155,10 @@ int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, st
 	if (r)
 		return diag_fail(d, r, "%s", q.msg);
 	lc->hashed = true;
-	if (layer_key(l, lc->hash, key) || store_ac_get(b->store, key, &val, &len, &q) ||
-	    len != SHA256_LEN)
-		goto out;
-	if (store_open_blob(b->store, val, true, &bfd, &q))
-		goto out; /* absent, or corrupt (warned, removed): read it again */
-	blob = store_blob_path(b->store, val);
-	if (!blob || tree_archive_log_load(bfd, blob, &lc->st, &l->log, &q)) {
-		if (blob)
-			diag_warn(d, "%s; reading %s again", q.msg, host);
-		goto out;
-	}
-	lc->stored = true;
-	diag_note(d, "%s: decoded layer from the cache (%s)", host, blob);
-out:
-	if (bfd >= 0)
-		close(bfd);
-	free(blob);
-	free(val);
+	if (archive_layer_key(l, lc->hash, key))
+		return 0;
+	get_log(b, key, &lc->st, host, &l->log, NULL, d);
+	lc->stored = l->log != NULL;
 	return 0;
 }
 
@@ -144,11 +174,12 @@ static int put_write(void *ud, const void *buf, size_t len)
 	return store_writer_write(p->w, buf, len, p->d);
 }
 
-/* Store layer @l's decoded form; failures only warn. */
-static void save_one(struct build *b, struct trees_state *st, struct tree_layer *l,
-		     const uint8_t hash[SHA256_LEN], const char *host, struct diag *d)
+/* Keep @log (recorded from the archive @what into the spill file)
+ * under @key, unless the store has it; failures only warn. */
+static void put_log(struct build *b, int spill_fd, const uint8_t key[SHA256_LEN],
+		    const struct tree_archive_log *log, const char *what, struct diag *d)
 {
-	uint8_t key[SHA256_LEN], blob[SHA256_LEN];
+	uint8_t blob[SHA256_LEN];
 	struct put_ctx p = { .d = NULL };
 	struct diag q;
 	void *val;
@@ -157,9 +188,6 @@ static void save_one(struct build *b, struct trees_state *st, struct tree_layer 
 
 	quiet_init(&q, d);
 	p.d = &q;
-	l->cache->stored = true; /* one attempt per build */
-	if (layer_key(l, hash, key))
-		return;
 	if (!store_ac_get(b->store, key, &val, &len, &q)) {
 		/* Kept already, unless its blob was found bad and removed. */
 		bool have = len == SHA256_LEN && store_has(b->store, val);
@@ -169,17 +197,28 @@ static void save_one(struct build *b, struct trees_state *st, struct tree_layer 
 	}
 	r = store_writer_new(b->store, &p.w, &q);
 	if (!r)
-		r = tree_archive_log_export(l->log, st->spill.fd, put_write, &p, &q);
+		r = tree_archive_log_export(log, spill_fd, put_write, &p, &q);
 	if (!r)
 		r = store_writer_commit(p.w, NULL, blob, &q);
 	store_writer_free(p.w);
 	if (!r)
 		r = store_ac_put(b->store, key, blob, SHA256_LEN, &q);
 	if (r)
-		diag_warn(d, "%s: not kept in the build cache: %s", host,
+		diag_warn(d, "%s: not kept in the build cache: %s", what,
 			  q.msg[0] ? q.msg : strerror(-r));
 	else
-		diag_note(d, "%s: decoded layer kept in the build cache", host);
+		diag_note(d, "%s: decoded layer kept in the build cache", what);
+}
+
+/* Store layer @l's decoded form; failures only warn. */
+static void save_one(struct build *b, struct trees_state *st, struct tree_layer *l,
+		     const uint8_t hash[SHA256_LEN], const char *host, struct diag *d)
+{
+	uint8_t key[SHA256_LEN];
+
+	l->cache->stored = true; /* one attempt per build */
+	if (!archive_layer_key(l, hash, key))
+		put_log(b, st->spill.fd, key, l->log, host, d);
 }
 
 int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer *l,
@@ -217,4 +256,45 @@ int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer 
 		}
 	}
 	return 0;
+}
+
+const struct stat *trees_cache_stat(const struct tree_layer *l)
+{
+	static const struct stat none;
+
+	return l->cache && l->cache->hashed ? &l->cache->st : &none;
+}
+
+void trees_cache_put(struct build *b, struct tree_layer *l, const struct tree_archive_log *log,
+		     int spill_fd, const char *host, struct diag *d)
+{
+	uint8_t key[SHA256_LEN];
+
+	if (b->store && l->cache && l->cache->hashed && !archive_layer_key(l, l->cache->hash, key))
+		put_log(b, spill_fd, key, log, host, d);
+}
+
+/* A package's decoded layer: the .deb's SHA-256 from kiln.lock is its
+ * content hash already, and its filters are the package layer's. */
+void trees_cache_pkg_load(struct build *b, const struct tree_layer *l,
+			  const uint8_t deb[SHA256_LEN], const char *what,
+			  struct tree_archive_log **ret, char **ret_path, struct diag *d)
+{
+	uint8_t key[SHA256_LEN];
+
+	*ret = NULL;
+	if (b->store && !layer_key(true, (const char *const *)l->include, l->ninclude, NULL, deb,
+				   key))
+		get_log(b, key, NULL, what, ret, ret_path, d);
+}
+
+void trees_cache_pkg_save(struct build *b, struct trees_state *st, const struct tree_layer *l,
+			  const uint8_t deb[SHA256_LEN], const struct tree_archive_log *log,
+			  const char *what, struct diag *d)
+{
+	uint8_t key[SHA256_LEN];
+
+	if (b->store && !layer_key(true, (const char *const *)l->include, l->ninclude, NULL, deb,
+				   key))
+		put_log(b, st->spill.fd, key, log, what, d);
 }

@@ -21,6 +21,7 @@ struct diag;
 struct layer_cache;
 struct trees_kmod;
 struct tree_archive_log;
+struct stat;
 
 /* Inline items of a layer, applied in this order of kinds. */
 enum item_kind {
@@ -82,6 +83,7 @@ struct tree_layer {
 	unsigned repo;              /* index into trees_state.repos */
 	bool recommends;
 	struct spill_region *pkg_regions; /* one per locked package */
+	struct pkg_decoded *pkg_dec;      /* one per locked package */
 	unsigned npkg_regions;
 	bool pkg_verified;          /* the store's blobs re-hashed once */
 	/* Kernel modules by name (trees-modules.c): the names, the line of
@@ -91,6 +93,14 @@ struct tree_layer {
 	unsigned *module_lines;
 	const char *modules_file;
 	struct trees_kmod *kmod;
+};
+
+/* A locked package's decoded layer, once read or loaded in this build:
+ * later compositions replay it. @path is what the replay checks is still
+ * the file read: the .deb's blob, or the decoded layer's. */
+struct pkg_decoded {
+	struct tree_archive_log *log;
+	char *path;
 };
 
 /* A `repository NAME { }` section: pkg's view, plus the strings it
@@ -255,6 +265,9 @@ extern const char *const trees_item_kw[ITEM_KIND_MAX];
 int trees_expand_fail(int r, const char *file, unsigned line, const char *what, const char *bad,
 		      struct diag *d);
 
+/* True when an image uses tree @def (trees.c). */
+bool trees_def_used(struct build *b, const struct tree_def *def);
+
 /* Host path of config path @p (relative to the input path), with @sub
  * appended when not NULL; NULL when out of memory (trees.c). */
 char *trees_resolve(struct build *b, const char *p, const char *sub);
@@ -273,6 +286,27 @@ int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, st
 int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer *l,
 		     const char *host, struct diag *d);
 void trees_cache_free(struct layer_cache *lc);
+/* trees_cache_put - keep layer @l's @log, recorded from the archive
+ * hashed by trees_cache_load into the spill file open as @spill_fd, in
+ * the store (trees-prefetch.c); failures only warn. */
+/* The archive's stat data when it was hashed (zeros if it was not). */
+const struct stat *trees_cache_stat(const struct tree_layer *l);
+void trees_cache_put(struct build *b, struct tree_layer *l, const struct tree_archive_log *log,
+		     int spill_fd, const char *host, struct diag *d);
+
+/*
+ * Package layers through the same cache, keyed by the .deb's SHA-256
+ * (kiln.lock's) and the layer's include globs: trees_cache_pkg_load sets
+ * *ret to the stored decoded layer (its blob's path in *ret_path), or
+ * NULL; trees_cache_pkg_save keeps a log just recorded from the .deb.
+ * Without b->store both do nothing; store problems are warnings.
+ */
+void trees_cache_pkg_load(struct build *b, const struct tree_layer *l,
+			  const uint8_t deb[SHA256_LEN], const char *what,
+			  struct tree_archive_log **ret, char **ret_path, struct diag *d);
+void trees_cache_pkg_save(struct build *b, struct trees_state *st, const struct tree_layer *l,
+			  const uint8_t deb[SHA256_LEN], const struct tree_archive_log *log,
+			  const char *what, struct diag *d);
 
 /* Apply inline item @it to @t under policy @pol (trees-items.c). */
 int trees_apply_item(struct build *b, struct trees_state *st, struct tree *t,

@@ -40,6 +40,11 @@ void trees_pkg_layer_release(struct tree_layer *l)
 	strv_free(l->exclude, l->nexclude);
 	free(l->repo_name);
 	free(l->pkg_regions);
+	for (unsigned i = 0; l->pkg_dec && i < l->npkg_regions; i++) {
+		tree_archive_log_free(l->pkg_dec[i].log);
+		free(l->pkg_dec[i].path);
+	}
+	free(l->pkg_dec);
 }
 
 void trees_pkg_release(struct trees_state *st)
@@ -537,7 +542,7 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 {
 	const struct pkg_lock_layer *y;
 	char label[600], pv[600], fdpath[64];
-	int r;
+	int fd, r;
 
 	if ((r = load_lock(b, st, d)) || (r = load_pkg_files(b, st, d)))
 		return r;
@@ -547,13 +552,15 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		return diag_fail(d, -ESTALE, "%s:%u: tree '%s': kiln.lock has no entry for this "
 				 "package layer; run `kiln lock`", l->cfgfile, l->line, def->name);
 	if (!l->pkg_regions) {
-		if (!(l->pkg_regions = calloc(y->npkgs + 1, sizeof(*l->pkg_regions))))
+		l->pkg_regions = calloc(y->npkgs + 1, sizeof(*l->pkg_regions));
+		l->pkg_dec = calloc(y->npkgs + 1, sizeof(*l->pkg_dec));
+		if (!l->pkg_regions || !l->pkg_dec)
 			return diag_fail(d, -ENOMEM, "out of memory");
 		l->npkg_regions = y->npkgs;
 	}
 	for (unsigned i = 0; i < y->npkgs && !r; i++) {
 		const struct pkg_locked *p = &y->pkgs[i];
-		int fd;
+		struct pkg_decoded *dec = &l->pkg_dec[i];
 		snprintf(label, sizeof(label), "%s %s %s (%s)", p->name, p->version, p->arch,
 			 st->lock->repos[p->repo].name);
 		int li = tree_add_layer(t, label);
@@ -563,6 +570,22 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		snprintf(pv, sizeof(pv), "%s=%s", p->name, p->version);
 		if (tree_set_layer_package(t, (uint32_t)li, pv))
 			return diag_fail(d, -ENOMEM, "out of memory");
+		struct tree_archive_opts o = {
+			.kind = TREE_ARCHIVE_DEB, .dest = l->dest ? l->dest : "", .policy = pol,
+			.layer = (uint32_t)li, .spill = &st->spill, .region = &l->pkg_regions[i],
+			.name = label, .follow_symlinks = l->follow_symlinks,
+			.include = (const char *const *)l->include, .ninclude = l->ninclude,
+			.log = b->archive_nocache ? NULL : &dec->log,
+			.immutable = true,
+		};
+		/* Decoded before (this build, or any build with the store):
+		 * replayed, the .deb is not read. */
+		if (o.log && !dec->log)
+			trees_cache_pkg_load(b, l, p->sha256, label, &dec->log, &dec->path, d);
+		if (o.log && dec->log) {
+			r = tree_add_archive(t, dec->path, &o, d);
+			continue;
+		}
 		const char *path;
 		if ((r = open_pkg(b, st, def, l, p, &fd, &path, d)))
 			return r;
@@ -575,15 +598,18 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		char *blob = NULL;
 		if (access(fdpath, R_OK))
 			blob = path ? strdup(path) : store_blob_path(b->store, p->sha256);
-		struct tree_archive_opts o = {
-			.kind = TREE_ARCHIVE_DEB, .dest = l->dest ? l->dest : "", .policy = pol,
-			.layer = (uint32_t)li, .spill = &st->spill, .region = &l->pkg_regions[i],
-			.name = label, .follow_symlinks = l->follow_symlinks,
-			.include = (const char *const *)l->include, .ninclude = l->ninclude,
-		};
+		/* A --package-file may change: its replay compares stat data. */
+		o.immutable = !path;
 		r = tree_add_archive(t, blob ? blob : fdpath, &o, d);
 		free(blob);
 		close(fd);
+		if (!r && o.log && dec->log) {
+			/* A replay re-checks that this is the file read. */
+			dec->path = path ? strdup(path) : store_blob_path(b->store, p->sha256);
+			if (!dec->path)
+				return diag_fail(d, -ENOMEM, "out of memory");
+			trees_cache_pkg_save(b, st, l, p->sha256, dec->log, label, d);
+		}
 	}
 	if (!r)
 		l->pkg_verified = true;

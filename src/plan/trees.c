@@ -164,7 +164,7 @@ static int read_host_file(const char *path, char **ret, size_t *ret_len, struct 
 	return 0;
 }
 
-static bool def_used(struct build *b, const struct tree_def *def)
+bool trees_def_used(struct build *b, const struct tree_def *def)
 {
 	for (unsigned i = 0; i < b->nimages; i++)
 		for (unsigned k = 0; k < b->images[i]->ntrees; k++)
@@ -193,7 +193,7 @@ static unsigned collect_siblings(struct build *b, struct trees_state *st,
 		return 0;
 	for (unsigned i = 0; i < st->ndefs; i++) {
 		struct tree_def *od = &st->defs[i];
-		if (!def_used(b, od))
+		if (!trees_def_used(b, od))
 			continue;
 		for (unsigned k = 0; k < od->nlayers; k++) {
 			struct tree_layer *o = &od->layers[k];

@@ -13,6 +13,15 @@ struct tree;
 /* Apply the trees named by @img->trees, in order, into @t. */
 int trees_compose(struct build *b, struct image *img, struct tree *t, struct diag *d);
 
+/*
+ * trees_prefetch - with b->store and b->jobs > 1, decode the archive and
+ * .deb layers of used trees that the store does not hold, up to b->jobs
+ * at a time, into the store (trees-prefetch.c); composing then finds
+ * them there. Returns 0, or -ESTALE / -ENOMEM as trees_cache_load; a
+ * layer that fails to read is left for the composition to report.
+ */
+int trees_prefetch(struct build *b, struct diag *d);
+
 struct pkg_request;
 
 /*

@@ -106,7 +106,10 @@ int store_stats(struct store *s, struct store_stats *ret, struct diag *d)
 {
 	struct store_stats st = { .limit = s->max_bytes };
 	int r = store_count(s, NULL, &st.blobs, &st.blob_bytes, &st.records, &st.record_bytes, d);
+	bool bad;
 
+	if (!r)
+		r = store_index_stat(s, false, &st.index_entries, &bad, d);
 	if (r)
 		return r;
 	*ret = st;
@@ -191,10 +194,15 @@ int store_verify(struct store *s, uint64_t *ret_bad, struct diag *d)
 {
 	struct verify_ctx v = { .d = d };
 	int ret = walk(s, verify_one, &v);
+	uint64_t n;
+	bool bad;
 
 	if (ret)
 		return diag_fail(d, ret, "store %s: %s", s->root, strerror(-ret));
-	*ret_bad = v.bad;
+	ret = store_index_stat(s, true, &n, &bad, d);
+	if (ret)
+		return ret;
+	*ret_bad = v.bad + bad;
 	return 0;
 }
 
@@ -349,9 +357,12 @@ static int clear_locked(struct store *s, void *arg)
 			snprintf(rel, sizeof(rel), "%s/%02x", namespaces[ns], i);
 			(void)unlinkat(s->rootfd, rel, AT_REMOVEDIR);
 		}
+	(void)unlinkat(s->rootfd, "index", 0);
+	s->index.n = 0;
+	s->index.dirty = false;
 	s->approx_bytes = 0;
 	s->counted = true;
-	return 0;
+	return store_index_rehash(&s->index);
 }
 
 int store_clear(struct store *s, struct diag *d)

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The stat index: input identity without re-reading (git's index). One
- * action record per file, keyed by (device, inode), holding the stat data
- * the content hash was computed from and when that hashing started.
+ * file, STORE/index, holds a record per input file, keyed by (device,
+ * inode): the stat data its content hash was computed from and when that
+ * hashing started. It is read once, at the first lookup, into a hash
+ * table; records hashed by this process are written back once, when the
+ * store closes (store-index-file.c). One file per input made the
+ * filesystem's file creation most of a cold build (issue 12).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "store/store-index.h"
 #include "store/store-int.h"
 
 /*
@@ -22,19 +27,7 @@
  */
 #define RACY_MARGIN_NS (3 * 1000000000LL)
 
-static const char stat_magic[8] = "KSTAT1";
-
-struct stat_rec {
-	uint8_t magic[8];
-	uint64_t dev, ino, size;
-	int64_t mtime_ns, ctime_ns;
-	int64_t hashed_at_ns;
-	uint8_t hash[SHA256_LEN];
-};
-
-_Static_assert(sizeof(struct stat_rec) == 88, "stat_rec has no padding");
-
-static int64_t ts_ns(const struct timespec *t)
+int64_t store_ts_ns(const struct timespec *t)
 {
 	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
 }
@@ -42,24 +35,103 @@ static int64_t ts_ns(const struct timespec *t)
 bool store_same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       ts_ns(&a->st_mtim) == ts_ns(&b->st_mtim) && ts_ns(&a->st_ctim) == ts_ns(&b->st_ctim);
+	       store_ts_ns(&a->st_mtim) == store_ts_ns(&b->st_mtim) &&
+	       store_ts_ns(&a->st_ctim) == store_ts_ns(&b->st_ctim);
 }
 
-static int index_key(const struct stat *st, uint8_t key[SHA256_LEN])
+static uint64_t mix(uint64_t dev, uint64_t ino)
 {
-	uint8_t msg[32 + 16] = "kiln stat index 1";
-	uint64_t dev = st->st_dev, ino = st->st_ino;
+	/* splitmix64's finaliser: inode numbers are dense. */
+	uint64_t x = ino ^ (dev * 0x9e3779b97f4a7c15ull);
 
-	memcpy(msg + 32, &dev, 8);
-	memcpy(msg + 40, &ino, 8);
-	return sha256_buf(msg, sizeof(msg), key);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
 }
 
-static bool rec_matches(const struct stat_rec *r, const struct stat *st)
+void store_index_init(struct store_index *ix)
 {
-	return !memcmp(r->magic, stat_magic, 8) && r->dev == (uint64_t)st->st_dev &&
-	       r->ino == (uint64_t)st->st_ino && r->size == (uint64_t)st->st_size &&
-	       r->mtime_ns == ts_ns(&st->st_mtim) && r->ctime_ns == ts_ns(&st->st_ctim) &&
+	memset(ix, 0, sizeof(*ix));
+	pthread_mutex_init(&ix->lock, NULL);
+}
+
+void store_index_release(struct store_index *ix)
+{
+	free(ix->v);
+	free(ix->slot);
+	pthread_mutex_destroy(&ix->lock);
+}
+
+struct index_ent *store_index_find(struct store_index *ix, uint64_t dev, uint64_t ino)
+{
+	if (!ix->nslot)
+		return NULL;
+	for (size_t i = mix(dev, ino) & (ix->nslot - 1);; i = (i + 1) & (ix->nslot - 1)) {
+		uint32_t e = ix->slot[i];
+		if (!e)
+			return NULL;
+		if (ix->v[e - 1].dev == dev && ix->v[e - 1].ino == ino)
+			return &ix->v[e - 1];
+	}
+}
+
+static void place(struct store_index *ix, size_t e)
+{
+	size_t i = mix(ix->v[e].dev, ix->v[e].ino) & (ix->nslot - 1);
+
+	while (ix->slot[i])
+		i = (i + 1) & (ix->nslot - 1);
+	ix->slot[i] = (uint32_t)(e + 1);
+}
+
+int store_index_rehash(struct store_index *ix)
+{
+	size_t nslot = 64;
+
+	while (nslot < 2 * ix->n + 2)
+		nslot *= 2;
+	uint32_t *slot = calloc(nslot, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	free(ix->slot);
+	ix->slot = slot;
+	ix->nslot = nslot;
+	for (size_t e = 0; e < ix->n; e++)
+		place(ix, e);
+	return 0;
+}
+
+int store_index_put(struct store_index *ix, const struct index_ent *r)
+{
+	struct index_ent *old = store_index_find(ix, r->dev, r->ino);
+
+	if (old) {
+		/* The later hashing describes the file as it is now. */
+		if (r->hashed_at_ns >= old->hashed_at_ns)
+			*old = *r;
+		return 0;
+	}
+	if (ix->n >= UINT32_MAX - 1)
+		return -ENOSPC;
+	if (ix->n == ix->cap) {
+		size_t cap = ix->cap ? 2 * ix->cap : 256;
+		struct index_ent *v = realloc(ix->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ix->v = v;
+		ix->cap = cap;
+	}
+	ix->v[ix->n++] = *r;
+	if (2 * ix->n + 2 > ix->nslot)
+		return store_index_rehash(ix);
+	place(ix, ix->n - 1);
+	return 0;
+}
+
+static bool rec_matches(const struct index_ent *r, const struct stat *st)
+{
+	return r->size == (uint64_t)st->st_size && r->mtime_ns == store_ts_ns(&st->st_mtim) &&
+	       r->ctime_ns == store_ts_ns(&st->st_ctim) &&
 	       r->mtime_ns < r->hashed_at_ns - RACY_MARGIN_NS;
 }
 
@@ -68,15 +140,23 @@ static int hash_checked(int fd, const char *path, const struct stat *before,
 			uint8_t out[SHA256_LEN], struct diag *d)
 {
 	struct sha256_ctx c;
-	uint8_t buf[1 << 16];
 	struct stat after;
+	uint8_t *buf;
 	off_t off = 0;
-	int ret = sha256_init(&c);
+	int ret;
 
-	if (ret)
+	/* Large reads: SHA-256 runs at GB/s with SHA-NI or ARMv8 crypto,
+	 * so for big inputs the syscalls would otherwise dominate. */
+	buf = malloc(HASH_BUF);
+	if (!buf)
+		return -ENOMEM;
+	ret = sha256_init(&c);
+	if (ret) {
+		free(buf);
 		return ret;
+	}
 	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), off);
+		ssize_t n = pread(fd, buf, HASH_BUF, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -101,43 +181,34 @@ static int hash_checked(int fd, const char *path, const struct stat *before,
 	ret = sha256_final(&c, out);
 out:
 	sha256_release(&c);
+	free(buf);
 	return ret;
 }
 
 int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[SHA256_LEN],
 		    struct stat *ret_st, struct diag *d)
 {
-	struct stat_rec rec;
+	struct index_ent rec = { 0 };
 	struct timespec now;
-	uint8_t key[SHA256_LEN];
-	struct diag quiet = { 0 };
 	struct stat st;
-	void *buf;
-	size_t len;
 	int ret;
 
 	if (fstat(fd, &st))
 		return diag_fail(d, -errno, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return diag_fail(d, -EINVAL, "%s: not a regular file", path);
-	ret = index_key(&st, key);
-	if (ret)
-		return ret;
-	/* Warnings (a corrupt record) reach the caller; errors reading the
-	 * index only mean a miss, and must not stand as the build's error. */
-	if (d) {
-		quiet.warn = d->warn;
-		quiet.userdata = d->userdata;
-	}
-	if (s && !store_ac_get(s, key, &buf, &len, &quiet)) {
-		bool hit = len == sizeof(rec);
+	if (s) {
+		struct index_ent *r;
+		bool hit;
+
+		pthread_mutex_lock(&s->index.lock);
+		store_index_load(s, d);
+		r = store_index_find(&s->index, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+		hit = r && rec_matches(r, &st);
+		if (hit)
+			memcpy(ret_hash, r->hash, SHA256_LEN);
+		pthread_mutex_unlock(&s->index.lock);
 		if (hit) {
-			memcpy(&rec, buf, sizeof(rec));
-			hit = rec_matches(&rec, &st);
-		}
-		free(buf);
-		if (hit) {
-			memcpy(ret_hash, rec.hash, SHA256_LEN);
 			if (ret_st)
 				*ret_st = st;
 			return 0;
@@ -148,17 +219,18 @@ int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[
 	if (ret)
 		return ret;
 	if (s) {
-		memset(&rec, 0, sizeof(rec) - SHA256_LEN);
-		memcpy(rec.magic, stat_magic, 8);
-		rec.dev = st.st_dev;
-		rec.ino = st.st_ino;
+		rec.dev = (uint64_t)st.st_dev;
+		rec.ino = (uint64_t)st.st_ino;
 		rec.size = (uint64_t)st.st_size;
-		rec.mtime_ns = ts_ns(&st.st_mtim);
-		rec.ctime_ns = ts_ns(&st.st_ctim);
-		rec.hashed_at_ns = ts_ns(&now);
-		/* The index is an optimisation: a store that cannot take
-		 * the record (full, read-only) only costs a re-hash. */
-		(void)store_ac_put_cheap(s, key, &rec, sizeof(rec), NULL);
+		rec.mtime_ns = store_ts_ns(&st.st_mtim);
+		rec.ctime_ns = store_ts_ns(&st.st_ctim);
+		rec.hashed_at_ns = store_ts_ns(&now);
+		/* The index is an optimisation: a record it cannot take
+		 * (out of memory) only costs a re-hash next time. */
+		pthread_mutex_lock(&s->index.lock);
+		if (!store_index_put(&s->index, &rec))
+			s->index.dirty = true;
+		pthread_mutex_unlock(&s->index.lock);
 	}
 	memcpy(ret_hash, rec.hash, SHA256_LEN);
 	if (ret_st)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/store-index.h"
 #include "store/store.h"
 
 struct store {
@@ -19,6 +20,7 @@ struct store {
 	uint64_t approx_bytes;
 	bool counted;
 	unsigned tmp_seq;
+	struct store_index index; /* the stat index, loaded at first use */
 };
 
 /* "cas/ab/ab01..." (or "ac/...") for @hash into @out. */

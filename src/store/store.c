@@ -75,6 +75,7 @@ int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct 
 	if (!s)
 		return -ENOMEM;
 	s->rootfd = s->lockfd = -1;
+	store_index_init(&s->index);
 	s->max_bytes = max_bytes;
 	ret_err = mkdir_p(root, d);
 	if (ret_err)
@@ -130,12 +131,16 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	/* Under the shared lock still: clear cannot run meanwhile. */
+	if (s->lockfd >= 0)
+		store_index_flush(s);
 	if (s->max_bytes && s->counted && s->approx_bytes > s->max_bytes)
 		store_gc_try(s, s->max_bytes);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	if (s->rootfd >= 0)
 		close(s->rootfd);
+	store_index_release(&s->index);
 	free(s->root);
 	free(s);
 }
@@ -155,40 +160,74 @@ bool store_has(struct store *s, const uint8_t hash[SHA256_LEN])
 	return faccessat(s->rootfd, rel, F_OK, 0) == 0;
 }
 
-/* Hash the whole of @fd from offset 0 (leaves the offset at the end). */
+/* Zeros to hash for holes: reading a hole makes the kernel clear pages
+ * only to copy them out (a finished disk image is mostly holes). */
+static const uint8_t zeros[1 << 18];
+
+/* Feed @len bytes of @fd at @off to @c (-EIO if the file ends first). */
+static int hash_range(int fd, struct sha256_ctx *c, uint8_t *buf, uint64_t off, uint64_t len)
+{
+	while (len) {
+		size_t want = len < HASH_BUF ? (size_t)len : HASH_BUF;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		int ret = sha256_update(c, buf, (size_t)n);
+		if (ret)
+			return ret;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Hash the whole of @fd: data ranges are read, holes hashed as the
+ * zeros they read as (SEEK_DATA/SEEK_HOLE; without them all is data). */
 static int hash_fd(int fd, uint8_t out[SHA256_LEN], uint64_t *ret_len)
 {
 	struct sha256_ctx c;
-	uint8_t buf[1 << 16];
-	uint64_t total = 0;
-	int ret = sha256_init(&c);
+	struct stat st;
+	uint64_t pos = 0, size;
+	uint8_t *buf;
+	int ret;
 
+	if (fstat(fd, &st))
+		return -errno;
+	size = (uint64_t)st.st_size;
+	buf = malloc(HASH_BUF);
+	if (!buf)
+		return -ENOMEM;
+	ret = sha256_init(&c);
 	if (ret)
-		return ret;
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			goto out;
+		goto out_buf;
+	while (!ret && pos < size) {
+		off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
+		if (data < 0)
+			data = errno == ENXIO ? (off_t)size : (off_t)pos;
+		while (!ret && pos < (uint64_t)data) {
+			uint64_t n = (uint64_t)data - pos;
+			if (n > sizeof(zeros))
+				n = sizeof(zeros);
+			ret = sha256_update(&c, zeros, (size_t)n);
+			pos += n;
 		}
-		if (!n)
+		if (ret || pos >= size)
 			break;
-		total += (uint64_t)n;
-		ret = sha256_update(&c, buf, (size_t)n);
-		if (ret)
-			goto out;
+		hole = lseek(fd, (off_t)pos, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > size)
+			hole = (off_t)size;
+		ret = hash_range(fd, &c, buf, pos, (uint64_t)hole - pos);
+		pos = (uint64_t)hole;
 	}
-	ret = sha256_final(&c, out);
+	if (!ret)
+		ret = sha256_final(&c, out);
 	if (!ret && ret_len)
-		*ret_len = total;
-out:
+		*ret_len = size;
 	sha256_release(&c);
+out_buf:
+	free(buf);
 	return ret;
 }
 

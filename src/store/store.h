@@ -18,6 +18,9 @@
  *                         is a small blob (typically blob hashes + metadata)
  *   tmp/                  temporaries on the same filesystem, renamed into
  *                         place only when complete and verified
+ *   index                 the stat index: one file of input files' stat
+ *                         data and content hashes (store-index.h)
+ *   index.lock            flock(2): exclusive while the index is written
  *   lock                  flock(2): shared by readers/writers, exclusive
  *                         for gc/clear
  *
@@ -105,8 +108,8 @@ int store_ac_put(struct store *s, const uint8_t key[SHA256_LEN], const void *buf
 		 struct diag *d);
 /*
  * store_ac_put_cheap - the same without fsync, for records that only
- * save work (the stat index: one per input file, thousands per cold
- * build). One lost in a crash fails its checksum and is a miss.
+ * save work (planned sizes of compressed images). One lost in a crash
+ * fails its checksum and is a miss.
  */
 int store_ac_put_cheap(struct store *s, const uint8_t key[SHA256_LEN], const void *buf, size_t len,
 		       struct diag *d);
@@ -120,8 +123,9 @@ int store_ac_put_cheap(struct store *s, const uint8_t key[SHA256_LEN], const voi
  * file's mtime is older than the moment it was hashed by more than the
  * coarsest timestamp granularity (racy-git rule), the recorded hash is
  * returned without reading the file. Otherwise the file is read and the
- * record refreshed (best effort: a full store costs a re-hash next time,
- * never an error). @s may be NULL: always read.
+ * record refreshed in memory; the store writes the index back once,
+ * when it is closed (best effort: a failure costs a re-hash next time,
+ * never an error). @s may be NULL: always read. Thread-safe.
  *
  * Returns 0; -ESTALE when the file's stat data change while it is read
  * (the message names @path); -errno from fstat/read.
@@ -140,9 +144,11 @@ bool store_same_file(const struct stat *a, const struct stat *b);
 
 struct store_stats {
 	uint64_t blobs, blob_bytes, records, record_bytes, limit;
+	uint64_t index_entries; /* the stat index's records (0 if corrupt) */
 };
 int store_stats(struct store *s, struct store_stats *ret, struct diag *d);
-/* store_verify - re-hash every blob; bad ones are removed and counted. */
+/* store_verify - re-hash every blob and check every record and the stat
+ * index; bad ones are removed and counted. */
 int store_verify(struct store *s, uint64_t *ret_bad, struct diag *d);
 /* store_gc - evict least-recently-used entries until the store holds at
  * most @target_bytes. */

@@ -25,6 +25,16 @@ expect_fail() {
 	grep -Eq -- "$re" "$T/.err" || { cat "$T/.err" >&2; fail "'$*': message does not match /$re/"; }
 }
 
+# expect_fail_clean REGEX OUTDIR CMD... : CMD fails with exit 1 and one
+# line matching REGEX on stderr, and leaves nothing in OUTDIR.
+expect_fail_clean() {
+	local re=$1 dir=$2
+	shift 2
+	expect_fail 1 "$re" "$@"
+	[ "$(wc -l <"$T/.err")" = 1 ] || { cat "$T/.err" >&2; fail "'$*': not one line"; }
+	expect_no_output "$dir"
+}
+
 # No file in DIR except those listed (glob-free names).
 expect_no_output() {
 	local dir=$1

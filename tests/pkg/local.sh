@@ -10,17 +10,8 @@ need cpio
 mkkey
 mkpkg tool 1.2-3 arm64 "Depends: libtool-data (>= 1)"
 mkpkg libtool-data 1 all
-mkdir cfg
-mv "$T/repo/pool/main" cfg/flat
-(cd cfg/flat && apt-ftparchive packages . >Packages && xz -k Packages &&
-	apt-ftparchive release . >Release.new && mv Release.new Release)
-sign cfg/flat
-cat >cfg/kiln.cfg <<EOF
-repository local {
-	url = "flat"
-	architectures = { arm64 }
-	keyring = "$KEYRING"
-}
+mkflat cfg/flat
+{ flat_repository local flat; cat; } >cfg/kiln.cfg <<EOF
 tree t { layer { packages = { "tool" } } }
 image t.cpio { cpio { } tree = t }
 EOF

@@ -1,20 +1,11 @@
-# A cold build does not fsync once per input file: the stat index's
-# records (one per file hashed) only save a re-hash and are written
-# without fsync, while images and blobs still are fsynced. The index
+# A cold build does not fsync once per input file: the stat index (one
+# file, written back when the store closes) only saves re-hashing and is
+# not fsynced, while images and blobs still are. The index
 # still works: a second build's key reads no input file's bytes again.
 . "$KILN_TESTLIB"
+. "$KILN_SRC/tests/store/store.inc"
 need strace python3
-mkdir -p src
-python3 -c '
-import os
-for i in range(1500):
-    d = "src/d%02d" % (i % 30)
-    os.makedirs(d, exist_ok=True)
-    open("%s/f%04d" % (d, i), "w").write("file %d\n" % i)
-'
-# Older than the racy-git window (docs/store.md), so the index is trusted.
-find src -exec touch -h -d @1600000000 {} +
-printf 'image r.ext4 {\n\text4 { }\n\tsrcpath = "src"\n\tsize = 32M\n}\n' >r.cfg
+many_files
 ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=fsync,fdatasync -o cold.txt \
 	"$KILN" build --outputpath out --tmppath tmp r.cfg >cold.log 2>&1 || { cat cold.log; fail "cold build"; }
 n=$(grep -c 'fsync(' cold.txt || true)

@@ -181,7 +181,7 @@ static void test_gzip(void)
 
 	for (size_t i = 0; i < sizeof(in); i++)
 		in[i] = (uint8_t)(i * 7 % 13);
-	CHECK(!gzip_buf(in, sizeof(in), &gz, &gl));
+	CHECK(!gzip_buf(in, sizeof(in), 1, &gz, &gl));
 	CHECK(gzip_magic(gz, gl));
 	CHECK_EQ_U64(gz[3], 0); /* no name */
 	CHECK_EQ_U64(get_le32(gz + 4), 0); /* mtime 0 */

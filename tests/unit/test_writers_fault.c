@@ -18,6 +18,7 @@
 #include "fs/tree.h"
 #include "io/sink.h"
 #include "t.h"
+#include "t-fault.h"
 
 static char src[] = "/tmp/kiln-wf-XXXXXX";
 
@@ -59,6 +60,20 @@ static int write_img(struct tree *t, bool sq, unsigned jobs, struct sink *s, uin
 	return sq ? squashfs_write(t, &o, s, len, d) : tar_write(t, TAR_COMP_XZ, s, len, d);
 }
 
+static int write_sq(struct sink *s, void *t, struct diag *d)
+{
+	uint64_t l;
+
+	return write_img(t, true, 1, s, &l, d);
+}
+
+static int write_tar(struct sink *s, void *t, struct diag *d)
+{
+	uint64_t l;
+
+	return write_img(t, false, 1, s, &l, d);
+}
+
 static void test_writer(bool sq)
 {
 	struct tree *t = make_tree();
@@ -66,7 +81,7 @@ static void test_writer(bool sq)
 	struct diag d = { 0 };
 	uint64_t len = 0, len2 = 0, mlen, mlen2;
 	const uint8_t *b, *b2;
-	unsigned n, failures = 0;
+	unsigned failures;
 
 	CHECK(!sink_mem_new(&m, 1 << 24));
 	CHECK(!sink_mem_new(&m2, 1 << 24));
@@ -89,26 +104,7 @@ static void test_writer(bool sq)
 		CHECK_EQ_U64(len, mlen);
 	}
 	/* Fail each sink call in turn until the writer no longer reaches it. */
-	for (n = 1; n < 100000; n++) {
-		struct sink *inner = NULL, *f = NULL;
-		struct diag fd = { 0 };
-		uint64_t l;
-		int r;
-
-		CHECK(!sink_mem_new(&inner, 1 << 24));
-		CHECK(!sink_fault_new(&f, inner, n));
-		r = write_img(t, sq, 1, f, &l, &fd);
-		sink_release(f);
-		sink_release(inner);
-		if (!r)
-			break;
-		failures++;
-		if (r != -EIO || !fd.msg[0]) {
-			fprintf(stderr, "call %u: r=%d %s\n", n, r, fd.msg);
-			CHECK(!"not a clean -EIO with a message");
-			break;
-		}
-	}
+	failures = t_fail_each_call(sq ? write_sq : write_tar, t, 1 << 24);
 	CHECK(failures >= (sq ? 4u : 1u));
 	printf("%s: %u failing calls handled\n", sq ? "squashfs" : "tar", failures);
 	sink_release(m);
