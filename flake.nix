@@ -27,9 +27,12 @@
 
       # lib.mkImage { name; config; inputs ? [ ]; seed ? null;
       #               sourceDateEpoch ? 1577836800; vars ? { }; src ? null;
-      #               system ? "x86_64-linux"; kiln ? this flake's kiln }
+      #               mirrors ? { }; system ? "x86_64-linux";
+      #               kiln ? this flake's kiln }
       # -> a derivation running `kiln build` in the sandbox; $out holds the
-      # images and their .bmap files. See nix/image.nix and docs/nix.md.
+      # images and their .bmap files. The .debs of the config's kiln.lock
+      # are fixed-output fetches from mirrors.REPO (or the lock's http(s)
+      # url). See nix/image.nix and docs/nix.md.
       lib.mkImage = { system ? "x86_64-linux", kiln ? null, ... }@args:
         import ./nix/image.nix ((builtins.removeAttrs args [ "kiln" ]) // {
           inherit system;

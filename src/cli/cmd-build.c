@@ -25,6 +25,7 @@ enum {
 	OPT_ROOTPATH = 256, OPT_TMPPATH, OPT_INPUTPATH, OPT_OUTPUTPATH, OPT_INCLUDEPATH,
 	OPT_CONFIG, OPT_CONFIGDUMP, OPT_LOGLEVEL, OPT_SEED, OPT_NO_BMAP, OPT_TOOL, OPT_HELP,
 	OPT_VERSION, OPT_CACHE, OPT_NO_CACHE, OPT_CACHE_SIZE, OPT_RANDOMSEED, OPT_EXPLAIN, OPT_JOBS,
+	OPT_PACKAGE_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "cache-size", required_argument, NULL, OPT_CACHE_SIZE },
+	{ "package-file", required_argument, NULL, OPT_PACKAGE_FILE },
 	/* genimage's tool-path options: accepted, unused (kiln runs no tools). */
 	{ "cpio", required_argument, NULL, OPT_TOOL }, { "dd", required_argument, NULL, OPT_TOOL },
 	{ "debugfs", required_argument, NULL, OPT_TOOL }, { "e2fsck", required_argument, NULL, OPT_TOOL },
@@ -87,6 +89,8 @@ static void help(enum mode m)
 	       "                      $XDG_CACHE_HOME/kiln, else ~/.cache/kiln)\n"
 	       "  --no-cache          build without it (as KILN_CACHE=off)\n"
 	       "  --cache-size SIZE   its limit (default: config { cache-size }, else 10G)\n"
+	       "  --package-file FILE a .deb of kiln.lock (matched by its sha256) to use\n"
+	       "                      instead of the store's copy; repeatable\n"
 	       "  -h, --help          this text\n"
 	       "  -v, --version       the version\n"
 	       "Environment (below the command line and config {}): GENIMAGE_CONFIG,\n"
@@ -204,6 +208,8 @@ static int run(int argc, char **argv, enum mode mode)
 	struct store_opts so = { 0 };
 	struct store *store;
 	char *configdump = NULL, *seed = NULL, *randomseed = NULL;
+	const char **pkgfiles = NULL;
+	unsigned npkgfiles = 0;
 	bool no_bmap = false, explain = false;
 	unsigned jobs = cli_jobs_default();
 	int c, r, ret = EXIT_USAGE;
@@ -237,6 +243,15 @@ static int run(int argc, char **argv, enum mode mode)
 		case OPT_CACHE: so.dir = optarg; r = 0; break;
 		case OPT_NO_CACHE: so.off = true; r = 0; break;
 		case OPT_CACHE_SIZE: so.size = optarg; r = 0; break;
+		case OPT_PACKAGE_FILE: {
+			const char **v = realloc(pkgfiles, (npkgfiles + 1) * sizeof(*v));
+			r = v ? 0 : -ENOMEM;
+			if (v) {
+				pkgfiles = v;
+				pkgfiles[npkgfiles++] = optarg;
+			}
+			break;
+		}
 		case OPT_LOGLEVEL: {
 			char *e;
 			long v = strtol(optarg, &e, 10);
@@ -289,6 +304,8 @@ static int run(int argc, char **argv, enum mode mode)
 	    set_opt(&randomseed, getenv("GENIMAGE_RANDOMSEED")))
 		goto out;
 	b.randomseed = randomseed;
+	b.package_files = pkgfiles;
+	b.npackage_files = npkgfiles;
 	b.bmap = !no_bmap && !b.genimage_mode;
 	b.loglevel = log_level;
 	b.jobs = jobs;
@@ -354,6 +371,7 @@ out:
 	free(configdump);
 	free(seed);
 	free(randomseed);
+	free(pkgfiles);
 	return ret;
 }
 

@@ -46,6 +46,11 @@ struct build {
 	/* The content-addressed store (docs/store.md), opened and freed by
 	 * the CLI; NULL: no cache. Decoded archive layers are kept there. */
 	struct store *store;
+	/* Files that may satisfy kiln.lock's packages instead of the store
+	 * (--package-file; the caller's strings, not freed here): each is
+	 * matched to a locked package by its SHA-256 (plan/trees-pkg.c). */
+	const char *const *package_files;
+	unsigned npackage_files;
 
 	struct schema_set schema;
 	cfg_t *cfg;

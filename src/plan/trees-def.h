@@ -181,6 +181,8 @@ struct trees_state {
 	struct tree_repo *repos;
 	unsigned nrepos;
 	struct pkg_lock *lock;      /* kiln.lock, read at the first package layer */
+	struct pkg_file *pkg_files; /* b->package_files hashed, by SHA-256 (trees-pkg.c) */
+	unsigned npkg_files;
 };
 
 /* Read `repository` sections (trees-pkg.c). */

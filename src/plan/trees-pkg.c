@@ -4,14 +4,19 @@
  * reading them from the config, the request `kiln lock` resolves, and
  * composing a package layer at build time from kiln.lock and the store
  * — the same as one deb layer per locked package, in the lock's order.
- * The build never touches the network.
+ * The build never touches the network. Files named by --package-file
+ * (Nix's fixed-output fetches, docs/nix.md) stand in for store blobs:
+ * a file is the package whose SHA-256 it has.
  */
 #include "plan/trees.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/diag.h"
@@ -55,6 +60,7 @@ void trees_pkg_release(struct trees_state *st)
 	if (st->lock)
 		pkg_lock_release(st->lock);
 	free(st->lock);
+	free(st->pkg_files);
 }
 
 static const char *sec_file(struct build *b, cfg_t *sec)
@@ -362,18 +368,170 @@ static int load_lock(struct build *b, struct trees_state *st, struct diag *d)
 	return r;
 }
 
-/* Open locked package @p's .deb in the store (re-hashed at the layer's
- * first read in this build). */
-static int open_deb(struct build *b, const struct tree_def *def, const struct tree_layer *l,
-		    const struct pkg_locked *p, int *ret_fd, struct diag *d)
-{
-	int r = store_open_blob(b->store, p->sha256, !l->pkg_verified, ret_fd, d);
+/* A --package-file, hashed once; read again only if still that file. */
+struct pkg_file {
+	const char *path;
+	struct stat st;
+	uint8_t sha256[SHA256_LEN];
+};
 
+static int cmp_pkg_file(const void *a, const void *b)
+{
+	return memcmp(((const struct pkg_file *)a)->sha256, ((const struct pkg_file *)b)->sha256,
+		      SHA256_LEN);
+}
+
+static const struct pkg_file *find_pkg_file(const struct trees_state *st,
+					    const uint8_t sha256[SHA256_LEN])
+{
+	struct pkg_file key;
+
+	if (!st->npkg_files)
+		return NULL;
+	memcpy(key.sha256, sha256, SHA256_LEN);
+	return bsearch(&key, st->pkg_files, st->npkg_files, sizeof(key), cmp_pkg_file);
+}
+
+/* Is @path named after pool file @filename ("pool/.../x.deb" for ".../x.deb",
+ * or a Nix store path ".../HASH-x.deb")? */
+static bool named_after(const char *path, const char *filename)
+{
+	const char *base = strrchr(filename, '/');
+	size_t plen = strlen(path), blen;
+
+	base = base ? base + 1 : filename;
+	blen = strlen(base);
+	return plen > blen && !strcmp(path + plen - blen, base) &&
+	       strchr("/-", path[plen - blen - 1]);
+}
+
+/* The locked package with @sha256, or else (@sha256 NULL) the one @path is
+ * named after, to name it when the hash is wrong. */
+static const struct pkg_locked *lock_match(const struct pkg_lock *lk, const uint8_t *sha256,
+					   const char *path)
+{
+	for (unsigned i = 0; i < lk->nlayers; i++)
+		for (unsigned k = 0; k < lk->layers[i].npkgs; k++) {
+			const struct pkg_locked *p = &lk->layers[i].pkgs[k];
+			if (sha256 ? !memcmp(p->sha256, sha256, SHA256_LEN)
+				   : named_after(path, p->filename))
+				return p;
+		}
+	return NULL;
+}
+
+static int hash_pkg_file(struct build *b, struct pkg_file *f, struct diag *d)
+{
+	int fd = open(f->path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return diag_fail(d, -errno, "--package-file %s: %s", f->path, strerror(errno));
+	if (fstat(fd, &f->st))
+		r = diag_fail(d, -errno, "--package-file %s: %s", f->path, strerror(errno));
+	else if (!S_ISREG(f->st.st_mode))
+		r = diag_fail(d, -EINVAL, "--package-file %s: not a regular file", f->path);
+	else
+		r = store_file_hash(b->store, fd, f->path, f->sha256, &f->st, d);
+	close(fd);
+	return r;
+}
+
+/* Hash every --package-file once; each must be a package of the lock. */
+static int load_pkg_files(struct build *b, struct trees_state *st, struct diag *d)
+{
+	char got[2 * SHA256_LEN + 1], want[2 * SHA256_LEN + 1], *lock;
+	int r = 0;
+
+	if (st->pkg_files || !b->npackage_files)
+		return 0;
+	if (b->npackage_files > PKG_MAX_PACKAGES)
+		return diag_fail(d, -E2BIG, "more than %d --package-file", PKG_MAX_PACKAGES);
+	lock = trees_pkg_lock_path(b);
+	if (!lock || !(st->pkg_files = calloc(b->npackage_files, sizeof(*st->pkg_files)))) {
+		free(lock);
+		return diag_fail(d, -ENOMEM, "out of memory");
+	}
+	for (unsigned i = 0; i < b->npackage_files && !r; i++) {
+		struct pkg_file *f = &st->pkg_files[i];
+		const struct pkg_locked *p;
+		f->path = b->package_files[i];
+		if ((r = hash_pkg_file(b, f, d)))
+			break;
+		if ((p = lock_match(st->lock, f->sha256, NULL))) {
+			if ((uint64_t)f->st.st_size != p->size)
+				r = diag_fail(d, -EINVAL, "--package-file %s: %" PRIu64 " bytes, but "
+					      "%s has %" PRIu64 " for package %s %s (%s)", f->path,
+					      (uint64_t)f->st.st_size, lock, p->size, p->name,
+					      p->version, p->arch);
+			continue;
+		}
+		hex_encode(f->sha256, SHA256_LEN, got);
+		if ((p = lock_match(st->lock, NULL, f->path))) {
+			hex_encode(p->sha256, SHA256_LEN, want);
+			r = diag_fail(d, -EINVAL, "--package-file %s: sha256 %s, but %s has %s for "
+				      "package %s %s (%s)", f->path, got, lock, want, p->name,
+				      p->version, p->arch);
+		} else {
+			r = diag_fail(d, -EINVAL, "--package-file %s: sha256 %s is no package of %s",
+				      f->path, got, lock);
+		}
+	}
+	free(lock);
+	if (r) {
+		free(st->pkg_files);
+		st->pkg_files = NULL;
+		return r;
+	}
+	st->npkg_files = b->npackage_files;
+	qsort(st->pkg_files, st->npkg_files, sizeof(*st->pkg_files), cmp_pkg_file);
+	return 0;
+}
+
+/* Open the locked package @p: a --package-file, else the store's blob. */
+static int open_pkg(struct build *b, struct trees_state *st, struct tree_def *def,
+		    struct tree_layer *l, const struct pkg_locked *p, int *ret_fd,
+		    const char **ret_path, struct diag *d)
+{
+	const struct pkg_file *f = find_pkg_file(st, p->sha256);
+	char hex[2 * SHA256_LEN + 1];
+	struct stat now;
+	int fd, r;
+
+	*ret_path = NULL;
+	if (f) {
+		fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return diag_fail(d, -errno, "--package-file %s: %s", f->path,
+					 strerror(errno));
+		/* What was hashed is what is read. */
+		if (fstat(fd, &now) || !store_same_file(&f->st, &now)) {
+			close(fd);
+			return diag_fail(d, -ESTALE, "--package-file %s: changed while kiln ran",
+					 f->path);
+		}
+		*ret_fd = fd;
+		*ret_path = f->path;
+		return 0;
+	}
+	if (!b->store && b->npackage_files) {
+		hex_encode(p->sha256, SHA256_LEN, hex);
+		return diag_fail(d, -ENOENT, "%s:%u: tree '%s': package %s %s (%s): no "
+				 "--package-file has its sha256 %s (%s); the store is off "
+				 "(--no-cache / KILN_CACHE=off)", l->cfgfile, l->line, def->name,
+				 p->name, p->version, p->arch, hex, p->filename);
+	}
+	if (!b->store)
+		return diag_fail(d, -ENOENT, "%s:%u: tree '%s': package %s %s (%s): package "
+				 "layers read the store (`kiln fetch` fills it) or --package-file "
+				 "files; the store is off (--no-cache / KILN_CACHE=off)", l->cfgfile,
+				 l->line, def->name, p->name, p->version, p->arch);
+	r = store_open_blob(b->store, p->sha256, !l->pkg_verified, ret_fd, d);
 	if (r == -ENOENT) {
 		diag_clear(d);
 		return diag_fail(d, r, "%s:%u: tree '%s': package %s %s (%s) is not in the "
-				 "store; run `kiln fetch`", l->cfgfile, l->line, def->name,
-				 p->name, p->version, p->arch);
+				 "store%s; run `kiln fetch`", l->cfgfile, l->line, def->name,
+				 p->name, p->version, p->arch,
+				 b->npackage_files ? " nor a --package-file" : "");
 	}
 	return r;
 }
@@ -386,17 +544,13 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 	char label[600], pv[600], fdpath[64];
 	int fd, r;
 
-	if ((r = load_lock(b, st, d)))
+	if ((r = load_lock(b, st, d)) || (r = load_pkg_files(b, st, d)))
 		return r;
 	/* A lock whose request hash matches has every package layer. */
 	y = pkg_lock_find_layer(st->lock, def->name, l->index);
 	if (!y)
 		return diag_fail(d, -ESTALE, "%s:%u: tree '%s': kiln.lock has no entry for this "
 				 "package layer; run `kiln lock`", l->cfgfile, l->line, def->name);
-	if (!b->store)
-		return diag_fail(d, -ENOENT, "%s:%u: tree '%s': package layers read the store "
-				 "(`kiln fetch` fills it); it is off (--no-cache / KILN_CACHE=off)",
-				 l->cfgfile, l->line, def->name);
 	if (!l->pkg_regions) {
 		l->pkg_regions = calloc(y->npkgs + 1, sizeof(*l->pkg_regions));
 		l->pkg_dec = calloc(y->npkgs + 1, sizeof(*l->pkg_dec));
@@ -432,21 +586,26 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 			r = tree_add_archive(t, dec->path, &o, d);
 			continue;
 		}
-		r = open_deb(b, def, l, p, &fd, d);
-		if (r)
+		const char *path;
+		if ((r = open_pkg(b, st, def, l, p, &fd, &path, d)))
 			return r;
 		/* The blob is read through its descriptor: what was verified
 		 * is what is read, whatever happens to the store meanwhile.
 		 * Without /proc (a chroot, a Nix sandbox) through its name:
-		 * blobs are immutable while the store is open. */
+		 * blobs are immutable while the store is open, and a
+		 * --package-file was just seen to be unchanged. */
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-		char *blob = access(fdpath, R_OK) ? store_blob_path(b->store, p->sha256) : NULL;
+		char *blob = NULL;
+		if (access(fdpath, R_OK))
+			blob = path ? strdup(path) : store_blob_path(b->store, p->sha256);
+		/* A --package-file may change: its replay compares stat data. */
+		o.immutable = !path;
 		r = tree_add_archive(t, blob ? blob : fdpath, &o, d);
 		free(blob);
 		close(fd);
 		if (!r && o.log && dec->log) {
 			/* A replay re-checks that this is the file read. */
-			dec->path = store_blob_path(b->store, p->sha256);
+			dec->path = path ? strdup(path) : store_blob_path(b->store, p->sha256);
 			if (!dec->path)
 				return diag_fail(d, -ENOMEM, "out of memory");
 			trees_cache_pkg_save(b, st, l, p->sha256, dec->log, label, d);
