@@ -11,9 +11,10 @@
 # line, did-you-mean), no kernel, two kernels, a file that is no module.
 . "$KILN_TESTLIB"
 need dpkg-deb depmod modprobe cpio e2fsck debugfs xz
-DEBS=${KILN_DEBS:-$KILN_SRC/.cache/debs}
-KDEB=$({ ls "$DEBS"/linux-image-[0-9]*-arm64_*_arm64.deb 2>/dev/null || true; } | sort | tail -n1)
-[ -n "$KDEB" ] || skip "no Debian arm64 kernel package in $DEBS (scripts/fetch-debs.sh)"
+# The kernel package of examples/rpi3/kiln.lock, from the suite's store.
+. "$KILN_SRC/tests/boot/lib-debs.inc"
+KDEB=$(example_debs 'linux-image-[0-9.]+-[0-9]+-arm64') ||
+	fail "the kernel package of examples/rpi3/kiln.lock: not in the lock, or kiln fetch failed"
 
 NAMES="ext4 sdhci-iproc bcm2835 virtio_blk virtio_mmio"
 cat >kiln.cfg <<EOF
