@@ -26,7 +26,6 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 KILN=$(realpath "${1:-$SRC/build/kiln}")
 REPEAT=${REPEAT:-5}
 CACHE=$SRC/.cache/bench
-DEBS=${KILN_DEBS:-$SRC/.cache/debs}
 W=$(mktemp -d "${TMPDIR:-/var/tmp}/kiln-bench-disk.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 # kiln is genimage when called by that name.
@@ -48,7 +47,8 @@ fi
 if [ ! -d "$CACHE/boot" ]; then
 	# ~55 MB of the kernel package's files, in path order.
 	rm -rf "$W/deb" "$CACHE/boot.tmp"
-	dpkg-deb -x "$DEBS/linux-image.deb" "$W/deb"
+	. "$SRC/bench/kernel-deb.inc"
+	dpkg-deb -x "$KDEB" "$W/deb"
 	(cd "$W/deb" && find . -type f | sort) | python3 -c '
 import os, shutil, sys
 src, dst, total = sys.argv[1], sys.argv[2], 0

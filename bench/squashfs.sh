@@ -5,7 +5,8 @@
 #
 # usage: bench/squashfs.sh [TREE...]
 #   default trees: /usr/include (~9,000 small files) and the module tree
-#   of the arm64 kernel package in .cache/debs (dpkg-deb -x).
+#   of the arm64 kernel package of examples/rpi3/kiln.lock (fetched into the
+#   suite's store, bench/kernel-deb.inc; dpkg-deb -x).
 #   BENCH_COMP (default gzip) and BENCH_BLOCK (default 128k; genimage's
 #   default is 4096) choose the settings for both tools.
 # Prints entries, MB, seconds per tool, the time ratio and the sizes.
@@ -26,11 +27,10 @@ ninja -C "$B" kiln >/dev/null
 trees=("$@")
 if [ ${#trees[@]} = 0 ]; then
 	trees=(/usr/include)
-	deb=$(ls "$SRC"/.cache/debs/linux-image-*arm64*.deb 2>/dev/null | head -1 || true)
-	if [ -n "$deb" ]; then
-		dpkg-deb -x "$deb" "$W/linux-image"
-		trees+=("$W/linux-image")
-	fi
+	KILN=$B/kiln
+	. "$SRC/bench/kernel-deb.inc"
+	dpkg-deb -x "$KDEB" "$W/linux-image"
+	trees+=("$W/linux-image")
 fi
 
 export SOURCE_DATE_EPOCH=1700000000
