@@ -78,9 +78,7 @@ static int btrfs_setup(struct build *b, struct image *img, struct diag *d)
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = tool_run(img, argv, NULL, d);
-	if (!r)
-		r = tooljob_finish(img, &p->j, d);
+	r = tooljob_run(img, &p->j, argv, d);
 out:
 	tool_argv_free(argv, n);
 	if (r) {

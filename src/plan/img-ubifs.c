@@ -104,9 +104,7 @@ static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = tool_run(img, argv, NULL, d);
-	if (!r)
-		r = tooljob_finish(img, &p->j, d);
+	r = tooljob_run(img, &p->j, argv, d);
 	/* As genimage: the file is what the tool wrote, even under a size. */
 	if (!r && p->j.bytes < img->size)
 		img->file_size = p->j.bytes;
