@@ -119,9 +119,27 @@ def main():
             times["kernel"] = now
         if state == "boot":
             for f in fails:
-                if f.search(buf):
+                if m := f.search(buf):
                     result = "failure string on the console: " + f.pattern.decode()
+                    fail_at = m.start()
             if result:
+                # The failing line may still be on its way (QEMU is killed
+                # next): read to its end, at most 2 s, so the log and the
+                # caller's checks see it whole.
+                end = time.monotonic() + 2
+                while b"\n" not in buf[fail_at:] and time.monotonic() < end:
+                    try:
+                        chunk = s.recv(65536)
+                    except BlockingIOError:
+                        time.sleep(0.05)
+                        continue
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    buf += chunk
+                    log.write(chunk)
+                log.flush()
                 break
             if marker.search(buf):
                 times["marker"] = now
