@@ -250,7 +250,11 @@ static int erofs_setup(struct build *b, struct image *img, struct diag *d)
 	if (b->genimage_mode && b->epoch_set) {
 		o.build_time = b->epoch;
 		o.fixed_time = false;
+		/* ... and it then writes every inode extended. */
+		o.inodes = EROFS_INODE_EXTENDED;
 	}
+	/* genimage mode: mkfs.erofs 1.5's own placement, byte for byte. */
+	o.twin_mkfs15 = b->genimage_mode;
 	r = image_content_tree(b, img, &p->tree, d);
 	if (r)
 		return r;

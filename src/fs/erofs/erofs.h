@@ -46,6 +46,12 @@ struct erofs_opts {
 	uint64_t size;         /* bytes of the image; 0: what the filesystem needs */
 	enum erofs_compress compress; /* regular files, 4 KiB clusters */
 	int level;             /* lz4hc level (1..12) */
+	/*
+	 * Place inodes and data as Debian 12's mkfs.erofs 1.5 does, so an
+	 * uncompressed image is its byte twin (genimage mode). Ignored with
+	 * compression: compressed images keep kiln's own layout.
+	 */
+	bool twin_mkfs15;
 };
 
 /*
