@@ -59,6 +59,16 @@ mkdir -p g/{foo,bar,baz,"with spaces"}/{1,2,3}
 touch g/{foo,bar,baz,"with spaces"}/{1,2,3}/{one,two}
 find g -print0 | xargs -0 touch -c -d "2011-11-11 UTC"
 twin g genimage 946684800 ""
+# -b 4096 (what later mkfs.erofs takes, and genimage's erofs.new.config
+# passes; 1.5 has no -b) changes nothing: the same bytes as 1.5's.
+printf 'image b.erofs {\n\terofs {\n\t\tfs-timestamp = "946684800"\n\t\textraargs = "-U %s %s -b 4096"\n\t}\n}\n' \
+	"$UUID" "$owners" >b.cfg
+rm -rf out tmp
+SOURCE_DATE_EPOCH=946684800 "$GENIMAGE_KILN" --rootpath g --inputpath . --outputpath out \
+	--tmppath tmp --config b.cfg >kiln.log 2>&1 || { cat kiln.log; fail "-b 4096: kiln"; }
+SOURCE_DATE_EPOCH=946684800 mkfs.erofs -T 946684800 -U "$UUID" $owners b.mkfs g >mkfs.log 2>&1 \
+	|| { cat mkfs.log; fail "-b 4096: mkfs.erofs"; }
+cmp out/b.erofs b.mkfs || fail "-b 4096: kiln's image differs from mkfs.erofs 1.5's"
 
 # Sizes around the block and inline limits, links, many names, times.
 mkdir -p s/dir/sub s/many s/empty
