@@ -3,7 +3,8 @@
  * erofs planner: inode order, versions, nids, inline tails and data
  * blocks, all fixed before a byte is written.
  *
- * Layout (as mkfs.erofs lays out an uncompressed image): meta_blkaddr
+ * Native layout (genimage mode's is mkfs.erofs 1.5's: erofs-twin.c),
+ * as mkfs.erofs lays out an uncompressed image: meta_blkaddr
  * is 0, so the root inode follows the superblock at byte 1152 (nid 36;
  * the superblock's root_nid is 16 bits wide). Inodes follow in the
  * tree's pre-order, 32-byte aligned; an inode, its xattrs and its

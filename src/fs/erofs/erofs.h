@@ -58,7 +58,8 @@ struct erofs_opts {
  * erofs_plan_new - lay out @t (finished) with @o; writes nothing.
  * Errors: -ENAMETOOLONG for a name over 255 bytes, -EINVAL for an xattr
  * erofs has no prefix for or an inode whose xattrs and tail do not fit
- * a block, -EFBIG past 2^32 blocks, -ENOSPC when o->size is too small
+ * a block, -EFBIG past 2^32 blocks (or, with twin_mkfs15, a root inode
+ * beyond nid 65535), -ENOSPC when o->size is too small
  * (the diag says how many bytes are needed). The plan keeps pointers
  * into @t: free the plan first.
  */
