@@ -136,6 +136,12 @@ static int erofs_arg(struct erofs_priv *p, cfg_t *sec, const char *args, char op
 		return 0;
 	case 'z':
 		return set_compressor(p, sec, args, v, d);
+	case 'b':
+		/* Later mkfs.erofs (genimage's erofs.new.config passes -b 4096). */
+		if (strcmp(v, "4096"))
+			return cfg_fail(sec, "extraargs", args, -EOPNOTSUPP, d,
+					"-b %s: kiln writes 4096-byte blocks only", v);
+		return 0;
 	case 'C':
 		if (strcmp(v, "4096"))
 			return cfg_fail(sec, "extraargs", args, -EOPNOTSUPP, d,
@@ -182,7 +188,7 @@ static int erofs_extraargs(struct erofs_priv *p, cfg_t *sec, const char *args, s
 			r = erofs_long_arg(p, sec, args, tok, d);
 			continue;
 		}
-		if (tok[0] != '-' || !tok[1] || !strchr("TULExdzC", tok[1])) {
+		if (tok[0] != '-' || !tok[1] || !strchr("TULExdzCb", tok[1])) {
 			r = cfg_fail(sec, "extraargs", args, -EINVAL, d,
 				     "\"%s\": not an option kiln understands", tok);
 			continue;
@@ -250,7 +256,11 @@ static int erofs_setup(struct build *b, struct image *img, struct diag *d)
 	if (b->genimage_mode && b->epoch_set) {
 		o.build_time = b->epoch;
 		o.fixed_time = false;
+		/* ... and it then writes every inode extended. */
+		o.inodes = EROFS_INODE_EXTENDED;
 	}
+	/* genimage mode: mkfs.erofs 1.5's own placement, byte for byte. */
+	o.twin_mkfs15 = b->genimage_mode;
 	r = image_content_tree(b, img, &p->tree, d);
 	if (r)
 		return r;

@@ -20,6 +20,7 @@ bad 'b.cfg:3: image [^ ]+: fs-timestamp = "yesterday": not a UNIX timestamp' 'fs
 bad 'b.cfg:3: image [^ ]+: extraargs = "-z zstd": -z zstd: kiln compresses with lz4 or lz4hc' 'extraargs = "-z zstd"'
 bad 'b.cfg:3: image [^ ]+: extraargs = "-zlz4hc,13": -z lz4hc,13: the lz4hc level is 1..12' 'extraargs = "-zlz4hc,13"'
 bad 'b.cfg:3: image [^ ]+: extraargs = "-zlz4 -C 65536": -C 65536: kiln writes 4096-byte physical clusters only' 'extraargs = "-zlz4 -C 65536"'
+bad 'b.cfg:3: image [^ ]+: extraargs = "-b 1024": -b 1024: kiln writes 4096-byte blocks only' 'extraargs = "-b 1024"'
 bad 'b.cfg:3: image [^ ]+: extraargs = "--bogus": "--bogus": not an option' 'extraargs = "--bogus"'
 bad 'b.cfg:3: image [^ ]+: extraargs = "-E ztailpacking": -E ztailpacking: kiln knows' 'extraargs = "-E ztailpacking"'
 bad 'b.cfg:3: image [^ ]+: extraargs = "-T": -T needs a value' 'extraargs = "-T"'

@@ -34,6 +34,14 @@ struct erofs_plan {
 	uint32_t blocks;        /* whole filesystem */
 };
 
+/* uid, gid, mtime, i_size, xattrs and inode version of @x (erofs-plan.c).
+ * Errors as erofs_plan_new()'s for names, links, devices and xattrs. */
+int erofs_ino_attrs(const struct erofs_plan *p, struct erofs_ino *x, struct diag *d);
+
+/* Nids, data layouts and blocks as mkfs.erofs 1.5 places them
+ * (erofs-twin.c); p->inos holds the inodes in tree order. */
+int erofs_place_twin(struct erofs_plan *p, struct diag *d);
+
 /* A directory's entries in erofs order ("." and ".." sorted in). */
 struct erofs_dent {
 	const char *name;

@@ -3,7 +3,8 @@
  * erofs planner: inode order, versions, nids, inline tails and data
  * blocks, all fixed before a byte is written.
  *
- * Layout (as mkfs.erofs lays out an uncompressed image): meta_blkaddr
+ * Native layout (genimage mode's is mkfs.erofs 1.5's: erofs-twin.c),
+ * as mkfs.erofs lays out an uncompressed image: meta_blkaddr
  * is 0, so the root inode follows the superblock at byte 1152 (nid 36;
  * the superblock's root_nid is 16 bits wide). Inodes follow in the
  * tree's pre-order, 32-byte aligned; an inode, its xattrs and its
@@ -264,6 +265,25 @@ static uint64_t gap_take(struct gaps *g, uint64_t meta)
 	return 0;
 }
 
+int erofs_ino_attrs(const struct erofs_plan *p, struct erofs_ino *x, struct diag *d)
+{
+	const struct tree_node *n = x->n;
+	int r;
+
+	x->uid = p->o.all_root ? 0 : p->o.force_uid ? p->o.uid : n->uid;
+	x->gid = p->o.all_root ? 0 : p->o.force_gid ? p->o.gid : n->gid;
+	x->mtime = p->o.fixed_time ? p->o.build_time : n->mtime;
+	x->mtime_ns = p->o.fixed_time ? 0 : n->mtime_ns;
+	if ((r = size_of(n, &x->size, d)) || (r = xattr_ibody(p, n, &x->xattr_icount, d)))
+		return r;
+	x->extended = needs_extended(p, x);
+	if (!x->extended && p->o.inodes == EROFS_INODE_COMPACT) {
+		x->mtime = p->o.build_time;
+		x->mtime_ns = 0;
+	}
+	return 0;
+}
+
 static int place(struct erofs_plan *p, struct diag *d)
 {
 	uint64_t pos = INODE_START, next, at;
@@ -276,17 +296,8 @@ static int place(struct erofs_plan *p, struct diag *d)
 		bool has_data = tree_is_reg(n) || tree_is_dir(n) || tree_is_symlink(n);
 		int r;
 
-		x->uid = p->o.all_root ? 0 : p->o.force_uid ? p->o.uid : n->uid;
-		x->gid = p->o.all_root ? 0 : p->o.force_gid ? p->o.gid : n->gid;
-		x->mtime = p->o.fixed_time ? p->o.build_time : n->mtime;
-		x->mtime_ns = p->o.fixed_time ? 0 : n->mtime_ns;
-		if ((r = size_of(n, &x->size, d)) || (r = xattr_ibody(p, n, &x->xattr_icount, d)))
+		if ((r = erofs_ino_attrs(p, x, d)))
 			return r;
-		x->extended = needs_extended(p, x);
-		if (!x->extended && p->o.inodes == EROFS_INODE_COMPACT) {
-			x->mtime = p->o.build_time;
-			x->mtime_ns = 0;
-		}
 		meta = (x->extended ? 64 : 32) + erofs_xattr_ibody_size(x->xattr_icount);
 		if (has_data && !p->o.no_inline && x->size % EROFS_BLKSZ &&
 		    meta + x->size % EROFS_BLKSZ <= EROFS_BLKSZ)
@@ -371,7 +382,8 @@ int erofs_plan_new(struct erofs_plan **ret, struct tree *t, const struct erofs_o
 		r = diag_fail(d, c.err, "out of memory");
 		goto fail;
 	}
-	r = place(p, d);
+	/* The twin layout has no compressed files: those use kiln's own. */
+	r = o->twin_mkfs15 && !o->compress ? erofs_place_twin(p, d) : place(p, d);
 	if (r)
 		goto fail;
 	if (o->size && o->size < erofs_plan_bytes(p)) {

@@ -46,13 +46,20 @@ struct erofs_opts {
 	uint64_t size;         /* bytes of the image; 0: what the filesystem needs */
 	enum erofs_compress compress; /* regular files, 4 KiB clusters */
 	int level;             /* lz4hc level (1..12) */
+	/*
+	 * Place inodes and data as Debian 12's mkfs.erofs 1.5 does, so an
+	 * uncompressed image is its byte twin (genimage mode). Ignored with
+	 * compression: compressed images keep kiln's own layout.
+	 */
+	bool twin_mkfs15;
 };
 
 /*
  * erofs_plan_new - lay out @t (finished) with @o; writes nothing.
  * Errors: -ENAMETOOLONG for a name over 255 bytes, -EINVAL for an xattr
  * erofs has no prefix for or an inode whose xattrs and tail do not fit
- * a block, -EFBIG past 2^32 blocks, -ENOSPC when o->size is too small
+ * a block, -EFBIG past 2^32 blocks (or, with twin_mkfs15, a root inode
+ * beyond nid 65535), -ENOSPC when o->size is too small
  * (the diag says how many bytes are needed). The plan keeps pointers
  * into @t: free the plan first.
  */
