@@ -19,26 +19,64 @@
 #include "plan/build.h"
 #include "store/store.h"
 
+#define KEY_NAMES_CHUNK (64u << 10)
+
+struct key_names {
+	struct key_names *next;
+	size_t used, size;
+	char buf[];
+};
+
 void image_key_release(struct image_key *k)
 {
-	for (size_t i = 0; i < k->n; i++)
-		free(k->c[i].name);
+	while (k->names) {
+		struct key_names *next = k->names->next;
+		free(k->names);
+		k->names = next;
+	}
 	free(k->c);
 	memset(k, 0, sizeof(*k));
 }
 
+/* Room for @cap components in all: a tree knows its count up front. */
+static int reserve(struct image_key *k, size_t cap)
+{
+	struct key_component *c;
+
+	if (cap <= k->cap)
+		return 0;
+	if (!(c = realloc(k->c, cap * sizeof(*c))))
+		return -ENOMEM;
+	k->c = c;
+	k->cap = cap;
+	return 0;
+}
+
+static char *name_dup(struct image_key *k, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	struct key_names *ch = k->names;
+
+	if (!ch || ch->size - ch->used < len) {
+		size_t size = len > KEY_NAMES_CHUNK ? len : KEY_NAMES_CHUNK;
+		if (!(ch = malloc(sizeof(*ch) + size)))
+			return NULL;
+		ch->next = k->names;
+		ch->used = 0;
+		ch->size = size;
+		k->names = ch;
+	}
+	char *n = memcpy(ch->buf + ch->used, name, len);
+	ch->used += len;
+	return n;
+}
+
 int image_key_add_hash(struct image_key *k, const char *name, const uint8_t hash[SHA256_LEN])
 {
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? 2 * k->cap : 32;
-		struct key_component *c = realloc(k->c, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		k->c = c;
-		k->cap = cap;
-	}
+	if (k->n == k->cap && reserve(k, k->cap ? 2 * k->cap : 32))
+		return -ENOMEM;
 	/* One line per component in the explain record: no newline in a name. */
-	char *n = strdup(name);
+	char *n = name_dup(k, name);
 	if (!n)
 		return -ENOMEM;
 	for (char *p = n; *p; p++)
@@ -331,7 +369,11 @@ static int hash_node(struct key_ctx *x, const struct tree_node *n, struct diag *
 int image_key_tree(struct build *b, struct image_key *k, const struct tree *t, struct diag *d)
 {
 	struct key_ctx x = { .b = b, .k = k };
-	int r = t && t->root ? hash_node(&x, t->root, d) : 0;
+	/* One component per node (nnodes leaves out the root). */
+	int r = t && t->root ? reserve(k, k->n + t->nnodes + 1) : 0;
+
+	if (!r && t && t->root)
+		r = hash_node(&x, t->root, d);
 
 	blobs_release(&x);
 	return r;

@@ -35,9 +35,14 @@ struct key_component {
 	uint8_t hash[SHA256_LEN];
 };
 
+/* Component names are carved from chunks of the key (one per ~64 KiB,
+ * not a malloc each): a tree's key has a name per path. */
+struct key_names;
+
 struct image_key {
 	struct key_component *c;
 	size_t n, cap;
+	struct key_names *names;  /* newest chunk first */
 };
 
 void image_key_release(struct image_key *k);
