@@ -2,7 +2,8 @@
 /* Unit tests: the content-addressed store (src/store). Blobs and records
  * round-trip; a wrong expected hash, an abort or a failing write leaves
  * nothing; corrupt and truncated entries are detected, reported and
- * removed; gc evicts least recently used first; two processes writing
+ * removed; gc evicts least recently used first, by use markers that
+ * leave the entries' stat data alone; two processes writing
  * at once both succeed; the stat index trusts only non-racy entries. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/diag.h"
@@ -356,6 +358,73 @@ static void test_stats_gc_clear(void)
 	CHECK(store_stats(s, &st, &d) == 0);
 	CHECK(st.blob_bytes + st.record_bytes <= 1500);
 	CHECK(store_has(s, h[2]));
+	store_free(s);
+	CHECK(d.err == 0);
+}
+
+/* Wait until the kernel's file clock (coarse) has passed @t, so that a
+ * change made now would show in a file's times. */
+static void tick_past(const struct timespec *t)
+{
+	struct timespec now;
+
+	do
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	while (now.tv_sec < t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec <= t->tv_nsec));
+}
+
+static bool has_marker(const uint8_t h[SHA256_LEN])
+{
+	char p[512], hex[65];
+
+	hex_encode(h, SHA256_LEN, hex);
+	snprintf(p, sizeof(p), "%s/used/cas/%.2s/%s", root, hex, hex);
+	return access(p, F_OK) == 0;
+}
+
+/* Using an entry leaves its stat data as written (a replay compares
+ * them); the LRU clock is its marker's, which gc follows and removes. */
+static void test_use_keeps_entry(void)
+{
+	struct store *s = fresh(0);
+	uint8_t h[3][SHA256_LEN];
+	static uint8_t data[3][1000];
+	struct stat before[3], after;
+	struct timespec last = { 0 };
+	struct diag d = dg();
+	char p[512];
+	int fd;
+
+	for (int i = 0; i < 3; i++) {
+		memset(data[i], 'x' + i, sizeof(data[i]));
+		CHECK(put(s, data[i], sizeof(data[i]), NULL, h[i]) == 0);
+		set_used(h[i], 1000000 + i);
+		blob_path(h[i], p);
+		CHECK(stat(p, &before[i]) == 0);
+		last = before[i].st_ctim;
+	}
+	/* Used 2 then 0, each on a later clock tick: 1 is the least recent. */
+	for (int k = 2; k >= 0; k -= 2) {
+		tick_past(&last);
+		CHECK(store_open_blob(s, h[k], true, &fd, &d) == 0);
+		close(fd);
+		CHECK(clock_gettime(CLOCK_REALTIME_COARSE, &last) == 0);
+		blob_path(h[k], p);
+		CHECK(stat(p, &after) == 0);
+		CHECK(after.st_mtim.tv_sec == before[k].st_mtim.tv_sec &&
+		      after.st_mtim.tv_nsec == before[k].st_mtim.tv_nsec);
+		CHECK(after.st_ctim.tv_sec == before[k].st_ctim.tv_sec &&
+		      after.st_ctim.tv_nsec == before[k].st_ctim.tv_nsec);
+		CHECK(has_marker(h[k]));
+	}
+	CHECK(store_gc(s, 2000, &d) == 0);
+	CHECK(store_has(s, h[0]) && !store_has(s, h[1]) && store_has(s, h[2]));
+	CHECK(store_gc(s, 1000, &d) == 0);
+	CHECK(store_has(s, h[0]) && !store_has(s, h[2]));
+	/* Evicted entries' markers go with them, the rest with clear. */
+	CHECK(has_marker(h[0]) && !has_marker(h[2]));
+	CHECK(store_clear(s, &d) == 0);
+	CHECK(count_dir("used") == -1);
 	store_free(s);
 	CHECK(d.err == 0);
 }
@@ -758,6 +827,7 @@ int main(void)
 	T_RUN(test_corrupt);
 	T_RUN(test_ac);
 	T_RUN(test_stats_gc_clear);
+	T_RUN(test_use_keeps_entry);
 	T_RUN(test_concurrent);
 	T_RUN(test_write_failure);
 	T_RUN(test_stat_index);
