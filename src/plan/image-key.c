@@ -547,6 +547,63 @@ char *image_key_serialise(const struct image_key *k, size_t *ret_len)
 	return text;
 }
 
+/* Bytes for image_key_write(), gathered into writes of 64 KiB. */
+struct key_out {
+	struct store_writer *w;
+	size_t used;
+	char buf[1 << 16];
+};
+
+static int out_flush(struct key_out *o, struct diag *d)
+{
+	int r = o->used ? store_writer_write(o->w, o->buf, o->used, d) : 0;
+
+	o->used = 0;
+	return r;
+}
+
+static int out_put(struct key_out *o, const void *p, size_t len, struct diag *d)
+{
+	int r = 0;
+
+	if (o->used + len > sizeof(o->buf))
+		r = out_flush(o, d);
+	if (!r && len > sizeof(o->buf))
+		return store_writer_write(o->w, p, len, d);
+	if (!r) {
+		memcpy(o->buf + o->used, p, len);
+		o->used += len;
+	}
+	return r;
+}
+
+int image_key_write(const struct image_key *k, struct store_writer *w, struct diag *d)
+{
+	/* Streamed: a tree's record is ~110 bytes per path, too much to
+	 * hold whole next to the tree at the end of a build. */
+	struct key_out *o = malloc(sizeof(*o));
+	char hex[2 * SHA256_LEN + 2];
+	int r = 0;
+
+	if (!o)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	o->w = w;
+	o->used = 0;
+	for (size_t i = 0; !r && i < k->n; i++) {
+		hex_encode(k->c[i].hash, SHA256_LEN, hex);
+		hex[2 * SHA256_LEN] = ' ';
+		r = out_put(o, hex, sizeof(hex) - 1, d);
+		if (!r)
+			r = out_put(o, k->c[i].name, strlen(k->c[i].name), d);
+		if (!r)
+			r = out_put(o, "\n", 1, d);
+	}
+	if (!r)
+		r = out_flush(o, d);
+	free(o);
+	return r;
+}
+
 struct line {
 	const char *name;
 	size_t nlen;
