@@ -15,17 +15,7 @@
 # /usr/share, 67,667 entries, ~460 B/entry (~280 with --no-cache). On a
 # tree as small as /usr/include the peak is mostly the constant and the
 # figure varies by +-50 B/entry from run to run.
-set -euo pipefail
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-B=${BENCH_BUILD:-$SRC/build-bench}
-W=${BENCH_WORK:-$(mktemp -d /tmp/kiln-bench.XXXXXX)}
-trap 'rm -rf "$W"' EXIT
-
-if [ ! -x "$B/kiln" ]; then
-	cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_SANITIZE=OFF \
-		-DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized >/dev/null
-fi
-ninja -C "$B" kiln >/dev/null
+. "$(dirname "$0")/tree.inc"
 
 trees=("$@")
 if [ ${#trees[@]} = 0 ]; then
@@ -37,8 +27,6 @@ if [ ${#trees[@]} = 0 ]; then
 	fi
 fi
 
-export SOURCE_DATE_EPOCH=1700000000
-now() { date +%s.%N; }
 # peak RSS in KiB of a command (GNU time)
 run_timed() { # OUT_RSS_FILE CMD...
 	local rss=$1
@@ -71,12 +59,9 @@ echo "kiln constant (one-file tree): $rss0 KiB peak RSS ($nrss0 with --no-cache)
 printf '%-22s %8s %9s %8s %8s %8s %9s %9s %12s %10s\n' tree entries MB floor_s mke2fs_s kiln_s \
 	mke2fs/fl kiln/fl kiln_B/entry nocache_B/e
 for t in "${trees[@]}"; do
-	entries=$(find "$t" -xdev | wc -l)
-	kb=$(du -sk --apparent-size "$t" | cut -f1)
+	tree_stats "$t"
 	# Room for the data and the metadata of many small files.
 	size_mb=$(( (kb / 1024) * 13 / 10 + entries * 6 / 1024 + 64 ))
-
-	find "$t" -xdev -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
 
 	# Floor: read every file once, write the bytes once, fsync.
 	rm -f "$W/floor.img"
