@@ -6,30 +6,15 @@
 # usage: bench/erofs.sh [TREE...]      default: /usr/include /usr/share
 # Prints time per tool, the ratio, image sizes, kiln's peak memory, and
 # whether both images extract (fsck.erofs) to the same tree.
-set -euo pipefail
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-B=${BENCH_BUILD:-$SRC/build-bench}
-W=${BENCH_WORK:-$(mktemp -d /tmp/kiln-bench.XXXXXX)}
-trap 'rm -rf "$W"' EXIT
-
-if [ ! -x "$B/kiln" ]; then
-	cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_SANITIZE=OFF \
-		-DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized >/dev/null
-fi
-ninja -C "$B" kiln >/dev/null
+. "$(dirname "$0")/tree.inc"
 
 trees=("$@")
 [ ${#trees[@]} = 0 ] && trees=(/usr/include /usr/share)
-export SOURCE_DATE_EPOCH=1700000000
-now() { date +%s.%N; }
-
 printf '%-22s %-6s %8s %8s %10s %8s %9s %9s %9s %8s\n' tree mode entries MB mkfs_s kiln_s kiln/mkfs mkfs_MB kiln_MB kiln_MiB
 for mode in none lz4; do
 zargs=""; [ $mode = lz4 ] && zargs="-zlz4 -E legacy-compress"
 for t in "${trees[@]}"; do
-	entries=$(find "$t" -xdev | wc -l)
-	kb=$(du -sk --apparent-size "$t" | cut -f1)
-	find "$t" -xdev -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
+	tree_stats "$t"
 
 	rm -f "$W/m.erofs"
 	s=$(now)

@@ -10,19 +10,9 @@
 #   BENCH_COMP (default gzip) and BENCH_BLOCK (default 128k; genimage's
 #   default is 4096) choose the settings for both tools.
 # Prints entries, MB, seconds per tool, the time ratio and the sizes.
-set -euo pipefail
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-B=${BENCH_BUILD:-$SRC/build-bench}
-W=${BENCH_WORK:-$(mktemp -d /tmp/kiln-bench.XXXXXX)}
-trap 'rm -rf "$W"' EXIT
+. "$(dirname "$0")/tree.inc"
 COMP=${BENCH_COMP:-gzip}
 BLOCK=${BENCH_BLOCK:-128k}
-
-if [ ! -x "$B/kiln" ]; then
-	cmake -S "$SRC" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_SANITIZE=OFF \
-		-DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized >/dev/null
-fi
-ninja -C "$B" kiln >/dev/null
 
 trees=("$@")
 if [ ${#trees[@]} = 0 ]; then
@@ -33,14 +23,10 @@ if [ ${#trees[@]} = 0 ]; then
 	trees+=("$W/linux-image")
 fi
 
-export SOURCE_DATE_EPOCH=1700000000
-now() { date +%s.%N; }
 mkdir -p "$W/out" "$W/tmp"
 printf '%-24s %8s %7s %10s %7s %12s %12s %8s\n' tree entries MB mksquashfs kiln kiln/mksq mksq_bytes kiln_bytes
 for t in "${trees[@]}"; do
-	entries=$(find "$t" -xdev | wc -l)
-	kb=$(du -sk --apparent-size "$t" | cut -f1)
-	find "$t" -xdev -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
+	tree_stats "$t"
 
 	rm -f "$W/m.sqfs"
 	s=$(now)

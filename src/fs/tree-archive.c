@@ -491,7 +491,7 @@ int tree_add_archive(struct tree *t, const char *path, const struct tree_archive
 		return diag_fail(d, -EINVAL, "%s: not a regular file", path);
 	if (o->log && *o->log) {
 		/* Its data in the spill file is that of the first read. */
-		if (!o->immutable && (*o->log)->have_stat && !same_file(&(*o->log)->st, &st))
+		if ((*o->log)->have_stat && !same_file(&(*o->log)->st, &st))
 			return diag_fail(d, -ESTALE, "%s: changed during the build (read earlier "
 					 "for another image)", path);
 		return run_replay(t, o, d);

@@ -62,10 +62,6 @@ struct tree_archive_opts {
 	/* Keep only members below this directory of the archive, placed
 	 * relative to it under dest. NULL: the whole archive. */
 	const char *subdir;
-	/* A content-addressed store blob: its bytes never change, and its
-	 * mtime is the store's LRU clock (moved by every open), so a replay
-	 * does not compare its stat data with the first read's. */
-	bool immutable;
 	/* Replay log of this layer (may be NULL). When *log holds the log
 	 * of an earlier successful import with these same options (same
 	 * archive, filters, dest, spill and region), the members are imported

@@ -510,8 +510,6 @@ void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[
 	struct store_writer *w = NULL;
 	struct record rec = { .len = img->file_size ? img->file_size : img->size };
 	char text_rec[PIECES_MAX * 128 + 256];
-	char *text = NULL;
-	size_t tlen = 0;
 	int r;
 
 	find_pieces(b, img, off, rec.len, &rec);
@@ -526,14 +524,9 @@ void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[
 	w = NULL;
 	if (r)
 		goto out;
-	text = image_key_serialise(k, &tlen);
-	if (!text) {
-		r = diag_fail(&q, -ENOMEM, "out of memory");
-		goto out;
-	}
 	r = store_writer_new(b->store, &w, &q);
 	if (!r)
-		r = store_writer_write(w, text, tlen, &q);
+		r = image_key_write(k, w, &q);
 	if (!r)
 		r = store_writer_commit(w, NULL, rec.explain, &q);
 	if (r)
@@ -544,7 +537,6 @@ void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[
 		r = set_last(b, img, key, &q);
 out:
 	store_writer_free(w);
-	free(text);
 	if (r)
 		diag_warn(d, "%s: not kept in the build cache: %s", img->outfile,
 			  q.msg[0] ? q.msg : strerror(-r));

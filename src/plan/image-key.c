@@ -19,26 +19,64 @@
 #include "plan/build.h"
 #include "store/store.h"
 
+#define KEY_NAMES_CHUNK (64u << 10)
+
+struct key_names {
+	struct key_names *next;
+	size_t used, size;
+	char buf[];
+};
+
 void image_key_release(struct image_key *k)
 {
-	for (size_t i = 0; i < k->n; i++)
-		free(k->c[i].name);
+	while (k->names) {
+		struct key_names *next = k->names->next;
+		free(k->names);
+		k->names = next;
+	}
 	free(k->c);
 	memset(k, 0, sizeof(*k));
 }
 
+/* Room for @cap components in all: a tree knows its count up front. */
+static int reserve(struct image_key *k, size_t cap)
+{
+	struct key_component *c;
+
+	if (cap <= k->cap)
+		return 0;
+	if (!(c = realloc(k->c, cap * sizeof(*c))))
+		return -ENOMEM;
+	k->c = c;
+	k->cap = cap;
+	return 0;
+}
+
+static char *name_dup(struct image_key *k, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	struct key_names *ch = k->names;
+
+	if (!ch || ch->size - ch->used < len) {
+		size_t size = len > KEY_NAMES_CHUNK ? len : KEY_NAMES_CHUNK;
+		if (!(ch = malloc(sizeof(*ch) + size)))
+			return NULL;
+		ch->next = k->names;
+		ch->used = 0;
+		ch->size = size;
+		k->names = ch;
+	}
+	char *n = memcpy(ch->buf + ch->used, name, len);
+	ch->used += len;
+	return n;
+}
+
 int image_key_add_hash(struct image_key *k, const char *name, const uint8_t hash[SHA256_LEN])
 {
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? 2 * k->cap : 32;
-		struct key_component *c = realloc(k->c, cap * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		k->c = c;
-		k->cap = cap;
-	}
+	if (k->n == k->cap && reserve(k, k->cap ? 2 * k->cap : 32))
+		return -ENOMEM;
 	/* One line per component in the explain record: no newline in a name. */
-	char *n = strdup(name);
+	char *n = name_dup(k, name);
 	if (!n)
 		return -ENOMEM;
 	for (char *p = n; *p; p++)
@@ -331,7 +369,11 @@ static int hash_node(struct key_ctx *x, const struct tree_node *n, struct diag *
 int image_key_tree(struct build *b, struct image_key *k, const struct tree *t, struct diag *d)
 {
 	struct key_ctx x = { .b = b, .k = k };
-	int r = t && t->root ? hash_node(&x, t->root, d) : 0;
+	/* One component per node (nnodes leaves out the root). */
+	int r = t && t->root ? reserve(k, k->n + t->nnodes + 1) : 0;
+
+	if (!r && t && t->root)
+		r = hash_node(&x, t->root, d);
 
 	blobs_release(&x);
 	return r;
@@ -503,6 +545,63 @@ char *image_key_serialise(const struct image_key *k, size_t *ret_len)
 	}
 	*ret_len = len;
 	return text;
+}
+
+/* Bytes for image_key_write(), gathered into writes of 64 KiB. */
+struct key_out {
+	struct store_writer *w;
+	size_t used;
+	char buf[1 << 16];
+};
+
+static int out_flush(struct key_out *o, struct diag *d)
+{
+	int r = o->used ? store_writer_write(o->w, o->buf, o->used, d) : 0;
+
+	o->used = 0;
+	return r;
+}
+
+static int out_put(struct key_out *o, const void *p, size_t len, struct diag *d)
+{
+	int r = 0;
+
+	if (o->used + len > sizeof(o->buf))
+		r = out_flush(o, d);
+	if (!r && len > sizeof(o->buf))
+		return store_writer_write(o->w, p, len, d);
+	if (!r) {
+		memcpy(o->buf + o->used, p, len);
+		o->used += len;
+	}
+	return r;
+}
+
+int image_key_write(const struct image_key *k, struct store_writer *w, struct diag *d)
+{
+	/* Streamed: a tree's record is ~110 bytes per path, too much to
+	 * hold whole next to the tree at the end of a build. */
+	struct key_out *o = malloc(sizeof(*o));
+	char hex[2 * SHA256_LEN + 2];
+	int r = 0;
+
+	if (!o)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	o->w = w;
+	o->used = 0;
+	for (size_t i = 0; !r && i < k->n; i++) {
+		hex_encode(k->c[i].hash, SHA256_LEN, hex);
+		hex[2 * SHA256_LEN] = ' ';
+		r = out_put(o, hex, sizeof(hex) - 1, d);
+		if (!r)
+			r = out_put(o, k->c[i].name, strlen(k->c[i].name), d);
+		if (!r)
+			r = out_put(o, "\n", 1, d);
+	}
+	if (!r)
+		r = out_flush(o, d);
+	free(o);
+	return r;
 }
 
 struct line {

@@ -22,6 +22,7 @@
 struct build;
 struct diag;
 struct image;
+struct store_writer;
 struct tree;
 
 /*
@@ -35,9 +36,14 @@ struct key_component {
 	uint8_t hash[SHA256_LEN];
 };
 
+/* Component names are carved from chunks of the key (one per ~64 KiB,
+ * not a malloc each): a tree's key has a name per path. */
+struct key_names;
+
 struct image_key {
 	struct key_component *c;
 	size_t n, cap;
+	struct key_names *names;  /* newest chunk first */
 };
 
 void image_key_release(struct image_key *k);
@@ -84,5 +90,8 @@ void image_key_diff(const struct image_key *now, const char *before, size_t befo
 
 /* image_key_serialise - @k as "HEX NAME\n" lines, malloc'd. */
 char *image_key_serialise(const struct image_key *k, size_t *ret_len);
+/* image_key_write - the same lines written to store writer @w.
+ * 0 or the writer's -errno (detail in @d). */
+int image_key_write(const struct image_key *k, struct store_writer *w, struct diag *d);
 
 #endif

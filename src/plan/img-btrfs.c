@@ -17,37 +17,15 @@
 #include "plan/image.h"
 #include "plan/tooltype.h"
 
-struct btrfs_priv {
-	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
-	char *label, *extraargs;
-};
-
 static cfg_opt_t btrfs_opts[] = {
 	CFG_STR("label", NULL, CFGF_NONE),
 	CFG_STR("extraargs", "", CFGF_NONE),
 	CFG_END()
 };
 
-static int btrfs_parse(struct build *b, struct image *img, cfg_t *sec, struct diag *d)
-{
-	struct btrfs_priv *p = calloc(1, sizeof(*p));
-	const char *l = cfg_getstr(sec, "label"), *x = cfg_getstr(sec, "extraargs");
-
-	(void)b;
-	if (!p)
-		return diag_fail(d, -ENOMEM, "out of memory");
-	img->priv = p;
-	p->j.fd = -1;
-	p->label = l ? strdup(l) : NULL;
-	p->extraargs = strdup(x ? x : "");
-	if ((l && !p->label) || !p->extraargs)
-		return diag_fail(d, -ENOMEM, "out of memory");
-	return 0;
-}
-
 static int btrfs_setup(struct build *b, struct image *img, struct diag *d)
 {
-	struct btrfs_priv *p = img->priv;
+	struct tool_priv *p = img->priv;
 	char **argv = NULL, uuid[40];
 	unsigned n = 0;
 	struct uuid u;
@@ -68,16 +46,8 @@ static int btrfs_setup(struct build *b, struct image *img, struct diag *d)
 		r = tool_push2(&argv, &n, "-r", p->j.root);
 	if (!r)
 		r = tool_push2(&argv, &n, "-U", uuid);
-	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
-		r = diag_fail(d, -EINVAL, "image '%s': extraargs: unterminated quote", img->name);
+	if ((r = tool_push_tail(&argv, &n, r, p->extraargs, p->j.out, d)))
 		goto out;
-	}
-	if (!r)
-		r = tool_push(&argv, &n, p->j.out);
-	if (r) {
-		r = diag_fail(d, -ENOMEM, "out of memory");
-		goto out;
-	}
 	r = tooljob_run(img, &p->j, argv, d);
 out:
 	tool_argv_free(argv, n);
@@ -87,25 +57,12 @@ out:
 	return r;
 }
 
-static void btrfs_release(struct image *img)
-{
-	struct btrfs_priv *p = img->priv;
-
-	if (!p)
-		return;
-	tooljob_done(&p->j);
-	free(p->label);
-	free(p->extraargs);
-	free(p);
-	img->priv = NULL;
-}
-
 const struct image_handler btrfs_handler = {
 	.type = "btrfs",
 	.opts = btrfs_opts,
-	.parse = btrfs_parse,
+	.parse = tool_priv_parse,
 	.setup = btrfs_setup,
 	.generate = tooljob_generate,
-	.release = btrfs_release,
+	.release = tool_priv_release,
 	.content = image_content_tree,
 };

@@ -17,37 +17,15 @@
 #include "plan/image.h"
 #include "plan/tooltype.h"
 
-struct f2fs_priv {
-	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
-	char *label, *extraargs;
-};
-
 static cfg_opt_t f2fs_opts[] = {
 	CFG_STR("label", NULL, CFGF_NONE),
 	CFG_STR("extraargs", "", CFGF_NONE),
 	CFG_END()
 };
 
-static int f2fs_parse(struct build *b, struct image *img, cfg_t *sec, struct diag *d)
-{
-	struct f2fs_priv *p = calloc(1, sizeof(*p));
-	const char *l = cfg_getstr(sec, "label"), *x = cfg_getstr(sec, "extraargs");
-
-	(void)b;
-	if (!p)
-		return diag_fail(d, -ENOMEM, "out of memory");
-	img->priv = p;
-	p->j.fd = -1;
-	p->label = l ? strdup(l) : NULL;
-	p->extraargs = strdup(x ? x : "");
-	if ((l && !p->label) || !p->extraargs)
-		return diag_fail(d, -ENOMEM, "out of memory");
-	return 0;
-}
-
 static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 {
-	struct f2fs_priv *p = img->priv;
+	struct tool_priv *p = img->priv;
 	char **argv = NULL, uuid[40], epoch[24];
 	unsigned n = 0;
 	struct uuid u;
@@ -74,16 +52,8 @@ static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 		r = tool_push2(&argv, &n, "-T", epoch);
 	if (!r)
 		r = tool_push(&argv, &n, "-r");
-	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
-		r = diag_fail(d, -EINVAL, "image '%s': extraargs: unterminated quote", img->name);
+	if ((r = tool_push_tail(&argv, &n, r, p->extraargs, p->j.out, d)))
 		goto out;
-	}
-	if (!r)
-		r = tool_push(&argv, &n, p->j.out);
-	if (r) {
-		r = diag_fail(d, -ENOMEM, "out of memory");
-		goto out;
-	}
 	r = tool_run(img, argv, NULL, d);
 	if (r || img->empty)
 		goto done;
@@ -113,25 +83,12 @@ out:
 	return r;
 }
 
-static void f2fs_release(struct image *img)
-{
-	struct f2fs_priv *p = img->priv;
-
-	if (!p)
-		return;
-	tooljob_done(&p->j);
-	free(p->label);
-	free(p->extraargs);
-	free(p);
-	img->priv = NULL;
-}
-
 const struct image_handler f2fs_handler = {
 	.type = "f2fs",
 	.opts = f2fs_opts,
-	.parse = f2fs_parse,
+	.parse = tool_priv_parse,
 	.setup = f2fs_setup,
 	.generate = tooljob_generate,
-	.release = f2fs_release,
+	.release = tool_priv_release,
 	.content = image_content_tree,
 };

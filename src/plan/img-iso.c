@@ -135,18 +135,16 @@ out:
 
 static void iso_release(struct image *img)
 {
-	struct iso_priv *p = img->priv;
+	struct iso_priv *p = tooljob_release(img);
 
 	if (!p)
 		return;
-	tooljob_done(&p->j);
 	free(p->boot_image);
 	free(p->bootargs);
 	free(p->extraargs);
 	free(p->charset);
 	free(p->volume_id);
 	free(p);
-	img->priv = NULL;
 }
 
 const struct image_handler iso_handler = {

@@ -70,18 +70,8 @@ static int jffs2_setup(struct build *b, struct image *img, struct diag *d)
 		r = tool_push(&argv, &n, "-U");
 	if (!r)
 		r = tool_push2(&argv, &n, "-o", p->j.out);
-	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
-		r = diag_fail(d, -EINVAL, "extraargs: unterminated quote");
-		goto out;
-	}
-	if (r) {
-		r = diag_fail(d, -ENOMEM, "out of memory");
-		goto out;
-	}
-	r = tooljob_run(img, &p->j, argv, d);
-	/* As genimage: the file is what the tool wrote, even under a size. */
-	if (!r && p->j.bytes < img->size)
-		img->file_size = p->j.bytes;
+	if (!(r = tool_push_tail(&argv, &n, r, p->extraargs, NULL, d)))
+		r = tooljob_run_file(img, &p->j, argv, d);
 out:
 	tool_argv_free(argv, n);
 	if (r)
@@ -91,14 +81,11 @@ out:
 
 static void jffs2_release(struct image *img)
 {
-	struct jffs2_priv *p = img->priv;
+	struct jffs2_priv *p = tooljob_release(img);
 
-	if (!p)
-		return;
-	tooljob_done(&p->j);
-	free(p->extraargs);
+	if (p)
+		free(p->extraargs);
 	free(p);
-	img->priv = NULL;
 }
 
 const struct image_handler jffs2_handler = {

@@ -365,11 +365,10 @@ out:
 
 static void rauc_release(struct image *img)
 {
-	struct rauc_priv *p = img->priv;
+	struct rauc_priv *p = tooljob_release(img);
 
 	if (!p)
 		return;
-	tooljob_done(&p->j);
 	for (unsigned i = 0; i < p->nfiles; i++) {
 		free(p->files[i].target);
 		free(p->files[i].image);
@@ -384,7 +383,6 @@ static void rauc_release(struct image *img)
 	free(p->keyring);
 	free(p->extraargs);
 	free(p);
-	img->priv = NULL;
 }
 
 const struct image_handler rauc_handler = {

@@ -598,3 +598,61 @@ void tooljob_abort(struct image *img, struct tooljob *j, struct diag *d)
 	/* presize errors get no image context from the planner */
 	image_diag_prefix(img, d);
 }
+
+int tooljob_run_file(struct image *img, struct tooljob *j, char *const argv[], struct diag *d)
+{
+	int r = tooljob_run(img, j, argv, d);
+
+	/* As genimage: the file is what the tool wrote, even under a size. */
+	if (!r && j->bytes < img->size)
+		img->file_size = j->bytes;
+	return r;
+}
+
+int tool_push_tail(char ***argv, unsigned *n, int r, const char *extraargs, const char *last,
+		   struct diag *d)
+{
+	if (!r && tool_split(extraargs, argv, n) == -EINVAL)
+		return diag_fail(d, -EINVAL, "extraargs: unterminated quote");
+	if (!r && last)
+		r = tool_push(argv, n, last);
+	return r ? diag_fail(d, -ENOMEM, "out of memory") : 0;
+}
+
+void *tooljob_release(struct image *img)
+{
+	struct tooljob *j = img->priv;
+
+	if (j)
+		tooljob_done(j);
+	img->priv = NULL;
+	return j;
+}
+
+int tool_priv_parse(struct build *b, struct image *img, cfg_t *sec, struct diag *d)
+{
+	struct tool_priv *p = calloc(1, sizeof(*p));
+	const char *l = cfg_getstr(sec, "label"), *x = cfg_getstr(sec, "extraargs");
+
+	(void)b;
+	if (!p)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	img->priv = p;
+	p->j.fd = -1;
+	p->label = l ? strdup(l) : NULL;
+	p->extraargs = strdup(x ? x : "");
+	if ((l && !p->label) || !p->extraargs)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	return 0;
+}
+
+void tool_priv_release(struct image *img)
+{
+	struct tool_priv *p = tooljob_release(img);
+
+	if (p) {
+		free(p->label);
+		free(p->extraargs);
+	}
+	free(p);
+}

@@ -84,6 +84,32 @@ int tool_run(struct image *img, char *const argv[], char *const envp[], struct d
 /* tooljob_run - tool_run(@argv), then tooljob_finish(). */
 int tooljob_run(struct image *img, struct tooljob *j, char *const argv[], struct diag *d);
 
+/* tooljob_run_file - tooljob_run(); the image's file is then what the
+ * tool wrote, even when that is shorter than its size (as genimage's
+ * jffs2 and ubifs). */
+int tooljob_run_file(struct image *img, struct tooljob *j, char *const argv[], struct diag *d);
+
+/* tool_push_tail - end an argv built by tool_push*() calls whose result
+ * so far is @r: the words of genimage's @extraargs string, then @last
+ * (NULL: none). 0, -EINVAL (an unterminated quote) or -ENOMEM (also
+ * when @r is non-zero), with the message in @d. */
+int tool_push_tail(char ***argv, unsigned *n, int r, const char *extraargs, const char *last,
+		   struct diag *d);
+
+/* tooljob_release - for a type's release: tooljob_done() on img->priv
+ * (which begins with its struct tooljob), which is detached and
+ * returned for the type to free (NULL: there was none). */
+void *tooljob_release(struct image *img);
+
+/* The priv of a type whose options are `label` and `extraargs`
+ * (btrfs, f2fs): its parse and release handlers. */
+struct tool_priv {
+	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
+	char *label, *extraargs;
+};
+int tool_priv_parse(struct build *b, struct image *img, cfg_t *sec, struct diag *d);
+void tool_priv_release(struct image *img);
+
 /* tooljob_abort - after a failed presize: tooljob_done(), and the image's
  * name and line put before the message (the planner adds none there). */
 void tooljob_abort(struct image *img, struct tooljob *j, struct diag *d);

@@ -576,7 +576,6 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 			.name = label, .follow_symlinks = l->follow_symlinks,
 			.include = (const char *const *)l->include, .ninclude = l->ninclude,
 			.log = b->archive_nocache ? NULL : &dec->log,
-			.immutable = true,
 		};
 		/* Decoded before (this build, or any build with the store):
 		 * replayed, the .deb is not read. */
@@ -598,8 +597,6 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		char *blob = NULL;
 		if (access(fdpath, R_OK))
 			blob = path ? strdup(path) : store_blob_path(b->store, p->sha256);
-		/* A --package-file may change: its replay compares stat data. */
-		o.immutable = !path;
 		r = tree_add_archive(t, blob ? blob : fdpath, &o, d);
 		free(blob);
 		close(fd);

@@ -220,6 +220,57 @@ struct gc_list {
 	uint64_t total;
 };
 
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec != b->tv_sec ? a->tv_sec < b->tv_sec : a->tv_nsec < b->tv_nsec;
+}
+
+/* When entry @rel was last used: its marker's mtime (store_touch()), or
+ * when it was written if that is later or it was never used. */
+static struct timespec last_use(struct store *s, const char *rel, const struct stat *st)
+{
+	char used[STORE_USED_MAX];
+	struct stat m;
+
+	store_used_path(rel, used);
+	if (!fstatat(s->rootfd, used, &m, AT_SYMLINK_NOFOLLOW) && ts_before(&st->st_mtim, &m.st_mtim))
+		return m.st_mtim;
+	return st->st_mtim;
+}
+
+/* Remove entry @rel and its marker. 0 or -errno (ENOENT is success). */
+static int evict(struct store *s, const char *rel)
+{
+	char used[STORE_USED_MAX];
+
+	if (unlinkat(s->rootfd, rel, 0) && errno != ENOENT)
+		return -errno;
+	store_used_path(rel, used);
+	(void)unlinkat(s->rootfd, used, 0);
+	return 0;
+}
+
+/* A marker whose entry is gone (evicted, or removed as corrupt): removed. */
+static int sweep_marker(struct store *s, unsigned ns, const char *rel, const struct stat *st,
+			void *arg)
+{
+	struct stat e;
+
+	if (fstatat(s->rootfd, rel + strlen("used/"), &e, AT_SYMLINK_NOFOLLOW) && errno == ENOENT)
+		(void)unlinkat(s->rootfd, rel, 0);
+	return 0;
+}
+
+static void sweep_markers(struct store *s)
+{
+	char dir[16];
+
+	for (unsigned ns = 0; ns < 2; ns++) {
+		snprintf(dir, sizeof(dir), "used/%s", namespaces[ns]);
+		(void)walk_dir(s, dir, ns, 0, sweep_marker, NULL);
+	}
+}
+
 static int gc_collect(struct store *s, unsigned ns, const char *rel, const struct stat *st,
 		      void *arg)
 {
@@ -233,7 +284,7 @@ static int gc_collect(struct store *s, unsigned ns, const char *rel, const struc
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n].used = st->st_mtim;
+	l->v[l->n].used = last_use(s, rel, st);
 	l->v[l->n].size = (uint64_t)st->st_size;
 	snprintf(l->v[l->n].rel, STORE_REL_MAX, "%s", rel);
 	l->n++;
@@ -285,8 +336,9 @@ static int gc_locked(struct store *s, void *arg)
 		goto out;
 	qsort(l.v, l.n, sizeof(*l.v), gc_cmp);
 	for (size_t i = 0; i < l.n && l.total > target; i++)
-		if (!unlinkat(s->rootfd, l.v[i].rel, 0) || errno == ENOENT)
+		if (!evict(s, l.v[i].rel))
 			l.total -= l.v[i].size;
+	sweep_markers(s);
 	s->approx_bytes = l.total;
 	s->counted = true;
 out:
@@ -337,9 +389,7 @@ void store_gc_try(struct store *s, uint64_t target)
 static int clear_one(struct store *s, unsigned ns, const char *rel, const struct stat *st,
 		     void *arg)
 {
-	if (unlinkat(s->rootfd, rel, 0) && errno != ENOENT)
-		return -errno;
-	return 0;
+	return evict(s, rel);
 }
 
 static int clear_locked(struct store *s, void *arg)
@@ -350,13 +400,20 @@ static int clear_locked(struct store *s, void *arg)
 	ret = walk(s, clear_one, NULL);
 	if (ret)
 		return ret;
+	sweep_markers(s); /* those of entries already gone */
 	/* The fan-out directories too, so a cleared store is as new. */
-	for (unsigned ns = 0; ns < 2; ns++)
+	for (unsigned ns = 0; ns < 2; ns++) {
+		char rel[24];
 		for (unsigned i = 0; i < 256; i++) {
-			char rel[16];
 			snprintf(rel, sizeof(rel), "%s/%02x", namespaces[ns], i);
 			(void)unlinkat(s->rootfd, rel, AT_REMOVEDIR);
+			snprintf(rel, sizeof(rel), "used/%s/%02x", namespaces[ns], i);
+			(void)unlinkat(s->rootfd, rel, AT_REMOVEDIR);
 		}
+		snprintf(rel, sizeof(rel), "used/%s", namespaces[ns]);
+		(void)unlinkat(s->rootfd, rel, AT_REMOVEDIR);
+	}
+	(void)unlinkat(s->rootfd, "used", AT_REMOVEDIR);
 	(void)unlinkat(s->rootfd, "index", 0);
 	s->index.n = 0;
 	s->index.dirty = false;

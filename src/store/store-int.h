@@ -27,9 +27,14 @@ struct store {
 #define STORE_REL_MAX 80
 void store_rel_path(const char *ns, const uint8_t hash[SHA256_LEN], char out[STORE_REL_MAX]);
 
-/* Mark an entry used now (its mtime is the LRU clock: filesystems may be
- * mounted noatime). Failures are harmless and ignored. */
+/* Mark entry @rel ("cas/XX/...") used now: the mtime of its marker
+ * used/@rel is the LRU clock (not the entry's own times, which never
+ * change; not atime: filesystems may be mounted noatime). Failures are
+ * harmless and ignored. */
 void store_touch(struct store *s, const char *rel);
+/* "used/" @rel: the marker of entry @rel. */
+#define STORE_USED_MAX (STORE_REL_MAX + 8)
+void store_used_path(const char *rel, char out[STORE_USED_MAX]);
 
 /* Count the bytes held in cas/ and ac/ (st_blocks-independent: sizes). */
 int store_count(struct store *s, uint64_t *ret_bytes, uint64_t *ret_blobs,

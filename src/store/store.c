@@ -31,11 +31,35 @@ void store_rel_path(const char *ns, const uint8_t hash[SHA256_LEN], char out[STO
 	snprintf(out, STORE_REL_MAX, "%s/%.2s/%s", ns, hex, hex);
 }
 
+void store_used_path(const char *rel, char out[STORE_USED_MAX])
+{
+	snprintf(out, STORE_USED_MAX, "used/%s", rel);
+}
+
+/*
+ * The LRU clock is an empty marker per entry, used/NS/XX/<hex>, whose
+ * mtime is the entry's last use: the entry itself is never modified
+ * after it is written, so its stat data identify its bytes for as long
+ * as it exists (a replay compares them). Created at the first use, with
+ * its directories when missing.
+ */
 void store_touch(struct store *s, const char *rel)
 {
 	const struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_NOW } };
+	char used[STORE_USED_MAX];
+	int fd;
 
-	(void)utimensat(s->rootfd, rel, ts, 0);
+	store_used_path(rel, used);
+	if (!utimensat(s->rootfd, used, ts, 0) || errno != ENOENT)
+		return;
+	for (char *c = strchr(used, '/'); c; c = strchr(c + 1, '/')) {
+		*c = 0;
+		(void)mkdirat(s->rootfd, used, 0755);
+		*c = '/';
+	}
+	fd = openat(s->rootfd, used, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
 }
 
 static int mkdir_p(const char *path, struct diag *d)

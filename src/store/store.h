@@ -16,6 +16,9 @@
  *   ac/XX/<sha256 hex>    action records: the key is the SHA-256 of
  *                         everything that determines a result; the value
  *                         is a small blob (typically blob hashes + metadata)
+ *   used/NS/XX/<hex>      empty marker of entry NS/XX/<hex>: its mtime is
+ *                         the entry's last use (the LRU clock; entries
+ *                         are never modified once written)
  *   tmp/                  temporaries on the same filesystem, renamed into
  *                         place only when complete and verified
  *   index                 the stat index: one file of input files' stat

@@ -9,11 +9,7 @@
 . "$KILN_SRC/tests/pkg/repo.inc"
 need cpio
 
-mkkey
-mkpkg tool 1.2-3 arm64 "Depends: libtool-data (>= 1)"
-mkpkg libtool-data 1 all
-mkflat cfg/flat
-{ flat_repository local flat; cat; } >cfg/kiln.cfg <<EOF
+tool_repo <<EOF
 tree t { layer { packages = { "tool" } } }
 tree u { layer { packages = { "tool" } include = { "usr/bin/*" } } }
 image t.cpio { cpio { } tree = t }

@@ -60,9 +60,9 @@ expect_fail 1 "image 'fs.btrfs': (cannot run mkfs.btrfs|mkfs.btrfs exited with s
 	env PATH=/nonexistent "$GENIMAGE_KILN" --config b.cfg --rootpath root --tmppath tmp3 --inputpath in --outputpath mout
 expect_no_output mout
 expect_no_output tmp3
-# Unterminated quote in extraargs.
+# Unterminated quote in extraargs: FILE:LINE, the image once, the option.
 sed -i "s/--no-such-option/'-f/" bad.cfg
-expect_fail 1 "image 'fs.btrfs': extraargs: unterminated quote" \
+expect_fail 1 "bad.cfg:[0-9]+: image 'fs.btrfs': extraargs: unterminated quote" \
 	"$GENIMAGE_KILN" --config bad.cfg --rootpath root --tmppath tmp4 --inputpath in --outputpath qout
 expect_no_output qout
 expect_no_output tmp4

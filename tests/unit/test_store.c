@@ -2,8 +2,8 @@
 /* Unit tests: the content-addressed store (src/store). Blobs and records
  * round-trip; a wrong expected hash, an abort or a failing write leaves
  * nothing; corrupt and truncated entries are detected, reported and
- * removed; gc evicts least recently used first; two processes writing
- * at once both succeed; the stat index trusts only non-racy entries. */
+ * removed; two processes writing at once both succeed; the stat index
+ * trusts only non-racy entries. gc and LRU eviction: test_store_lru.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -17,82 +17,9 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "store-t.h"
 #include "store/store.h"
 #include "t.h"
-
-static char root[256];
-static int warnings;
-
-static void on_warn(void *u, const char *msg)
-{
-	warnings++;
-	fprintf(stderr, "  warning: %s\n", msg);
-}
-
-static struct diag dg(void)
-{
-	struct diag d = { .warn = on_warn };
-	return d;
-}
-
-static void rm_rf(const char *path)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	if (system(cmd))
-		fprintf(stderr, "rm -rf %s failed\n", path);
-}
-
-static struct store *fresh(uint64_t limit)
-{
-	struct diag d = dg();
-	struct store *s = NULL;
-
-	rm_rf(root);
-	CHECK(store_open(&s, root, limit, &d) == 0);
-	return s;
-}
-
-static int count_dir(const char *sub)
-{
-	char p[512];
-	struct dirent *e;
-	int n = 0;
-
-	snprintf(p, sizeof(p), "%s/%s", root, sub);
-	DIR *dp = opendir(p);
-	if (!dp)
-		return -1;
-	while ((e = readdir(dp)))
-		n += e->d_name[0] != '.';
-	closedir(dp);
-	return n;
-}
-
-static void blob_path(const uint8_t h[SHA256_LEN], char out[512])
-{
-	char hex[65];
-
-	hex_encode(h, SHA256_LEN, hex);
-	snprintf(out, 512, "%s/cas/%.2s/%s", root, hex, hex);
-}
-
-static int put(struct store *s, const void *buf, size_t len, const uint8_t *expect,
-	       uint8_t h[SHA256_LEN])
-{
-	struct diag d = dg();
-	struct store_writer *w;
-	int ret = store_writer_new(s, &w, &d);
-
-	if (ret)
-		return ret;
-	ret = store_writer_write(w, buf, len, &d);
-	if (!ret)
-		ret = store_writer_commit(w, expect, h, &d);
-	store_writer_free(w);
-	return ret;
-}
 
 static void test_put_get(void)
 {
@@ -280,84 +207,6 @@ static void test_ac(void)
 	CHECK(warnings == 2);
 	CHECK(d.err == 0);
 	store_free(s);
-}
-
-static void set_used(const uint8_t h[SHA256_LEN], time_t t)
-{
-	char p[512];
-	struct timespec ts[2] = { { .tv_sec = t }, { .tv_sec = t } };
-
-	blob_path(h, p);
-	CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0);
-}
-
-static void test_stats_gc_clear(void)
-{
-	struct store *s = fresh(0);
-	uint8_t h[3][SHA256_LEN], key[SHA256_LEN];
-	static uint8_t data[3][1000];
-	struct store_stats st;
-	struct diag d = dg();
-	int fd;
-
-	for (int i = 0; i < 3; i++) {
-		memset(data[i], 'a' + i, sizeof(data[i]));
-		CHECK(put(s, data[i], sizeof(data[i]), NULL, h[i]) == 0);
-		set_used(h[i], 1000000 + i);
-	}
-	sha256_buf("k", 1, key);
-	CHECK(store_ac_put(s, key, "v", 1, &d) == 0);
-	CHECK(store_stats(s, &st, &d) == 0);
-	CHECK_EQ_U64(st.blobs, 3);
-	CHECK_EQ_U64(st.blob_bytes, 3000);
-	CHECK_EQ_U64(st.records, 1);
-	CHECK(st.record_bytes > 1);
-
-	/* Reading blob 0 makes it the most recently used: gc to two
-	 * blobs' worth (plus the record) evicts blob 1, then 2 — not 0. */
-	CHECK(store_open_blob(s, h[0], false, &fd, &d) == 0);
-	close(fd);
-	CHECK(store_gc(s, 2000 + st.record_bytes, &d) == 0);
-	CHECK(store_has(s, h[0]));
-	CHECK(!store_has(s, h[1]));
-	CHECK(store_has(s, h[2]));
-	CHECK(store_gc(s, 1000 + st.record_bytes, &d) == 0);
-	CHECK(store_has(s, h[0]));
-	CHECK(!store_has(s, h[2]));
-	CHECK(store_stats(s, &st, &d) == 0);
-	CHECK_EQ_U64(st.blobs, 1);
-
-	CHECK(store_clear(s, &d) == 0);
-	CHECK(store_stats(s, &st, &d) == 0);
-	CHECK_EQ_U64(st.blobs + st.records, 0);
-	CHECK(count_dir("cas") == 0 && count_dir("ac") == 0);
-	CHECK(put(s, data[0], sizeof(data[0]), NULL, h[0]) == 0);
-	CHECK(store_has(s, h[0]));
-	store_free(s);
-
-	/* A limit is enforced when the store is closed (and opened): not
-	 * in between, so what a build reads stays there until it ends. */
-	s = fresh(2500);
-	for (int i = 0; i < 3; i++) {
-		CHECK(put(s, data[i], sizeof(data[i]), NULL, h[i]) == 0);
-		set_used(h[i], 1000000 + i); /* the clock may not tick between */
-	}
-	CHECK(store_stats(s, &st, &d) == 0);
-	CHECK_EQ_U64(st.blob_bytes, 3000);
-	CHECK_EQ_U64(st.limit, 2500);
-	store_free(s);
-	CHECK(store_open(&s, root, 0, &d) == 0);
-	CHECK(store_stats(s, &st, &d) == 0);
-	CHECK(st.blob_bytes + st.record_bytes <= 2500);
-	CHECK(store_has(s, h[2]));
-	/* Opening with a lower limit evicts at once. */
-	store_free(s);
-	CHECK(store_open(&s, root, 1500, &d) == 0);
-	CHECK(store_stats(s, &st, &d) == 0);
-	CHECK(st.blob_bytes + st.record_bytes <= 1500);
-	CHECK(store_has(s, h[2]));
-	store_free(s);
-	CHECK(d.err == 0);
 }
 
 /* Each child puts 64 shared blobs and 64 of its own, in opposite orders. */
@@ -746,18 +595,13 @@ static void test_sparse_blob(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(root, sizeof(root), "%s/kiln-test-store.%ld/store", tmp ? tmp : "/tmp",
-		 (long)getpid());
 	char parent[256];
-	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(root, '/') - root), root);
-	mkdir(parent, 0755);
+
+	store_t_init("store", parent);
 	T_RUN(test_put_get);
 	T_RUN(test_wrong_hash_and_abort);
 	T_RUN(test_corrupt);
 	T_RUN(test_ac);
-	T_RUN(test_stats_gc_clear);
 	T_RUN(test_concurrent);
 	T_RUN(test_write_failure);
 	T_RUN(test_stat_index);
