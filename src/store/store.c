@@ -65,7 +65,7 @@ static int mkdir_p(const char *path, struct diag *d)
 
 int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct diag *d)
 {
-	static const char *const dirs[] = { "cas", "ac", "tmp" };
+	static const char *const dirs[] = { "cas", "img", "ac", "tmp" };
 	struct store *s;
 	int ret_err;
 
@@ -231,14 +231,16 @@ out_buf:
 	return ret;
 }
 
-int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify, int *ret_fd,
-		    struct diag *d)
+/* Open blob @hash of cas/ (@jobs 0) or img/ (@jobs: threads to verify it
+ * with). */
+static int open_blob(struct store *s, const uint8_t hash[SHA256_LEN], unsigned jobs, bool verify,
+		     int *ret_fd, struct diag *d)
 {
 	char rel[STORE_REL_MAX];
 	uint8_t got[SHA256_LEN];
 	int fd, ret;
 
-	store_rel_path("cas", hash, rel);
+	store_rel_path(jobs ? "img" : "cas", hash, rel);
 	fd = openat(s->rootfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -246,7 +248,7 @@ int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify
 		return diag_fail(d, -errno, "store %s/%s: %s", s->root, rel, strerror(errno));
 	}
 	if (verify) {
-		ret = hash_fd(fd, got, NULL);
+		ret = jobs ? store_image_hash(fd, jobs, got, NULL) : hash_fd(fd, got, NULL);
 		if (ret) {
 			close(fd);
 			return diag_fail(d, ret, "store %s/%s: %s", s->root, rel, strerror(-ret));
@@ -271,6 +273,18 @@ int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify
 	return 0;
 }
 
+int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify, int *ret_fd,
+		    struct diag *d)
+{
+	return open_blob(s, hash, 0, verify, ret_fd, d);
+}
+
+int store_open_image(struct store *s, const uint8_t hash[SHA256_LEN], unsigned jobs, bool verify,
+		     int *ret_fd, struct diag *d)
+{
+	return open_blob(s, hash, jobs < 1 ? 1 : jobs, verify, ret_fd, d);
+}
+
 char *store_blob_path(const struct store *s, const uint8_t hash[SHA256_LEN])
 {
 	char rel[STORE_REL_MAX];
@@ -291,6 +305,7 @@ struct store_writer {
 	char tmp[STORE_REL_MAX];
 	struct sha256_ctx ctx;
 	bool ctx_ok;       /* ctx holds every byte written (fd not handed out) */
+	unsigned img_jobs; /* an image blob (img/), hashed on this many threads */
 	uint64_t len;
 	int err;           /* first write error: commit returns it */
 };
@@ -334,6 +349,16 @@ int store_writer_new(struct store *s, struct store_writer **ret, struct diag *d)
 	w->ctx_ok = true;
 	*ret = w;
 	return 0;
+}
+
+int store_image_writer_new(struct store *s, unsigned jobs, struct store_writer **ret,
+			   struct diag *d)
+{
+	int r = store_writer_new(s, ret, d);
+
+	if (!r)
+		(*ret)->img_jobs = jobs < 1 ? 1 : jobs;
+	return r;
 }
 
 int store_writer_write(struct store_writer *w, const void *buf, size_t len, struct diag *d)
@@ -417,7 +442,9 @@ int store_writer_commit(struct store_writer *w, const uint8_t *expect,
 
 	if (w->err)
 		return w->err;
-	if (w->ctx_ok)
+	if (w->img_jobs)
+		ret = store_image_hash(w->fd, w->img_jobs, hash, &len);
+	else if (w->ctx_ok)
 		ret = sha256_final(&w->ctx, hash);
 	else
 		ret = hash_fd(w->fd, hash, &len);
@@ -430,11 +457,14 @@ int store_writer_commit(struct store_writer *w, const uint8_t *expect,
 		return diag_fail(d, -EBADMSG, "sha256 mismatch: expected %s, got %s", want, got);
 	}
 	/* Data first, then the name: a crash never leaves a named entry
-	 * with missing bytes. Read-only, as a reminder that it is immutable. */
-	if (fsync(w->fd) || fchmod(w->fd, 0444))
+	 * with missing bytes. Image blobs are the exception: they are
+	 * re-hashed on every use, so a torn one is a miss, and their fsync
+	 * was a second synchronous write of every image a build keeps.
+	 * Read-only, as a reminder that it is immutable. */
+	if ((!w->img_jobs && fsync(w->fd)) || fchmod(w->fd, 0444))
 		return diag_fail(d, -errno, "store %s/%s: %s", w->s->root, w->tmp,
 				 strerror(errno));
-	store_rel_path("cas", hash, rel);
+	store_rel_path(w->img_jobs ? "img" : "cas", hash, rel);
 	ret = publish(w->s, w->tmp, rel, d);
 	if (ret)
 		return ret;
