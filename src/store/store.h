@@ -173,6 +173,19 @@ struct stat;
 int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[SHA256_LEN],
 		    struct stat *ret_st, struct diag *d);
 
+/*
+ * store_file_hash_many - hash the files at @paths into the stat index on
+ * up to @jobs threads (the caller's included), so that store_file_hash
+ * calls made after it, one file at a time in the caller's order, find
+ * their hash there instead of reading the file. Best effort: a file that
+ * cannot be opened or read is skipped (the caller's own call reports
+ * it); a file modified in the last seconds is racy and read again. @d
+ * gets the index's warnings.
+ */
+#define STORE_HASH_MAX_JOBS 16
+void store_file_hash_many(struct store *s, const char *const *paths, size_t n, unsigned jobs,
+			  struct diag *d);
+
 /* store_same_file - true if @a and @b describe the same unchanged file
  * (device, inode, size, mtime and ctime to the nanosecond). */
 bool store_same_file(const struct stat *a, const struct stat *b);
