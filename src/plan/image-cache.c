@@ -515,15 +515,19 @@ void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[
 	int r;
 
 	find_pieces(b, img, off, rec.len, &rec);
-	r = store_image_writer_new(b->store, b->jobs, &w, &q);
-	if (!r && ftruncate(store_writer_fd(w), (off_t)blob_len(&rec)))
-		r = diag_fail(&q, -errno, "%s", strerror(errno));
-	if (!r && (r = copy_between(store_writer_fd(w), fd, off, &rec)))
-		diag_fail(&q, r, "%s", strerror(-r));
-	if (!r)
-		r = store_writer_commit(w, NULL, rec.blob, &q);
-	store_writer_free(w);
-	w = NULL;
+	if (rec.npieces) {
+		r = store_image_writer_new(b->store, b->jobs, &w, &q);
+		if (!r && ftruncate(store_writer_fd(w), (off_t)blob_len(&rec)))
+			r = diag_fail(&q, -errno, "%s", strerror(errno));
+		if (!r && (r = copy_between(store_writer_fd(w), fd, off, &rec)))
+			diag_fail(&q, r, "%s", strerror(-r));
+		if (!r)
+			r = store_writer_commit(w, NULL, rec.blob, &q);
+		store_writer_free(w);
+		w = NULL;
+	} else {
+		r = store_image_put(b->store, fd, off, rec.len, b->jobs, rec.blob, &q);
+	}
 	if (r)
 		goto out;
 	text = image_key_serialise(k, &tlen);

@@ -4,7 +4,9 @@
  * header and of the SHA-256 of every 1 MiB chunk. A chunk that lies in a
  * hole is known to read as zeros, so its digest is computed once and the
  * chunk is neither read nor hashed; the other chunks are hashed on up to
- * @jobs threads, each reading its own contiguous run of chunks.
+ * @jobs threads, each reading its own contiguous run of chunks. Putting
+ * an image into the store copies it and hashes the source's chunks in
+ * the same pass, so the copy is not read back.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,8 +24,9 @@
 static const char img_magic[16] = "kiln image blob";
 
 struct chunk_job {
-	int fd;
-	uint64_t size, first, n; /* chunks [first, first + n) */
+	int fd, dst;             /* dst: copy the data ranges there too (-1: none) */
+	uint64_t base, size;     /* the image: @size bytes at @base of @fd */
+	uint64_t first, n;       /* chunks [first, first + n) */
 	uint8_t (*digest)[SHA256_LEN];   /* digest[i - round start] */
 	uint64_t round_first;
 	const uint8_t *zero_digest;      /* of a whole chunk of zeros */
@@ -78,10 +81,47 @@ static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/*
+ * Copy the data ranges of [@cs, @ce) (absolute offsets in j->fd, whose
+ * bytes are in @buf) to j->dst, keeping holes: in the kernel where it can
+ * (extents shared where the filesystem can), else from @buf.
+ */
+static int copy_data(struct chunk_job *j, const uint8_t *buf, uint64_t cs, uint64_t ce,
+		     uint64_t *dat, uint64_t *hol)
+{
+	const uint64_t end = j->base + j->size;
+
+	for (uint64_t pos = cs; pos < ce && has_data(j->fd, pos, ce, end, dat, hol);) {
+		loff_t in = (loff_t)(*dat > pos ? *dat : pos);
+		loff_t out = in - (loff_t)j->base;
+		uint64_t de = *hol < ce ? *hol : ce;
+
+		while ((uint64_t)in < de) {
+			ssize_t n = copy_file_range(j->fd, &in, j->dst, &out, (size_t)(de - (uint64_t)in), 0);
+			if (n > 0)
+				continue;
+			if (n == 0)
+				return -EIO;
+			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+				return -errno;
+			/* Another filesystem or an old kernel. */
+			size_t want = (size_t)(de - (uint64_t)in);
+			ssize_t w = pwrite(j->dst, buf + ((uint64_t)in - cs), want, out);
+			if (w != (ssize_t)want)
+				return w < 0 ? -errno : -EIO;
+			in += (loff_t)want;
+			out += (loff_t)want;
+		}
+		pos = de;
+	}
+	return 0;
+}
+
 static void *hash_chunks(void *arg)
 {
 	struct chunk_job *j = arg;
-	uint64_t dat = 0, hol = 0;
+	uint64_t dat = 0, hol = 0, cdat = 0, chol = 0;
+	const uint64_t end = j->base + j->size;
 	uint8_t *buf = malloc(STORE_IMG_CHUNK);
 
 	if (!buf) {
@@ -89,12 +129,12 @@ static void *hash_chunks(void *arg)
 		return NULL;
 	}
 	for (uint64_t i = j->first; !j->err && i < j->first + j->n; i++) {
-		uint64_t cs = i * STORE_IMG_CHUNK, ce = cs + STORE_IMG_CHUNK;
+		uint64_t cs = j->base + i * STORE_IMG_CHUNK, ce = cs + STORE_IMG_CHUNK;
 		uint8_t *out = j->digest[i - j->round_first];
 
-		if (ce > j->size)
-			ce = j->size;
-		if (ce - cs == STORE_IMG_CHUNK && !has_data(j->fd, cs, ce, j->size, &dat, &hol)) {
+		if (ce > end)
+			ce = end;
+		if (ce - cs == STORE_IMG_CHUNK && !has_data(j->fd, cs, ce, end, &dat, &hol)) {
 			memcpy(out, j->zero_digest, SHA256_LEN);
 			continue;
 		}
@@ -103,6 +143,8 @@ static void *hash_chunks(void *arg)
 		j->err = read_full(j->fd, buf, (size_t)(ce - cs), cs);
 		if (!j->err)
 			j->err = sha256_buf(buf, (size_t)(ce - cs), out);
+		if (!j->err && j->dst >= 0)
+			j->err = copy_data(j, buf, cs, ce, &cdat, &chol);
 	}
 	free(buf);
 	return NULL;
@@ -146,16 +188,26 @@ static int hash_round(struct chunk_job *tmpl, uint64_t first, uint64_t n, unsign
 
 int store_image_hash(int fd, unsigned jobs, uint8_t ret_hash[SHA256_LEN], uint64_t *ret_len)
 {
-	uint8_t zero_digest[SHA256_LEN], hdr[32], (*digest)[SHA256_LEN] = NULL, *zeros = NULL;
-	struct chunk_job tmpl = { .fd = fd, .zero_digest = zero_digest };
-	struct sha256_ctx top;
 	struct stat st;
-	uint64_t size, nchunks;
 	int ret;
 
 	if (fstat(fd, &st))
 		return -errno;
-	size = (uint64_t)st.st_size;
+	ret = store_image_hash_range(fd, 0, (uint64_t)st.st_size, -1, jobs, ret_hash);
+	if (!ret && ret_len)
+		*ret_len = (uint64_t)st.st_size;
+	return ret;
+}
+
+int store_image_hash_range(int fd, uint64_t off, uint64_t size, int dst, unsigned jobs,
+			   uint8_t ret_hash[SHA256_LEN])
+{
+	uint8_t zero_digest[SHA256_LEN], hdr[32], (*digest)[SHA256_LEN] = NULL, *zeros = NULL;
+	struct chunk_job tmpl = { .fd = fd, .dst = dst, .base = off, .zero_digest = zero_digest };
+	struct sha256_ctx top;
+	uint64_t nchunks;
+	int ret;
+
 	nchunks = (size + STORE_IMG_CHUNK - 1) / STORE_IMG_CHUNK;
 	if (jobs < 1)
 		jobs = 1;
@@ -193,8 +245,6 @@ int store_image_hash(int fd, unsigned jobs, uint8_t ret_hash[SHA256_LEN], uint64
 	if (!ret)
 		ret = sha256_final(&top, ret_hash);
 	sha256_release(&top);
-	if (!ret && ret_len)
-		*ret_len = size;
 out:
 	free(digest);
 	free(zeros);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -424,6 +426,9 @@ static int publish(struct store *s, const char *tmp, const char *rel, struct dia
 	return 0;
 }
 
+static int publish_blob(struct store_writer *w, const uint8_t hash[SHA256_LEN], uint64_t len,
+			struct diag *d);
+
 /* The limit is enforced when the store is opened and closed, never in
  * between: paths handed out (store_blob_path) must stay valid. */
 static void account(struct store *s, uint64_t len)
@@ -435,7 +440,7 @@ static void account(struct store *s, uint64_t len)
 int store_writer_commit(struct store_writer *w, const uint8_t *expect,
 			uint8_t ret_hash[SHA256_LEN], struct diag *d)
 {
-	char rel[STORE_REL_MAX], want[2 * SHA256_LEN + 1], got[2 * SHA256_LEN + 1];
+	char want[2 * SHA256_LEN + 1], got[2 * SHA256_LEN + 1];
 	uint8_t hash[SHA256_LEN];
 	uint64_t len = w->len;
 	int ret;
@@ -456,6 +461,19 @@ int store_writer_commit(struct store_writer *w, const uint8_t *expect,
 		hex_encode(hash, SHA256_LEN, got);
 		return diag_fail(d, -EBADMSG, "sha256 mismatch: expected %s, got %s", want, got);
 	}
+	ret = publish_blob(w, hash, len, d);
+	if (!ret)
+		memcpy(ret_hash, hash, SHA256_LEN);
+	return ret;
+}
+
+/* Name the complete temporary of @w @hash (@len bytes) in cas/ or img/. */
+static int publish_blob(struct store_writer *w, const uint8_t hash[SHA256_LEN], uint64_t len,
+			struct diag *d)
+{
+	char rel[STORE_REL_MAX];
+	int ret;
+
 	/* Data first, then the name: a crash never leaves a named entry
 	 * with missing bytes. Image blobs are the exception: they are
 	 * re-hashed on every use, so a torn one is a miss, and their fsync
@@ -470,8 +488,31 @@ int store_writer_commit(struct store_writer *w, const uint8_t *expect,
 		return ret;
 	w->tmp[0] = 0;
 	account(w->s, len);
-	memcpy(ret_hash, hash, SHA256_LEN);
 	return 0;
+}
+
+int store_image_put(struct store *s, int fd, uint64_t off, uint64_t len, unsigned jobs,
+		    uint8_t ret_hash[SHA256_LEN], struct diag *d)
+{
+	struct store_writer *w;
+	uint8_t hash[SHA256_LEN];
+	int dst, ret = store_image_writer_new(s, jobs, &w, d);
+
+	if (ret)
+		return ret;
+	/* A whole file shares its extents where the filesystem can: then
+	 * only the hash is left to do. */
+	dst = !off && !ioctl(w->fd, FICLONE, fd) ? -1 : w->fd;
+	if (ftruncate(w->fd, (off_t)len))
+		ret = diag_fail(d, -errno, "store %s/%s: %s", s->root, w->tmp, strerror(errno));
+	else if ((ret = store_image_hash_range(fd, off, len, dst, w->img_jobs, hash)))
+		diag_fail(d, ret, "store %s/%s: %s", s->root, w->tmp, strerror(-ret));
+	else
+		ret = publish_blob(w, hash, len, d);
+	store_writer_free(w);
+	if (!ret)
+		memcpy(ret_hash, hash, SHA256_LEN);
+	return ret;
 }
 
 int store_put_fd(struct store *s, int fd, const uint8_t *expect, uint8_t ret_hash[SHA256_LEN],

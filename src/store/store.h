@@ -128,6 +128,14 @@ int store_image_hash(int fd, unsigned jobs, uint8_t ret_hash[SHA256_LEN], uint64
 int store_image_writer_new(struct store *s, unsigned jobs, struct store_writer **ret,
 			   struct diag *d);
 
+/* store_image_put - keep the @len bytes at @off of @fd as an image blob
+ * named *ret_hash: its data ranges are copied (FICLONE or copy_file_range:
+ * extents shared where the filesystem can; holes stay holes) as the same
+ * chunks of @fd are hashed, on up to @jobs threads, so the copy is never
+ * read back. @fd must not change meanwhile. */
+int store_image_put(struct store *s, int fd, uint64_t off, uint64_t len, unsigned jobs,
+		    uint8_t ret_hash[SHA256_LEN], struct diag *d);
+
 /* store_open_image - store_open_blob for an image blob: with @verify its
  * chunk hash is checked (on up to @jobs threads); a mismatch warns,
  * removes it and returns -ENOENT. */

@@ -842,6 +842,31 @@ static void test_image_blob(void)
 	bfd = -1;
 	CHECK(store_open_image(s, want, 2, true, &bfd, &d) == -ENOENT && bfd < 0);
 	CHECK(warnings == before + 1 && access(p, F_OK) != 0);
+	/* Put from a window of a larger file (a partition in its disk):
+	 * copied and hashed in one pass, the same name, the same bytes,
+	 * holes kept. */
+	const uint64_t at = 3u << 20;
+	int dk = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(dk >= 0 && ftruncate(dk, (off_t)(at + len + 4096)) == 0);
+	CHECK(pwrite(dk, "junk", 4, 100) == 4 && pwrite(dk, "junk", 4, (off_t)(at + len)) == 4);
+	CHECK(pwrite(dk, all + (2u << 20), 21000, (off_t)(at + (2u << 20))) == 21000);
+	CHECK(pwrite(dk, all + (5u << 20) - 100, 200, (off_t)(at + (5u << 20) - 100)) == 200);
+	CHECK(pwrite(dk, all + len - 500, 500, (off_t)(at + len - 500)) == 500);
+	CHECK(store_image_put(s, dk, at, len, 2, h, &d) == 0 && !memcmp(h, want, SHA256_LEN));
+	close(dk);
+	snprintf(p, sizeof(p), "%s/img/%.2s/%s", root, hex, hex);
+	bfd = open(p, O_RDONLY);
+	CHECK(bfd >= 0);
+	if (bfd >= 0) {
+		uint8_t *back = malloc(len);
+		struct stat st;
+		CHECK(back && fstat(bfd, &st) == 0 && (uint64_t)st.st_size == len);
+		CHECK(back && pread(bfd, back, len, 0) == (ssize_t)len && !memcmp(back, all, len));
+		/* Sparse: nothing stored before the first data chunk. */
+		CHECK(lseek(bfd, 0, SEEK_DATA) >= (off_t)(2u << 20) - 4096);
+		free(back);
+		close(bfd);
+	}
 	snprintf(p, sizeof(p), "%s.img", root);
 	unlink(p);
 	close(fd);
