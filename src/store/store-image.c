@@ -97,15 +97,16 @@ static int copy_data(struct chunk_job *j, const uint8_t *buf, uint64_t cs, uint6
 		uint64_t de = *hol < ce ? *hol : ce;
 
 		while ((uint64_t)in < de) {
-			ssize_t n = copy_file_range(j->fd, &in, j->dst, &out, (size_t)(de - (uint64_t)in), 0);
+			size_t want = (size_t)(de - (uint64_t)in);
+			ssize_t n = copy_file_range(j->fd, &in, j->dst, &out, want, 0);
 			if (n > 0)
 				continue;
 			if (n == 0)
 				return -EIO;
-			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+			    errno != EOPNOTSUPP)
 				return -errno;
 			/* Another filesystem or an old kernel. */
-			size_t want = (size_t)(de - (uint64_t)in);
 			ssize_t w = pwrite(j->dst, buf + ((uint64_t)in - cs), want, out);
 			if (w != (ssize_t)want)
 				return w < 0 ? -errno : -EIO;

@@ -760,7 +760,8 @@ static void chunk_hash_ref(const uint8_t *all, uint64_t len, uint8_t out[SHA256_
 		msg[24 + i] = (uint8_t)((uint64_t)STORE_IMG_CHUNK >> (8 * i));
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t off = i * STORE_IMG_CHUNK, l = len - off < STORE_IMG_CHUNK ? len - off : STORE_IMG_CHUNK;
+		uint64_t off = i * STORE_IMG_CHUNK;
+		uint64_t l = len - off < STORE_IMG_CHUNK ? len - off : STORE_IMG_CHUNK;
 		sha256_buf(all + off, (size_t)l, msg + 32 + i * SHA256_LEN);
 	}
 	sha256_buf(msg, 32 + n * SHA256_LEN, out);
