@@ -15,6 +15,7 @@
 
 /* Blobs (cas/, img/) before records (ac/). */
 static const char *const namespaces[] = { "cas", "img", "ac" };
+#define NS_IMG 1
 #define NS_AC 2
 #define NS_N 3
 
@@ -178,9 +179,9 @@ static int verify_one(struct store *s, unsigned ns, const char *rel, const struc
 		return 0;
 	}
 	/* Both readers warn and remove what does not check out. */
-	if (ns == 0 || ns == 1) {
-		ret = ns ? store_open_image(s, h, v->jobs, true, &fd, v->d)
-			 : store_open_blob(s, h, true, &fd, v->d);
+	if (ns != NS_AC) {
+		ret = ns == NS_IMG ? store_open_image(s, h, v->jobs, true, &fd, v->d)
+				   : store_open_blob(s, h, true, &fd, v->d);
 		if (!ret)
 			close(fd);
 	} else {
