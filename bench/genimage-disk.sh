@@ -13,9 +13,10 @@
 # dropped before each run (needs root); warm: after a read of the
 # inputs. Medians of REPEAT runs (default 5); kiln's store is emptied
 # before every kiln run (a cold store), and kiln runs once more without
-# a store (KILN_CACHE=off): keeping the finished images in the store
-# (hashing every input for the keys, copying each image into it) is most
-# of a cold-store build on a filesystem without shared extents.
+# a store (KILN_CACHE=off): what a cold store adds is hashing every input
+# for the keys and copying each image into the store while hashing it
+# (on -j threads; docs/store.md, "Image blobs"), which on a filesystem
+# without shared extents is a second copy of the disk's data.
 #
 # usage: bench/genimage-disk.sh [KILN_BINARY]   (default build/kiln)
 #   The minbase tree is made once with debootstrap (root, the mirror of

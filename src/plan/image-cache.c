@@ -293,7 +293,7 @@ static int open_hit(struct build *b, struct image *img, const uint8_t key[SHA256
 	 * built again (and stored afresh). So is each piece. */
 	r = rec->len == len ? 0 : -EBADMSG;
 	for (unsigned i = 0; !r && i < rec->npieces; i++) {
-		r = store_open_blob(b->store, rec->pieces[i].blob, true, &fd, q);
+		r = store_open_image(b->store, rec->pieces[i].blob, b->jobs, true, &fd, q);
 		if (!r && (fstat(fd, &st) || (uint64_t)st.st_size != rec->pieces[i].len))
 			r = -EBADMSG;
 		if (fd >= 0)
@@ -301,7 +301,7 @@ static int open_hit(struct build *b, struct image *img, const uint8_t key[SHA256
 		fd = -1;
 	}
 	if (!r)
-		r = store_open_blob(b->store, rec->blob, true, &fd, q);
+		r = store_open_image(b->store, rec->blob, b->jobs, true, &fd, q);
 	if (!r && (fstat(fd, &st) || (uint64_t)st.st_size != blob_len(rec)))
 		r = -EBADMSG;
 	if (r) {
@@ -330,7 +330,7 @@ static int copy_pieces(struct build *b, const struct record *rec, int fd, struct
 		if (r || i == rec->npieces)
 			break;
 		int pfd = -1;
-		r = store_open_blob(b->store, rec->pieces[i].blob, false, &pfd, d);
+		r = store_open_image(b->store, rec->pieces[i].blob, b->jobs, false, &pfd, d);
 		if (!r)
 			r = sink_copy_fd(out, end, pfd, 0, rec->pieces[i].len, what, d);
 		if (pfd >= 0)
@@ -513,15 +513,19 @@ void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[
 	int r;
 
 	find_pieces(b, img, off, rec.len, &rec);
-	r = store_writer_new(b->store, &w, &q);
-	if (!r && ftruncate(store_writer_fd(w), (off_t)blob_len(&rec)))
-		r = diag_fail(&q, -errno, "%s", strerror(errno));
-	if (!r && (r = copy_between(store_writer_fd(w), fd, off, &rec)))
-		diag_fail(&q, r, "%s", strerror(-r));
-	if (!r)
-		r = store_writer_commit(w, NULL, rec.blob, &q);
-	store_writer_free(w);
-	w = NULL;
+	if (rec.npieces) {
+		r = store_image_writer_new(b->store, b->jobs, &w, &q);
+		if (!r && ftruncate(store_writer_fd(w), (off_t)blob_len(&rec)))
+			r = diag_fail(&q, -errno, "%s", strerror(errno));
+		if (!r && (r = copy_between(store_writer_fd(w), fd, off, &rec)))
+			diag_fail(&q, r, "%s", strerror(-r));
+		if (!r)
+			r = store_writer_commit(w, NULL, rec.blob, &q);
+		store_writer_free(w);
+		w = NULL;
+	} else {
+		r = store_image_put(b->store, fd, off, rec.len, b->jobs, rec.blob, &q);
+	}
 	if (r)
 		goto out;
 	r = store_writer_new(b->store, &w, &q);

@@ -366,12 +366,55 @@ static int hash_node(struct key_ctx *x, const struct tree_node *n, struct diag *
 	return 0;
 }
 
+/* Paths of the host files in @n's subtree that range_id hashes whole
+ * (not ranges of decoded layers in the store's cas/). */
+struct paths {
+	char **v;
+	size_t n, cap;
+};
+
+static int collect(struct key_ctx *x, const struct tree_node *n, struct paths *p)
+{
+	char buf[TREE_SRC_PATH_MAX];
+	const char *sp, *root = store_root(x->b->store);
+	size_t rl = strlen(root);
+
+	if (S_ISREG(n->mode) && !n->hardlink && n->size && !n->src_off &&
+	    (sp = tree_node_src_path(n, buf, sizeof(buf))) &&
+	    (strncmp(sp, root, rl) || strncmp(sp + rl, "/cas/", 5))) {
+		if (p->n == p->cap) {
+			size_t cap = p->cap ? 2 * p->cap : 256;
+			char **v = realloc(p->v, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			p->v = v;
+			p->cap = cap;
+		}
+		if (!(p->v[p->n] = strdup(sp)))
+			return -ENOMEM;
+		p->n++;
+	}
+	for (uint32_t i = 0; i < n->nkids; i++)
+		if (collect(x, n->kids[i], p))
+			return -ENOMEM;
+	return 0;
+}
+
 int image_key_tree(struct build *b, struct image_key *k, const struct tree *t, struct diag *d)
 {
 	struct key_ctx x = { .b = b, .k = k };
-	/* One component per node (nnodes leaves out the root). */
-	int r = t && t->root ? reserve(k, k->n + t->nnodes + 1) : 0;
+	struct paths p = { 0 };
+	int r;
 
+	/* Input files are hashed on -j threads first; the walk below, in
+	 * tree order, then finds them in the stat index. */
+	if (b->store && b->jobs > 1 && t && t->root && !collect(&x, t->root, &p))
+		store_file_hash_many(b->store, (const char *const *)p.v, p.n, b->jobs, d);
+	for (size_t i = 0; i < p.n; i++)
+		free(p.v[i]);
+	free(p.v);
+	/* One component per node (nnodes leaves out the root). */
+	r = t && t->root ? reserve(k, k->n + t->nnodes + 1) : 0;
 	if (!r && t && t->root)
 		r = hash_node(&x, t->root, d);
 

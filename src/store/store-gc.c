@@ -13,9 +13,13 @@
 #include "base/diag.h"
 #include "store/store-int.h"
 
-static const char *const namespaces[] = { "cas", "ac" };
+/* Blobs (cas/, img/) before records (ac/). */
+static const char *const namespaces[] = { "cas", "img", "ac" };
+#define NS_IMG 1
+#define NS_AC 2
+#define NS_N 3
 
-/* Call @fn for every regular file in NS/XX/ of both namespaces. */
+/* Call @fn for every regular file in NS/XX/ of every namespace. */
 typedef int (*walk_fn)(struct store *s, unsigned ns, const char *rel, const struct stat *st,
 		       void *arg);
 
@@ -57,7 +61,7 @@ static int walk_dir(struct store *s, const char *dir, unsigned ns, int depth, wa
 
 static int walk(struct store *s, walk_fn fn, void *arg)
 {
-	for (unsigned ns = 0; ns < 2; ns++) {
+	for (unsigned ns = 0; ns < NS_N; ns++) {
 		int ret = walk_dir(s, namespaces[ns], ns, 0, fn, arg);
 		if (ret)
 			return ret;
@@ -70,7 +74,7 @@ static int count_one(struct store *s, unsigned ns, const char *rel, const struct
 {
 	struct store_stats *c = arg;
 
-	if (ns == 0) {
+	if (ns != NS_AC) {
 		c->blobs++;
 		c->blob_bytes += (uint64_t)st->st_size;
 	} else {
@@ -154,6 +158,7 @@ static int parse_name(const char *rel, uint8_t out[SHA256_LEN])
 }
 
 struct verify_ctx {
+	unsigned jobs;
 	uint64_t bad;
 	struct diag *d;
 };
@@ -174,8 +179,9 @@ static int verify_one(struct store *s, unsigned ns, const char *rel, const struc
 		return 0;
 	}
 	/* Both readers warn and remove what does not check out. */
-	if (ns == 0) {
-		ret = store_open_blob(s, h, true, &fd, v->d);
+	if (ns != NS_AC) {
+		ret = ns == NS_IMG ? store_open_image(s, h, v->jobs, true, &fd, v->d)
+				   : store_open_blob(s, h, true, &fd, v->d);
 		if (!ret)
 			close(fd);
 	} else {
@@ -192,7 +198,8 @@ static int verify_one(struct store *s, unsigned ns, const char *rel, const struc
 
 int store_verify(struct store *s, uint64_t *ret_bad, struct diag *d)
 {
-	struct verify_ctx v = { .d = d };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct verify_ctx v = { .d = d, .jobs = cpus > 1 ? (unsigned)cpus : 1 };
 	int ret = walk(s, verify_one, &v);
 	uint64_t n;
 	bool bad;
@@ -265,7 +272,7 @@ static void sweep_markers(struct store *s)
 {
 	char dir[16];
 
-	for (unsigned ns = 0; ns < 2; ns++) {
+	for (unsigned ns = 0; ns < NS_N; ns++) {
 		snprintf(dir, sizeof(dir), "used/%s", namespaces[ns]);
 		(void)walk_dir(s, dir, ns, 0, sweep_marker, NULL);
 	}
@@ -402,7 +409,7 @@ static int clear_locked(struct store *s, void *arg)
 		return ret;
 	sweep_markers(s); /* those of entries already gone */
 	/* The fan-out directories too, so a cleared store is as new. */
-	for (unsigned ns = 0; ns < 2; ns++) {
+	for (unsigned ns = 0; ns < NS_N; ns++) {
 		char rel[24];
 		for (unsigned i = 0; i < 256; i++) {
 			snprintf(rel, sizeof(rel), "%s/%02x", namespaces[ns], i);

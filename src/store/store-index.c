@@ -9,6 +9,8 @@
  * filesystem's file creation most of a cold build (issue 12).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -236,4 +238,56 @@ int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[
 	if (ret_st)
 		*ret_st = st;
 	return 0;
+}
+
+struct many {
+	struct store *s;
+	const char *const *paths;
+	size_t n, next; /* next: guarded by lock */
+	pthread_mutex_t lock;
+};
+
+static void *hash_some(void *arg)
+{
+	struct many *m = arg;
+	uint8_t h[SHA256_LEN];
+
+	for (;;) {
+		pthread_mutex_lock(&m->lock);
+		size_t i = m->next < m->n ? m->next++ : m->n;
+		pthread_mutex_unlock(&m->lock);
+		if (i == m->n)
+			return NULL;
+		/* Errors are the caller's own call's to report, in order. */
+		struct diag q = { 0 };
+		int fd = open(m->paths[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		(void)store_file_hash(m->s, fd, m->paths[i], h, NULL, &q);
+		close(fd);
+	}
+}
+
+void store_file_hash_many(struct store *s, const char *const *paths, size_t n, unsigned jobs,
+			  struct diag *d)
+{
+	struct many m = { .s = s, .paths = paths, .n = n };
+	pthread_t tid[STORE_HASH_MAX_JOBS];
+	unsigned started = 0;
+
+	if (!s || n < 2 || jobs < 2)
+		return;
+	if (jobs > STORE_HASH_MAX_JOBS)
+		jobs = STORE_HASH_MAX_JOBS;
+	/* Loaded here, so its warnings reach @d rather than a thread's. */
+	pthread_mutex_lock(&s->index.lock);
+	store_index_load(s, d);
+	pthread_mutex_unlock(&s->index.lock);
+	pthread_mutex_init(&m.lock, NULL);
+	while (started + 1 < jobs && !pthread_create(&tid[started], NULL, hash_some, &m))
+		started++;
+	hash_some(&m);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&m.lock);
 }

@@ -41,6 +41,12 @@ int store_count(struct store *s, uint64_t *ret_bytes, uint64_t *ret_blobs,
 		uint64_t *ret_blob_bytes, uint64_t *ret_records, uint64_t *ret_record_bytes,
 		struct diag *d);
 
+/* The chunk hash (store.h) of @size bytes at @off of @fd, on up to @jobs
+ * threads; with @dst >= 0, its data ranges are copied to the same offsets
+ * less @off of @dst as they are hashed (holes stay holes). */
+int store_image_hash_range(int fd, uint64_t off, uint64_t size, int dst, unsigned jobs,
+			   uint8_t ret_hash[SHA256_LEN]);
+
 /* Under the exclusive lock, at open: empty tmp/ and, with a limit, count
  * the store (approx_bytes) and evict down to it. */
 void store_maintain(struct store *s);

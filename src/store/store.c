@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,7 +91,7 @@ static int mkdir_p(const char *path, struct diag *d)
 
 int store_open(struct store **ret, const char *root, uint64_t max_bytes, struct diag *d)
 {
-	static const char *const dirs[] = { "cas", "ac", "tmp" };
+	static const char *const dirs[] = { "cas", "img", "ac", "tmp" };
 	struct store *s;
 	int ret_err;
 
@@ -255,14 +257,16 @@ out_buf:
 	return ret;
 }
 
-int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify, int *ret_fd,
-		    struct diag *d)
+/* Open blob @hash of cas/ (@jobs 0) or img/ (@jobs: threads to verify it
+ * with). */
+static int open_blob(struct store *s, const uint8_t hash[SHA256_LEN], unsigned jobs, bool verify,
+		     int *ret_fd, struct diag *d)
 {
 	char rel[STORE_REL_MAX];
 	uint8_t got[SHA256_LEN];
 	int fd, ret;
 
-	store_rel_path("cas", hash, rel);
+	store_rel_path(jobs ? "img" : "cas", hash, rel);
 	fd = openat(s->rootfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -270,7 +274,7 @@ int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify
 		return diag_fail(d, -errno, "store %s/%s: %s", s->root, rel, strerror(errno));
 	}
 	if (verify) {
-		ret = hash_fd(fd, got, NULL);
+		ret = jobs ? store_image_hash(fd, jobs, got, NULL) : hash_fd(fd, got, NULL);
 		if (ret) {
 			close(fd);
 			return diag_fail(d, ret, "store %s/%s: %s", s->root, rel, strerror(-ret));
@@ -295,6 +299,18 @@ int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify
 	return 0;
 }
 
+int store_open_blob(struct store *s, const uint8_t hash[SHA256_LEN], bool verify, int *ret_fd,
+		    struct diag *d)
+{
+	return open_blob(s, hash, 0, verify, ret_fd, d);
+}
+
+int store_open_image(struct store *s, const uint8_t hash[SHA256_LEN], unsigned jobs, bool verify,
+		     int *ret_fd, struct diag *d)
+{
+	return open_blob(s, hash, jobs < 1 ? 1 : jobs, verify, ret_fd, d);
+}
+
 char *store_blob_path(const struct store *s, const uint8_t hash[SHA256_LEN])
 {
 	char rel[STORE_REL_MAX];
@@ -315,6 +331,7 @@ struct store_writer {
 	char tmp[STORE_REL_MAX];
 	struct sha256_ctx ctx;
 	bool ctx_ok;       /* ctx holds every byte written (fd not handed out) */
+	unsigned img_jobs; /* an image blob (img/), hashed on this many threads */
 	uint64_t len;
 	int err;           /* first write error: commit returns it */
 };
@@ -358,6 +375,16 @@ int store_writer_new(struct store *s, struct store_writer **ret, struct diag *d)
 	w->ctx_ok = true;
 	*ret = w;
 	return 0;
+}
+
+int store_image_writer_new(struct store *s, unsigned jobs, struct store_writer **ret,
+			   struct diag *d)
+{
+	int r = store_writer_new(s, ret, d);
+
+	if (!r)
+		(*ret)->img_jobs = jobs < 1 ? 1 : jobs;
+	return r;
 }
 
 int store_writer_write(struct store_writer *w, const void *buf, size_t len, struct diag *d)
@@ -423,6 +450,9 @@ static int publish(struct store *s, const char *tmp, const char *rel, struct dia
 	return 0;
 }
 
+static int publish_blob(struct store_writer *w, const uint8_t hash[SHA256_LEN], uint64_t len,
+			struct diag *d);
+
 /* The limit is enforced when the store is opened and closed, never in
  * between: paths handed out (store_blob_path) must stay valid. */
 static void account(struct store *s, uint64_t len)
@@ -434,14 +464,16 @@ static void account(struct store *s, uint64_t len)
 int store_writer_commit(struct store_writer *w, const uint8_t *expect,
 			uint8_t ret_hash[SHA256_LEN], struct diag *d)
 {
-	char rel[STORE_REL_MAX], want[2 * SHA256_LEN + 1], got[2 * SHA256_LEN + 1];
+	char want[2 * SHA256_LEN + 1], got[2 * SHA256_LEN + 1];
 	uint8_t hash[SHA256_LEN];
 	uint64_t len = w->len;
 	int ret;
 
 	if (w->err)
 		return w->err;
-	if (w->ctx_ok)
+	if (w->img_jobs)
+		ret = store_image_hash(w->fd, w->img_jobs, hash, &len);
+	else if (w->ctx_ok)
 		ret = sha256_final(&w->ctx, hash);
 	else
 		ret = hash_fd(w->fd, hash, &len);
@@ -453,19 +485,58 @@ int store_writer_commit(struct store_writer *w, const uint8_t *expect,
 		hex_encode(hash, SHA256_LEN, got);
 		return diag_fail(d, -EBADMSG, "sha256 mismatch: expected %s, got %s", want, got);
 	}
+	ret = publish_blob(w, hash, len, d);
+	if (!ret)
+		memcpy(ret_hash, hash, SHA256_LEN);
+	return ret;
+}
+
+/* Name the complete temporary of @w @hash (@len bytes) in cas/ or img/. */
+static int publish_blob(struct store_writer *w, const uint8_t hash[SHA256_LEN], uint64_t len,
+			struct diag *d)
+{
+	char rel[STORE_REL_MAX];
+	int ret;
+
 	/* Data first, then the name: a crash never leaves a named entry
-	 * with missing bytes. Read-only, as a reminder that it is immutable. */
-	if (fsync(w->fd) || fchmod(w->fd, 0444))
+	 * with missing bytes. Image blobs are the exception: they are
+	 * re-hashed on every use, so a torn one is a miss, and their fsync
+	 * was a second synchronous write of every image a build keeps.
+	 * Read-only, as a reminder that it is immutable. */
+	if ((!w->img_jobs && fsync(w->fd)) || fchmod(w->fd, 0444))
 		return diag_fail(d, -errno, "store %s/%s: %s", w->s->root, w->tmp,
 				 strerror(errno));
-	store_rel_path("cas", hash, rel);
+	store_rel_path(w->img_jobs ? "img" : "cas", hash, rel);
 	ret = publish(w->s, w->tmp, rel, d);
 	if (ret)
 		return ret;
 	w->tmp[0] = 0;
 	account(w->s, len);
-	memcpy(ret_hash, hash, SHA256_LEN);
 	return 0;
+}
+
+int store_image_put(struct store *s, int fd, uint64_t off, uint64_t len, unsigned jobs,
+		    uint8_t ret_hash[SHA256_LEN], struct diag *d)
+{
+	struct store_writer *w;
+	uint8_t hash[SHA256_LEN];
+	int dst, ret = store_image_writer_new(s, jobs, &w, d);
+
+	if (ret)
+		return ret;
+	/* A whole file shares its extents where the filesystem can: then
+	 * only the hash is left to do. */
+	dst = !off && !ioctl(w->fd, FICLONE, fd) ? -1 : w->fd;
+	if (ftruncate(w->fd, (off_t)len))
+		ret = diag_fail(d, -errno, "store %s/%s: %s", s->root, w->tmp, strerror(errno));
+	else if ((ret = store_image_hash_range(fd, off, len, dst, w->img_jobs, hash)))
+		diag_fail(d, ret, "store %s/%s: %s", s->root, w->tmp, strerror(-ret));
+	else
+		ret = publish_blob(w, hash, len, d);
+	store_writer_free(w);
+	if (!ret)
+		memcpy(ret_hash, hash, SHA256_LEN);
+	return ret;
 }
 
 int store_put_fd(struct store *s, int fd, const uint8_t *expect, uint8_t ret_hash[SHA256_LEN],

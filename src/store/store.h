@@ -100,6 +100,51 @@ char *store_blob_path(const struct store *s, const uint8_t hash[SHA256_LEN]);
 int store_put_fd(struct store *s, int fd, const uint8_t *expect, uint8_t ret_hash[SHA256_LEN],
 		 struct diag *d);
 
+/* ---- image blobs (img/) ---- */
+
+/*
+ * Finished images (plan/image-cache.c) are large and mostly holes. They
+ * are kept in img/ rather than cas/, named by their *chunk hash*:
+ *
+ *   SHA-256("kiln image blob\0" || le64(size) || le64(STORE_IMG_CHUNK)
+ *           || D(0) || D(1) || ...)
+ *
+ * where D(i) is the SHA-256 of the i-th STORE_IMG_CHUNK bytes (the last
+ * chunk may be shorter). The name depends on the bytes alone, not on
+ * where the holes are; but a whole chunk in a hole reads as zeros, so
+ * its digest is known without reading or hashing it, and the other
+ * chunks are hashed on up to @jobs threads. An image blob is not
+ * fsynced: every use re-hashes it, so one torn by a crash is a miss.
+ */
+#define STORE_IMG_CHUNK (1u << 20)
+#define STORE_IMG_MAX_JOBS 8
+
+/* store_image_hash - the chunk hash of the whole of @fd; *ret_len (may be
+ * NULL) gets its size. 0, -ENOMEM, -EIO (shorter than its size) or
+ * -errno of fstat/pread. */
+int store_image_hash(int fd, unsigned jobs, uint8_t ret_hash[SHA256_LEN], uint64_t *ret_len);
+
+/* store_image_writer_new - a blob writer (as store_writer_new) whose
+ * commit names the blob by its chunk hash, hashed on up to @jobs
+ * threads, and puts it in img/ without fsync. Write it through
+ * store_writer_fd. */
+int store_image_writer_new(struct store *s, unsigned jobs, struct store_writer **ret,
+			   struct diag *d);
+
+/* store_image_put - keep the @len bytes at @off of @fd as an image blob
+ * named *ret_hash: its data ranges are copied (FICLONE or copy_file_range:
+ * extents shared where the filesystem can; holes stay holes) as the same
+ * chunks of @fd are hashed, on up to @jobs threads, so the copy is never
+ * read back. @fd must not change meanwhile. */
+int store_image_put(struct store *s, int fd, uint64_t off, uint64_t len, unsigned jobs,
+		    uint8_t ret_hash[SHA256_LEN], struct diag *d);
+
+/* store_open_image - store_open_blob for an image blob: with @verify its
+ * chunk hash is checked (on up to @jobs threads); a mismatch warns,
+ * removes it and returns -ENOENT. */
+int store_open_image(struct store *s, const uint8_t hash[SHA256_LEN], unsigned jobs, bool verify,
+		     int *ret_fd, struct diag *d);
+
 /* ---- action records (ac/) ---- */
 
 /* store_ac_get - the record for @key in a malloc'd buffer; -ENOENT when
@@ -138,6 +183,19 @@ int store_ac_put_cheap(struct store *s, const uint8_t key[SHA256_LEN], const voi
 struct stat;
 int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[SHA256_LEN],
 		    struct stat *ret_st, struct diag *d);
+
+/*
+ * store_file_hash_many - hash the files at @paths into the stat index on
+ * up to @jobs threads (the caller's included), so that store_file_hash
+ * calls made after it, one file at a time in the caller's order, find
+ * their hash there instead of reading the file. Best effort: a file that
+ * cannot be opened or read is skipped (the caller's own call reports
+ * it); a file modified in the last seconds is racy and read again. @d
+ * gets the index's warnings.
+ */
+#define STORE_HASH_MAX_JOBS 16
+void store_file_hash_many(struct store *s, const char *const *paths, size_t n, unsigned jobs,
+			  struct diag *d);
 
 /* store_same_file - true if @a and @b describe the same unchanged file
  * (device, inode, size, mtime and ctime to the nanosecond). */

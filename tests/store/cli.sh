@@ -56,19 +56,19 @@ build c0 a.cfg
 "$KILN" cache info >info.txt || fail "cache info"
 grep -q "^store    $KILN_CACHE\$" info.txt || { cat info.txt; fail "info: root"; }
 blobs=$(awk '$1 == "blobs" { print $2 }' info.txt)
-[ "$blobs" = "$(find "$KILN_CACHE/cas" -type f | wc -l)" ] && [ "$blobs" -gt 0 ] || { cat info.txt; fail "info: blobs"; }
+[ "$blobs" = "$(find "$KILN_CACHE/cas" "$KILN_CACHE/img" -type f | wc -l)" ] && [ "$blobs" -gt 0 ] || { cat info.txt; fail "info: blobs"; }
 grep -q '^limit    10737418240 bytes' info.txt || fail "info: default limit"
 
 # The limit: config cache-size (1 MiB) is smaller than the decoded root
 # layer; the store is cut back to it when the build ends, LRU first.
 { printf 'config {\n\tcache-size = "1M"\n}\n'; cat a.cfg; } >small.cfg
 build lim small.cfg --cache "$T/limstore"
-used=$(find limstore/cas limstore/ac -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+used=$(find limstore/cas limstore/img limstore/ac -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 [ "$used" -le 1048576 ] || fail "store holds $used bytes, limit 1 MiB"
 [ "$(sums ref)" = "$(sums lim)" ] || fail "lim differs"
 # --cache-size beats the config.
 build lim2 small.cfg --cache "$T/limstore" --cache-size 64M
-used=$(find limstore/cas limstore/ac -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+used=$(find limstore/cas limstore/img limstore/ac -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 [ "$used" -gt 3000000 ] || fail "--cache-size 64M: store holds only $used bytes"
 
 # gc evicts the least recently used first: after a build of b.cfg (which
@@ -76,7 +76,7 @@ used=$(find limstore/cas limstore/ac -type f -printf '%s\n' | awk '{ s += $1 } E
 # layer, so b.cfg stays warm.
 build b1 b.cfg --cache "$T/limstore" --cache-size 64M
 "$KILN" cache --cache "$T/limstore" gc --target 1M || fail "gc"
-used=$(find limstore/cas limstore/ac -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+used=$(find limstore/cas limstore/img limstore/ac -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 [ "$used" -le 1048576 ] || fail "gc --target 1M left $used bytes"
 build b2 b.cfg --cache "$T/limstore" --cache-size 64M
 ! grep -q 'reading archive' b2.log || { cat b2.log; fail "gc evicted recently used layers"; }
@@ -85,6 +85,6 @@ grep -q 'rootfs.tar.xz: reading archive' a2.log || fail "gc kept the least recen
 
 # clear empties it.
 "$KILN" cache --cache "$T/limstore" clear || fail "clear"
-[ -z "$(find limstore/cas limstore/ac -type f)" ] || fail "clear left entries"
+[ -z "$(find limstore/cas limstore/img limstore/ac -type f)" ] || fail "clear left entries"
 "$KILN" cache --cache "$T/limstore" info | grep -q '^blobs    0 ' || fail "info after clear"
 echo "cli: ok"

@@ -34,7 +34,7 @@ build cold
 cmp ref/disk.img cold/disk.img || fail "cold build differs from --no-cache"
 # Stored data: the two partitions once, not again inside the disk's blob.
 disk_data=$(du -B1 cold/disk.img | cut -f1)
-stored=$(find "$KILN_CACHE/cas" -type f -printf '%b\n' | awk '{ s += $1 } END { print s * 512 }')
+stored=$(find "$KILN_CACHE/cas" "$KILN_CACHE/img" -type f -printf '%b\n' | awk '{ s += $1 } END { print s * 512 }')
 [ "$stored" -lt $((disk_data * 3 / 2)) ] ||
 	fail "the store holds $stored bytes for a disk of $disk_data data bytes (stored twice?)"
 grep -qa 'kiln-disk ' -r "$KILN_CACHE/ac" || fail "no disk record with pieces in the store"
@@ -45,7 +45,7 @@ cmp ref/disk.img warm/disk.img || fail "the disk from the store differs from a b
 sfdisk -V warm/disk.img | grep -q 'No errors' || fail "sfdisk -V"
 # A corrupt partition blob (the largest one: root.ext4's): a miss,
 # reported, rebuilt, still the same bytes.
-big=$(find "$KILN_CACHE/cas" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
+big=$(find "$KILN_CACHE/img" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
 chmod u+w "$big"
 printf 'X' | dd of="$big" bs=1 seek=1024 conv=notrunc status=none
 build again
