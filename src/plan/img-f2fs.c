@@ -48,7 +48,7 @@ static int f2fs_parse(struct build *b, struct image *img, cfg_t *sec, struct dia
 static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 {
 	struct f2fs_priv *p = img->priv;
-	char **argv = NULL, uuid[40], epoch[24];
+	char **argv = NULL, uuid[40], epoch[24], owner[24];
 	unsigned n = 0;
 	struct uuid u;
 	int r;
@@ -74,6 +74,10 @@ static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 		r = tool_push2(&argv, &n, "-T", epoch);
 	if (!r)
 		r = tool_push(&argv, &n, "-r");
+	/* mkfs.f2fs gives the root directory the build user, not 0:0 as it says. */
+	snprintf(owner, sizeof(owner), "%u:%u", p->j.uid, p->j.gid);
+	if (!r)
+		r = tool_push2(&argv, &n, "-R", owner);
 	if (!r && tool_split(p->extraargs, &argv, &n) == -EINVAL) {
 		r = diag_fail(d, -EINVAL, "image '%s': extraargs: unterminated quote", img->name);
 		goto out;

@@ -4,7 +4,8 @@
  * image's tree materialised under tmppath (plan/tooltype.h), with the
  * geometry of its `flashtype`. Owners, modes and device nodes, which a
  * rootless copy cannot hold, go through mkfs.ubifs's device table. The
- * tool runs in setup, so the plan knows the size.
+ * tool runs in setup, so the plan knows the size; its random UUID and
+ * build-time stamps are then rewritten (plan/ubifs-fix.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,11 +13,13 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "base/ids.h"
 #include "base/size.h"
 #include "config/cfgutil.h"
 #include "plan/build.h"
 #include "plan/image.h"
 #include "plan/tooltype.h"
+#include "plan/ubifs-fix.h"
 
 struct ubifs_priv {
 	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
@@ -59,6 +62,7 @@ static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
 	struct tool_flash f;
 	char **argv = NULL, e[24], m[24], c[24];
 	uint64_t cnt;
+	struct uuid u;
 	unsigned n = 0;
 	int r;
 
@@ -104,7 +108,12 @@ static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = tooljob_run(img, &p->j, argv, d);
+	uuid_derive(&img->seed, "ubifs-uuid", 0, &u);
+	r = tool_run(img, argv, NULL, d);
+	if (!r)
+		r = ubifs_fix_ids(p->j.out, &u, d);
+	if (!r)
+		r = tooljob_finish(img, &p->j, d);
 	/* As genimage: the file is what the tool wrote, even under a size. */
 	if (!r && p->j.bytes < img->size)
 		img->file_size = p->j.bytes;
