@@ -210,13 +210,13 @@ int rauc_resign(const char *path, const char *cert, const char *key, char *const
 		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	r = load_certs(cert, chain, &signer, d);
+	r = read_cms(fd, path, &at, &old, d);
+	if (!r)
+		r = load_certs(cert, chain, &signer, d);
 	for (unsigned i = 0; !r && i < ninter; i++)
 		r = load_certs(inter[i], chain, NULL, d);
 	if (!r)
 		r = load_key(key, &pkey, d);
-	if (!r)
-		r = read_cms(fd, path, &at, &old, d);
 	if (r)
 		goto out;
 	/* verity and crypt bundles embed the manifest; plain ones sign the payload. */
