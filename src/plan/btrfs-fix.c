@@ -417,6 +417,25 @@ static int fix_at(struct fix *f, uint64_t pos, uint64_t logical)
 	return r ? r : io(f, true, f->buf, f->nodesize, pos);
 }
 
+/*
+ * The first block at @pos + k * nodesize that holds data, in *ret_next
+ * (UINT64_MAX: none): the output starts as a hole, so unwritten space
+ * is skipped without reading it.
+ */
+static int next_data(struct fix *f, uint64_t pos, uint64_t *ret_next)
+{
+	off_t data = lseek(f->fd, (off_t)pos, SEEK_DATA);
+
+	if (data < 0) {
+		if (errno != ENXIO)
+			return diag_fail(f->d, -errno, "%s: %s", f->path, strerror(errno));
+		*ret_next = UINT64_MAX;
+		return 0;
+	}
+	*ret_next = pos + ((uint64_t)data - pos) / f->nodesize * f->nodesize;
+	return 0;
+}
+
 /* Is [@pos, +nodesize) inside a stripe of the chunk map or on a superblock? */
 static bool mapped(const struct fix *f, uint64_t pos)
 {
@@ -444,16 +463,10 @@ static int fix_unmapped(struct fix *f)
 
 	for (uint64_t pos = 0; !r && pos < f->fsize && f->fsize - pos >= f->nodesize;
 	     pos += f->nodesize) {
-		off_t data = lseek(f->fd, (off_t)pos, SEEK_DATA);
-
-		if (data < 0)
-			return errno == ENXIO ? 0 : diag_fail(f->d, -errno, "%s: %s", f->path,
-							      strerror(errno));
-		if ((uint64_t)data >= pos + f->nodesize) {
-			pos = (uint64_t)data / f->nodesize * f->nodesize - f->nodesize;
-			continue;
-		}
-		if (f->fsize - pos >= f->nodesize && !mapped(f, pos))
+		if ((r = next_data(f, pos, &pos)) || pos > f->fsize ||
+		    f->fsize - pos < f->nodesize)
+			break;
+		if (!mapped(f, pos))
 			r = fix_at(f, pos, pos);
 	}
 	return r;
@@ -470,8 +483,12 @@ static int fix_trees(struct fix *f)
 			continue;
 		for (unsigned s = 0; !r && s < c->nstripes; s++) {
 			for (uint64_t o = 0; !r && o + f->nodesize <= c->length; o += f->nodesize) {
-				uint64_t pos = c->phys[s] + o;
-				if (pos > f->fsize || f->fsize - pos < f->nodesize)
+				uint64_t pos;
+				if ((r = next_data(f, c->phys[s] + o, &pos)) || pos == UINT64_MAX)
+					break;
+				o = pos - c->phys[s];
+				if (o + f->nodesize > c->length || pos > f->fsize ||
+				    f->fsize - pos < f->nodesize)
 					break;
 				r = fix_at(f, pos, c->logical + o);
 			}

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/ids.h"
 #include "config/cfgutil.h"
 #include "plan/build.h"
 #include "plan/image.h"
@@ -340,6 +341,7 @@ static int resign(struct build *b, struct image *img, struct rauc_priv *p, struc
 {
 	const char **inter = NULL;
 	bool pkcs11 = is_pkcs11(p->key) || is_pkcs11(p->cert);
+	uint8_t salt[RAUC_VERITY_SALT];
 	struct diag tmp = { 0 };
 	int r;
 
@@ -355,8 +357,9 @@ static int resign(struct build *b, struct image *img, struct rauc_priv *p, struc
 		return diag_fail(d, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < p->ninter; i++)
 		inter[i] = dep_path(img, p->inter[i]);
+	id_derive(&img->seed, "rauc-verity-salt", 0, salt, sizeof(salt));
 	r = rauc_resign(p->j.out, dep_path(img, p->cert), dep_path(img, p->key),
-			(char *const *)inter, p->ninter, b->epoch, &tmp);
+			(char *const *)inter, p->ninter, b->epoch, salt, &tmp);
 	free(inter);
 	if (r == -ENOKEY) {
 		diag_warn(d, "image '%s': %s: the bundle keeps rauc's signing time (not reproducible)",

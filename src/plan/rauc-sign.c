@@ -17,6 +17,7 @@
 #include "base/diag.h"
 #include "base/endian.h"
 #include "plan/rauc-sign.h"
+#include "plan/rauc-verity.h"
 
 #define CHUNK (1u << 16)
 
@@ -193,7 +194,8 @@ static int write_cms(int fd, const char *path, uint64_t at, CMS_ContentInfo *cms
 }
 
 int rauc_resign(const char *path, const char *cert, const char *key, char *const *inter,
-		unsigned ninter, int64_t epoch, struct diag *d)
+		unsigned ninter, int64_t epoch, const uint8_t verity_salt[RAUC_VERITY_SALT],
+		struct diag *d)
 {
 	CMS_ContentInfo *old = NULL, *cms = NULL;
 	STACK_OF(X509) *chain = sk_X509_new_null();
@@ -221,11 +223,19 @@ int rauc_resign(const char *path, const char *cert, const char *key, char *const
 		goto out;
 	/* verity and crypt bundles embed the manifest; plain ones sign the payload. */
 	content = CMS_get0_content(old);
-	if (content && *content)
-		r = sign(&cms, signer, pkey, chain, epoch, -1, ASN1_STRING_get0_data(*content),
-			 (uint64_t)ASN1_STRING_length(*content), path, d);
-	else
+	if (content && *content) {
+		const char *m = (const char *)ASN1_STRING_get0_data(*content);
+		size_t len = (size_t)ASN1_STRING_length(*content);
+		char *resalted = NULL;
+
+		r = rauc_verity_resalt(fd, path, at, m, len, verity_salt, &resalted, &len, d);
+		if (!r)
+			r = sign(&cms, signer, pkey, chain, epoch, -1, resalted ? resalted : m, len,
+				 path, d);
+		free(resalted);
+	} else {
 		r = sign(&cms, signer, pkey, chain, epoch, fd, NULL, at, path, d);
+	}
 	if (!r)
 		r = write_cms(fd, path, at, cms, d);
 out:

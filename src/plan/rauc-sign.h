@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "plan/rauc-verity.h"
+
 struct diag;
 
 /* Largest CMS kiln reads back from a bundle (rauc's: a few KiB). */
@@ -24,15 +26,19 @@ struct diag;
  * with @cert and @key (PEM files) and the certificates of the PEM files
  * @inter[0..@ninter), signing time @epoch. A detached signature (the
  * `plain` format) covers the bundle's bytes before it; an embedded one
- * (`verity`, `crypt`) keeps the content rauc signed (the manifest).
+ * (`verity`, `crypt`) signs the content rauc signed (the manifest), in
+ * the `verity` format after its hash tree was made again with
+ * @verity_salt (rauc-verity.h).
  * The bundle's last 8 bytes (the signature's length, big-endian) are
  * rewritten and the file truncated after them.
  *
- * Returns 0; -EINVAL (no CMS signature at the end of @path, a key or
- * certificate that does not load, or signing fails), -ENOMEM, -errno of
- * a read or write; the path in @d.
+ * Returns 0; -EINVAL (no CMS signature at the end of @path, a verity
+ * manifest or tree kiln cannot read, a certificate that does not load,
+ * or signing fails), -ENOKEY (a key that does not load without a
+ * passphrase), -ENOMEM, -errno of a read or write; the path in @d.
  */
 int rauc_resign(const char *path, const char *cert, const char *key, char *const *inter,
-		unsigned ninter, int64_t epoch, struct diag *d);
+		unsigned ninter, int64_t epoch, const uint8_t verity_salt[RAUC_VERITY_SALT],
+		struct diag *d);
 
 #endif

@@ -4,7 +4,8 @@
 # tmp and output directories (other path lengths), umask 022 vs 077,
 # TZ and, when run as root, the second build as another user. btrfs and
 # ubifs come from tools that draw UUIDs at random and copy the host's
-# change times, rauc signs with the clock's time: kiln rewrites those.
+# change times, rauc signs with the clock's time and salts its verity
+# tree at random: kiln rewrites those.
 # A type whose tool is missing is left out, and said.
 . "$KILN_TESTLIB"
 need openssl
@@ -17,6 +18,7 @@ ln -s hi root/etc/link
 chmod 0640 root/etc/hi
 head -c 5000 /dev/urandom >in/bl31.bin
 head -c 3000 /dev/urandom >in/bl33.bin
+head -c 1500000 /dev/urandom >in/big.bin  # a verity tree of two levels
 # Keys: RSA (PKCS#1 v1.5 signatures are deterministic), a CA and a signer.
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Repro CA" \
 	-keyout in/ca.key -out in/ca.pem -addext basicConstraints=critical,CA:TRUE >/dev/null 2>&1
@@ -83,6 +85,24 @@ image fs.raucb {
 		cert = "sign.pem"
 		key = "sign.key"
 		keyring = "ca.pem"
+	}
+}
+image verity.raucb {
+	rauc {
+		files = { "big.bin" }
+		manifest = "
+			[update]
+			compatible=kiln-repro
+			version=1
+
+			[bundle]
+			format=verity
+
+			[image.rootfs]
+			filename=big.bin
+			"
+		cert = "sign.pem"
+		key = "sign.key"
 	}
 }
 CFG
@@ -197,5 +217,22 @@ if [ -e o/fs.raucb ]; then
 	tail -c $((n + 8)) o/fs.raucb | head -c "$n" >sig.der
 	openssl cms -cmsout -print -inform DER -in sig.der | grep -A2 signingTime >st
 	grep -q "UTCTIME:Nov 14 22:13:20 2023 GMT" st || { cat st; fail "signing time is not SOURCE_DATE_EPOCH"; }
+	# verity: kiln's salt and the tree made with it; rauc checks the
+	# payload against the root hash when it extracts.
+	rauc info --keyring in/ca.pem o/verity.raucb >vinfo 2>&1 || { cat vinfo; fail "rauc info verity"; }
+	grep -q "Bundle Format:[[:space:]]*verity" vinfo || { cat vinfo; fail "not a verity bundle"; }
+	rauc extract --keyring in/ca.pem o/verity.raucb vx >vx.log 2>&1 || { cat vx.log; fail "rauc extract verity"; }
+	cmp vx/big.bin in/big.bin || fail "extracted big.bin differs"
+	salt=$(python3 - "$KILN_SRC/docs/reproducibility.md" <<'PY'
+import hashlib, hmac, re, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) == 5 and cells[0] == "RAUC verity salt":
+        purpose = re.match(r"`([^`]*)`", cells[2]).group(1).encode()
+seed = hashlib.sha256(b"kiln-image:verity.raucb").digest()
+print(hmac.new(seed, purpose + b"\0\0\0\0\0", "sha256").hexdigest())
+PY
+)
+	grep -aq "verity-salt=$salt" o/verity.raucb || fail "verity salt is not the documented id"
 fi
 exit 0

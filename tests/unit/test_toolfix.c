@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The fix-ups of tool output (plan/ubifs-fix, btrfs-fix, rauc-sign) on
+/* The fix-ups of tool output (plan/ubifs-fix, btrfs-fix, rauc-sign, -verity) on
  * hand-made images: what they rewrite, what they keep, and that input
  * they do not understand fails with the path and byte, changing nothing. */
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include "fs/ubi/ubi.h"
 #include "plan/btrfs-fix.h"
 #include "plan/rauc-sign.h"
+#include "plan/rauc-verity.h"
 #include "plan/ubifs-fix.h"
 #include "t.h"
 
@@ -164,7 +165,7 @@ static void test_rauc(void)
 
 	put_be64(b + 56, 1000);  /* more than the file */
 	path = put_file(b, sizeof(b));
-	CHECK_EQ_U64(rauc_resign(path, "/nonexistent.pem", "/nonexistent.key", NULL, 0, 0, &d),
+	CHECK_EQ_U64(rauc_resign(path, "/nonexistent.pem", "/nonexistent.key", NULL, 0, 0, NULL, &d),
 		     -EINVAL);
 	CHECK(strstr(d.msg, path) && strstr(d.msg, "signature size 1000 out of range"));
 	unlink(path);
@@ -173,10 +174,39 @@ static void test_rauc(void)
 	put_be64(b + 56, 16);
 	memset(&d, 0, sizeof(d));
 	path = put_file(b, sizeof(b));
-	CHECK_EQ_U64(rauc_resign(path, "/nonexistent.pem", "/nonexistent.key", NULL, 0, 0, &d),
+	CHECK_EQ_U64(rauc_resign(path, "/nonexistent.pem", "/nonexistent.key", NULL, 0, 0, NULL, &d),
 		     -EINVAL);
 	CHECK(strstr(d.msg, "not a CMS structure"));
 	unlink(path);
+}
+
+static void test_rauc_verity(void)
+{
+	static const char plain[] = "[update]\ncompatible=x\n[bundle]\nformat=plain\n";
+	static const char nosalt[] = "[bundle]\nformat=verity\nverity-size=4096\n";
+	static const char elsewhere[] = "[x]\nformat=verity\n";
+	static const char big[] = "[bundle]\nformat=verity\nverity-size=8192\n"
+		"verity-salt=0000000000000000000000000000000000000000000000000000000000000000\n"
+		"verity-hash=0000000000000000000000000000000000000000000000000000000000000000\n";
+	uint8_t salt[RAUC_VERITY_SALT] = { 0 };
+	struct diag d = { 0 };
+	char *m = (char *)1;
+	size_t len;
+
+	CHECK_EQ_U64(rauc_verity_resalt(-1, "b", 4096, plain, strlen(plain), salt, &m, &len, &d), 0);
+	CHECK(!m);
+	CHECK_EQ_U64(rauc_verity_resalt(-1, "b", 4096, elsewhere, strlen(elsewhere), salt, &m, &len,
+					&d), 0);
+	CHECK(!m);
+	CHECK_EQ_U64(rauc_verity_resalt(-1, "b", 4096, nosalt, strlen(nosalt), salt, &m, &len, &d),
+		     -EINVAL);
+	CHECK(strstr(d.msg, "b: manifest: no valid verity-size, -salt and -hash"));
+	memset(&d, 0, sizeof(d));
+	/* A tree as long as the bundle before the signature: no payload. */
+	CHECK_EQ_U64(rauc_verity_resalt(-1, "b", 8192, big, strlen(big), salt, &m, &len, &d),
+		     -EINVAL);
+	CHECK(strstr(d.msg, "verity-size 8192 does not fit the bundle"));
+	CHECK(!m);
 }
 
 int main(void)
@@ -184,5 +214,6 @@ int main(void)
 	T_RUN(test_ubifs);
 	T_RUN(test_btrfs);
 	T_RUN(test_rauc);
+	T_RUN(test_rauc_verity);
 	return T_DONE();
 }
