@@ -96,7 +96,7 @@ struct fix {
 	bool have_subvol;
 	const struct btrfs_ids *ids;
 	struct chunk *chunks;
-	unsigned nchunks;
+	unsigned nchunks, cap, nsys;   /* nsys: those from the system chunk array */
 	uint8_t *buf;
 	struct diag *d;
 };
@@ -155,16 +155,18 @@ static int add_chunk(struct fix *f, uint64_t logical, const uint8_t *c, uint32_t
 	if (len < CHUNK_STRIPES || (n = get_le16(c + CHUNK_NUM_STRIPES)) == 0 ||
 	    n > MAX_STRIPES || len < CHUNK_STRIPES + n * STRIPE_SIZE)
 		return bad(f, "chunk item out of range", at);
-	for (unsigned i = 0; i < f->nchunks; i++)
+	for (unsigned i = 0; i < f->nsys; i++)
 		if (f->chunks[i].logical == logical)
 			return 0;  /* in the system array and the chunk tree */
 	if (f->nchunks >= MAX_CHUNKS)
 		return bad(f, "too many chunks", at);
-	if (!(f->nchunks & (f->nchunks - 1)) || !f->chunks) {
-		struct chunk *m = realloc(f->chunks, (f->nchunks ? 2 * f->nchunks : 8) * sizeof(*m));
+	if (f->nchunks == f->cap) {
+		unsigned cap = f->cap ? 2 * f->cap : 8;
+		struct chunk *m = realloc(f->chunks, cap * sizeof(*m));
 		if (!m)
 			return diag_fail(f->d, -ENOMEM, "out of memory");
 		f->chunks = m;
+		f->cap = cap;
 	}
 	ch = &f->chunks[f->nchunks++];
 	ch->logical = logical;
@@ -436,18 +438,19 @@ static int next_data(struct fix *f, uint64_t pos, uint64_t *ret_next)
 	return 0;
 }
 
-/* Is [@pos, +nodesize) inside a stripe of the chunk map or on a superblock? */
-static bool mapped(const struct fix *f, uint64_t pos)
+/* Where the superblock or chunk stripe that [@pos, +nodesize) overlaps
+ * ends; 0 when it overlaps none. */
+static uint64_t mapped_end(const struct fix *f, uint64_t pos)
 {
 	for (unsigned i = 0; i < sizeof(sb_offsets) / sizeof(sb_offsets[0]); i++)
 		if (pos < sb_offsets[i] + SB_SIZE && sb_offsets[i] < pos + f->nodesize)
-			return true;
+			return sb_offsets[i] + SB_SIZE;
 	for (unsigned i = 0; i < f->nchunks; i++)
 		for (unsigned s = 0; s < f->chunks[i].nstripes; s++)
 			if (pos < f->chunks[i].phys[s] + f->chunks[i].length &&
 			    f->chunks[i].phys[s] < pos + f->nodesize)
-				return true;
-	return false;
+				return f->chunks[i].phys[s] + f->chunks[i].length;
+	return 0;
 }
 
 /*
@@ -463,11 +466,16 @@ static int fix_unmapped(struct fix *f)
 
 	for (uint64_t pos = 0; !r && pos < f->fsize && f->fsize - pos >= f->nodesize;
 	     pos += f->nodesize) {
+		uint64_t end;
+
 		if ((r = next_data(f, pos, &pos)) || pos > f->fsize ||
 		    f->fsize - pos < f->nodesize)
 			break;
-		if (!mapped(f, pos))
+		end = mapped_end(f, pos);
+		if (!end)
 			r = fix_at(f, pos, pos);
+		else if (end > pos + f->nodesize)
+			pos += (end - pos - 1) / f->nodesize * f->nodesize;
 	}
 	return r;
 }
@@ -571,6 +579,7 @@ static int load(struct fix *f, uint8_t *sb)
 		return diag_fail(f->d, -ENOMEM, "out of memory");
 	if ((r = sys_chunks(f, sb, at, false)))
 		return r;
+	f->nsys = f->nchunks;
 	return read_chunk_tree(f, get_le64(sb + SB_CHUNK_ROOT), 0);
 }
 
