@@ -172,6 +172,19 @@ int hex_digit(int c)
 	return -1;
 }
 
+int hex_decode(const char *s, size_t len, uint8_t *out, size_t n)
+{
+	if (len != 2 * n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 void hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	static const char hx[] = "0123456789abcdef";

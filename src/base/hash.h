@@ -37,6 +37,11 @@ int hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
 /* Value of hex digit @c (either case), or -1. */
 int hex_digit(int c);
 
+/* hex_decode - the @len hex digits at @s (either case, no terminator
+ * needed) into @n bytes at @out. 0, or -EINVAL unless @len is 2*@n and
+ * all are hex digits. */
+int hex_decode(const char *s, size_t len, uint8_t *out, size_t n);
+
 /* Lowercase hex of @len bytes into @out (2*len+1 bytes). */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 

@@ -217,15 +217,7 @@ static bool good_token(const char *s)
 
 static int parse_hex(const char *s, uint8_t out[SHA256_LEN])
 {
-	if (strlen(s) != 2 * SHA256_LEN)
-		return -EINVAL;
-	for (unsigned i = 0; i < SHA256_LEN; i++) {
-		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(s, strlen(s), out, SHA256_LEN);
 }
 
 static int parse_u64(const char *s, uint64_t *ret)

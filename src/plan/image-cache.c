@@ -179,13 +179,7 @@ static uint64_t blob_len(const struct record *rec)
 
 static int parse_hex(const char *s, uint8_t out[SHA256_LEN])
 {
-	for (unsigned i = 0; i < SHA256_LEN; i++) {
-		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EBADMSG;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(s, 2 * SHA256_LEN, out, SHA256_LEN) ? -EBADMSG : 0;
 }
 
 /* Parse the pieces of a "kiln-disk" record (after its header line). */

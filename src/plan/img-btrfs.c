@@ -13,6 +13,7 @@
 
 #include "base/diag.h"
 #include "base/ids.h"
+#include "plan/btrfs-fix.h"
 #include "plan/build.h"
 #include "plan/image.h"
 #include "plan/tooltype.h"
@@ -22,6 +23,25 @@ static cfg_opt_t btrfs_opts[] = {
 	CFG_STR("extraargs", "", CFGF_NONE),
 	CFG_END()
 };
+
+/* What mkfs.btrfs draws at random or takes from the clock, from the seed and the epoch. */
+static int fix_ids(struct build *b, struct image *img, const char *out, struct diag *d)
+{
+	struct uuid chunk, dev, subvol;
+	struct btrfs_ids ids = { &chunk, &dev, &subvol, b->epoch };
+	int r;
+
+	uuid_derive(&img->seed, "btrfs-chunk-tree-uuid", 0, &chunk);
+	uuid_derive(&img->seed, "btrfs-device-uuid", 0, &dev);
+	uuid_derive(&img->seed, "btrfs-subvol-uuid", 0, &subvol);
+	r = btrfs_fix_ids(out, &ids, d);
+	if (r == 1) {
+		diag_warn(d, "image '%s': a checksum other than crc32c: kiln leaves mkfs.btrfs's random UUIDs (not reproducible)",
+			  img->name);
+		r = 0;
+	}
+	return r;
+}
 
 static int btrfs_setup(struct build *b, struct image *img, struct diag *d)
 {
@@ -48,7 +68,7 @@ static int btrfs_setup(struct build *b, struct image *img, struct diag *d)
 		r = tool_push2(&argv, &n, "-U", uuid);
 	if ((r = tool_push_tail(&argv, &n, r, p->extraargs, p->j.out, d)))
 		goto out;
-	r = tooljob_run(img, &p->j, argv, d);
+	r = tooljob_run(b, img, &p->j, argv, fix_ids, d);
 out:
 	tool_argv_free(argv, n);
 	if (r) {

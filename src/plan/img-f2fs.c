@@ -26,7 +26,7 @@ static cfg_opt_t f2fs_opts[] = {
 static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 {
 	struct tool_priv *p = img->priv;
-	char **argv = NULL, uuid[40], epoch[24];
+	char **argv = NULL, uuid[40], epoch[24], owner[24];
 	unsigned n = 0;
 	struct uuid u;
 	int r;
@@ -52,6 +52,10 @@ static int f2fs_setup(struct build *b, struct image *img, struct diag *d)
 		r = tool_push2(&argv, &n, "-T", epoch);
 	if (!r)
 		r = tool_push(&argv, &n, "-r");
+	/* mkfs.f2fs gives the root directory the build user, not 0:0 as it says. */
+	snprintf(owner, sizeof(owner), "%u:%u", p->j.uid, p->j.gid);
+	if (!r)
+		r = tool_push2(&argv, &n, "-R", owner);
 	if ((r = tool_push_tail(&argv, &n, r, p->extraargs, p->j.out, d)))
 		goto out;
 	r = tool_run(img, argv, NULL, d);

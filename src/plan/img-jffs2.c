@@ -71,7 +71,7 @@ static int jffs2_setup(struct build *b, struct image *img, struct diag *d)
 	if (!r)
 		r = tool_push2(&argv, &n, "-o", p->j.out);
 	if (!(r = tool_push_tail(&argv, &n, r, p->extraargs, NULL, d)))
-		r = tooljob_run_file(img, &p->j, argv, d);
+		r = tooljob_run_file(b, img, &p->j, argv, NULL, d);
 out:
 	tool_argv_free(argv, n);
 	if (r)

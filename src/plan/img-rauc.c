@@ -8,7 +8,8 @@
  * files, except "pkcs11:" URIs, which go to rauc as they are.
  *
  * The files are other images' bytes, so rauc runs in presize, once they
- * are written; the bundle is then copied to the output through the usual
+ * are written; kiln then signs the bundle again with the signing time
+ * fixed (plan/rauc-sign.h) and copies it to the output through the usual
  * temporary + rename. The tool runs without a shell (argv array).
  */
 #include <errno.h>
@@ -20,9 +21,11 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/ids.h"
 #include "config/cfgutil.h"
 #include "plan/build.h"
 #include "plan/image.h"
+#include "plan/rauc-sign.h"
 #include "plan/tooltype.h"
 
 #define RAUC_MAX_FILES 256
@@ -234,7 +237,7 @@ static int make_parents(struct tooljob *j, const char *dir, const char *target, 
 			*s = '/';
 			continue;
 		}
-		if (mkdir(path, 0755))
+		if (mkdir(path, 0755) || chmod(path, 0755))
 			r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
 		else if (tooljob_track(j, path))
 			r = diag_fail(d, -ENOMEM, "out of memory");
@@ -284,7 +287,7 @@ static int write_manifest(struct tooljob *j, const char *dir, const char *text, 
 		return diag_fail(d, -ENOMEM, "out of memory");
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+	if (fd < 0 || fchmod(fd, 0644) || write(fd, text, len) != (ssize_t)len)
 		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
 	if (fd >= 0 && close(fd) && !r)
 		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
@@ -315,6 +318,10 @@ static int rauc_argv(struct build *b, struct image *img, struct rauc_priv *p, co
 		snprintf(opt, sizeof(opt), "--intermediate=%s", dep_path(img, p->inter[i]));
 		r = tool_push(argv, n, opt);
 	}
+	/* rauc writes the manifest back with the umask's mode: mksquashfs
+	 * gets the mode to record instead (extraargs may override). */
+	if (!r)
+		r = tool_push(argv, n, "--mksquashfs-args=-p 'manifest.raucm m 644 0 0'");
 	if (r)
 		return diag_fail(d, r, "out of memory");
 	r = tool_split(p->extraargs, argv, n);
@@ -323,6 +330,43 @@ static int rauc_argv(struct build *b, struct image *img, struct rauc_priv *p, co
 	if (!r)
 		r = tool_push(argv, n, p->j.out);
 	return r ? diag_fail(d, r, "out of memory") : 0;
+}
+
+/*
+ * rauc's signature holds the clock's time: sign again with the epoch
+ * (rauc-sign.h). A pkcs11 key or one locked by a passphrase stays as
+ * rauc signed it, which is said.
+ */
+static int resign(struct build *b, struct image *img, struct rauc_priv *p, struct diag *d)
+{
+	const char **inter = NULL;
+	bool pkcs11 = is_pkcs11(p->key) || is_pkcs11(p->cert);
+	uint8_t salt[RAUC_VERITY_SALT];
+	struct diag tmp = { 0 };
+	int r;
+
+	for (unsigned i = 0; i < p->ninter; i++)
+		pkcs11 |= is_pkcs11(p->inter[i]);
+	if (pkcs11) {
+		diag_warn(d, "image '%s': pkcs11 key or certificate: the bundle keeps rauc's signing time (not reproducible)",
+			  img->name);
+		return 0;
+	}
+	inter = calloc(p->ninter + 1, sizeof(*inter));
+	if (!inter)
+		return diag_fail(d, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < p->ninter; i++)
+		inter[i] = dep_path(img, p->inter[i]);
+	id_derive(&img->seed, "rauc-verity-salt", 0, salt, sizeof(salt));
+	r = rauc_resign(p->j.out, dep_path(img, p->cert), dep_path(img, p->key),
+			(char *const *)inter, p->ninter, b->epoch, salt, &tmp);
+	free(inter);
+	if (r == -ENOKEY) {
+		diag_warn(d, "image '%s': %s: the bundle keeps rauc's signing time (not reproducible)",
+			  img->name, tmp.msg);
+		return 0;
+	}
+	return r ? diag_fail(d, r, "%s", tmp.msg) : 0;
 }
 
 static int rauc_presize(struct build *b, struct image *img, struct diag *d)
@@ -343,7 +387,8 @@ static int rauc_presize(struct build *b, struct image *img, struct diag *d)
 		r = diag_fail(d, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (mkdir(dir, 0755)) {
+	/* Modes become the squashfs's: set, not left to the umask. */
+	if (mkdir(dir, 0755) || chmod(dir, 0755)) {
 		r = diag_fail(d, -errno, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -353,7 +398,11 @@ static int rauc_presize(struct build *b, struct image *img, struct diag *d)
 	if (!r)
 		r = rauc_argv(b, img, p, dir, &argv, &n, d);
 	if (!r)
-		r = tooljob_run(img, &p->j, argv, d);
+		r = tool_run(img, argv, NULL, d);
+	if (!r)
+		r = resign(b, img, p, d);
+	if (!r)
+		r = tooljob_finish(img, &p->j, d);
 	p->done = !r;
 out:
 	tool_argv_free(argv, n);

@@ -4,7 +4,8 @@
  * image's tree materialised under tmppath (plan/tooltype.h), with the
  * geometry of its `flashtype`. Owners, modes and device nodes, which a
  * rootless copy cannot hold, go through mkfs.ubifs's device table. The
- * tool runs in setup, so the plan knows the size.
+ * tool runs in setup, so the plan knows the size; its random UUID and
+ * build-time stamps are then rewritten (plan/ubifs-fix.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,11 +13,13 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "base/ids.h"
 #include "base/size.h"
 #include "config/cfgutil.h"
 #include "plan/build.h"
 #include "plan/image.h"
 #include "plan/tooltype.h"
+#include "plan/ubifs-fix.h"
 
 struct ubifs_priv {
 	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */
@@ -51,6 +54,16 @@ static int ubifs_parse(struct build *b, struct image *img, cfg_t *sec, struct di
 	if (!p->extraargs)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	return 0;
+}
+
+/* mkfs.ubifs draws the UUID and stamps the clock: both from the seed and the tree's times. */
+static int fix_ids(struct build *b, struct image *img, const char *out, struct diag *d)
+{
+	struct uuid u;
+
+	(void)b;
+	uuid_derive(&img->seed, "ubifs-uuid", 0, &u);
+	return ubifs_fix_ids(out, &u, d);
 }
 
 static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
@@ -97,7 +110,7 @@ static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
 	if (!r)
 		r = tool_push2(&argv, &n, "-o", p->j.out);
 	if (!(r = tool_push_tail(&argv, &n, r, p->extraargs, NULL, d)))
-		r = tooljob_run_file(img, &p->j, argv, d);
+		r = tooljob_run_file(b, img, &p->j, argv, fix_ids, d);
 out:
 	tool_argv_free(argv, n);
 	if (r)

@@ -585,10 +585,13 @@ int tool_push2(char ***argv, unsigned *n, const char *a, const char *b)
 	return r ? r : tool_push(argv, n, b);
 }
 
-int tooljob_run(struct image *img, struct tooljob *j, char *const argv[], struct diag *d)
+int tooljob_run(struct build *b, struct image *img, struct tooljob *j, char *const argv[],
+		tool_fix_fn *fix, struct diag *d)
 {
 	int r = tool_run(img, argv, NULL, d);
 
+	if (!r && fix)
+		r = fix(b, img, j->out, d);
 	return r ? r : tooljob_finish(img, j, d);
 }
 
@@ -599,9 +602,10 @@ void tooljob_abort(struct image *img, struct tooljob *j, struct diag *d)
 	image_diag_prefix(img, d);
 }
 
-int tooljob_run_file(struct image *img, struct tooljob *j, char *const argv[], struct diag *d)
+int tooljob_run_file(struct build *b, struct image *img, struct tooljob *j, char *const argv[],
+		     tool_fix_fn *fix, struct diag *d)
 {
-	int r = tooljob_run(img, j, argv, d);
+	int r = tooljob_run(b, img, j, argv, fix, d);
 
 	/* As genimage: the file is what the tool wrote, even under a size. */
 	if (!r && j->bytes < img->size)

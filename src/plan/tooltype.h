@@ -81,13 +81,20 @@ int tool_copy_file(const char *src, uint64_t off, uint64_t len, const char *dst,
  * the status and the image. @envp NULL: kiln's environment. */
 int tool_run(struct image *img, char *const argv[], char *const envp[], struct diag *d);
 
-/* tooljob_run - tool_run(@argv), then tooljob_finish(). */
-int tooljob_run(struct image *img, struct tooljob *j, char *const argv[], struct diag *d);
+/* A fix-up run on the tool's output file @out before it is taken: kiln
+ * rewrites what the tool draws at random or reads off the clock (btrfs,
+ * ubifs), so the image is reproducible. */
+typedef int tool_fix_fn(struct build *b, struct image *img, const char *out, struct diag *d);
+
+/* tooljob_run - tool_run(@argv), then @fix (may be NULL), then tooljob_finish(). */
+int tooljob_run(struct build *b, struct image *img, struct tooljob *j, char *const argv[],
+		tool_fix_fn *fix, struct diag *d);
 
 /* tooljob_run_file - tooljob_run(); the image's file is then what the
  * tool wrote, even when that is shorter than its size (as genimage's
  * jffs2 and ubifs). */
-int tooljob_run_file(struct image *img, struct tooljob *j, char *const argv[], struct diag *d);
+int tooljob_run_file(struct build *b, struct image *img, struct tooljob *j, char *const argv[],
+		     tool_fix_fn *fix, struct diag *d);
 
 /* tool_push_tail - end an argv built by tool_push*() calls whose result
  * so far is @r: the words of genimage's @extraargs string, then @last

@@ -146,15 +146,7 @@ static int parse_name(const char *rel, uint8_t out[SHA256_LEN])
 {
 	const char *name = strrchr(rel, '/') + 1;
 
-	if (strlen(name) != 2 * SHA256_LEN)
-		return -EINVAL;
-	for (int i = 0; i < SHA256_LEN; i++) {
-		int hi = hex_digit(name[2 * i]), lo = hex_digit(name[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(name, strlen(name), out, SHA256_LEN);
 }
 
 struct verify_ctx {
