@@ -13,7 +13,7 @@
 
 #include "base/diag.h"
 #include "base/ids.h"
-#include "plan/btrfs-fix.h"
+#include "fs/btrfs/btrfs-fix.h"
 #include "plan/build.h"
 #include "plan/image.h"
 #include "plan/tooltype.h"

@@ -5,7 +5,7 @@
  * geometry of its `flashtype`. Owners, modes and device nodes, which a
  * rootless copy cannot hold, go through mkfs.ubifs's device table. The
  * tool runs in setup, so the plan knows the size; its random UUID and
- * build-time stamps are then rewritten (plan/ubifs-fix.h).
+ * build-time stamps are then rewritten (fs/ubi/ubifs-fix.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #include "plan/build.h"
 #include "plan/image.h"
 #include "plan/tooltype.h"
-#include "plan/ubifs-fix.h"
+#include "fs/ubi/ubifs-fix.h"
 
 struct ubifs_priv {
 	struct tooljob j; /* first: tooljob_generate() finds it at img->priv */

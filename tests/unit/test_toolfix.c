@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The fix-ups of tool output (plan/ubifs-fix, btrfs-fix, rauc-sign, -verity) on
+/* The fix-ups of tool output (fs/ubi/ubifs-fix, btrfs-fix, rauc-sign, -verity) on
  * hand-made images: what they rewrite, what they keep, and that input
  * they do not understand fails with the path and byte, changing nothing. */
 #include <errno.h>
@@ -12,10 +12,10 @@
 #include "base/hash.h"
 #include "base/ids.h"
 #include "fs/ubi/ubi.h"
-#include "plan/btrfs-fix.h"
+#include "fs/btrfs/btrfs-fix.h"
 #include "plan/rauc-sign.h"
 #include "plan/rauc-verity.h"
-#include "plan/ubifs-fix.h"
+#include "fs/ubi/ubifs-fix.h"
 #include "t.h"
 
 #define LEB 15360u

@@ -12,7 +12,7 @@
 #include "base/endian.h"
 #include "base/ids.h"
 #include "fs/ubi/ubi.h"
-#include "plan/ubifs-fix.h"
+#include "fs/ubi/ubifs-fix.h"
 
 /* UBIFS on-media layout (linux/fs/ubifs/ubifs-media.h). */
 #define NODE_MAGIC 0x06101831u

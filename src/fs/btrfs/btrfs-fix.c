@@ -12,7 +12,7 @@
 #include "base/endian.h"
 #include "base/hash.h"
 #include "base/ids.h"
-#include "plan/btrfs-fix.h"
+#include "fs/btrfs/btrfs-fix.h"
 
 /* Superblock (btrfs-progs kernel-shared/uapi/btrfs_tree.h), its copies. */
 #define SB_SIZE 4096u
