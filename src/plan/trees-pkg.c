@@ -576,7 +576,7 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 			.name = label, .follow_symlinks = l->follow_symlinks,
 			.include = (const char *const *)l->include, .ninclude = l->ninclude,
 			.log = b->archive_nocache ? NULL : &dec->log,
-			.immutable = true,
+			.immutable = true, .threads = b->jobs,
 		};
 		/* Decoded before (this build, or any build with the store):
 		 * replayed, the .deb is not read. */

@@ -64,6 +64,7 @@ static void *decode(void *ud)
 		.policy = TREE_CONFLICT_REPLACE, .layer = (uint32_t)li, .spill = &j->spill,
 		.region = &j->region, .name = j->host, .include = (const char *const *)l->include,
 		.ninclude = l->ninclude, .subdir = l->subdir, .log = &j->logs[0],
+		.threads = j->b->jobs,
 		.siblings = sib, .nsiblings = j->n - 1,
 	};
 	j->r = tree_add_archive(t, j->host, &o, NULL);
