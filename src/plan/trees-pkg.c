@@ -631,9 +631,32 @@ static int pkg_siblings_done(struct build *b, struct trees_state *st, const stru
 		dv[i]->path = path ? strdup(path) : store_blob_path(b->store, p->sha256);
 		if (!dv[i]->path)
 			return diag_fail(d, -ENOMEM, "out of memory");
-		trees_cache_pkg_save(b, st, ls[i], p->sha256, dv[i]->log, label, d);
+		trees_cache_pkg_save(b, st->spill.fd, ls[i], p->sha256, dv[i]->log, label, d);
 	}
 	return 0;
+}
+
+const struct pkg_lock_layer *trees_pkg_prefetch_layer(struct build *b, struct trees_state *st,
+						      struct tree_def *def, struct tree_layer *l)
+{
+	const struct pkg_lock_layer *y;
+	struct diag q = { 0 };
+
+	if (load_lock(b, st, &q) || load_pkg_files(b, st, &q) || pkg_layer_init(st, def, l, &y, &q))
+		return NULL;
+	return y;
+}
+
+bool trees_pkg_is_file(const struct trees_state *st, const uint8_t sha256[SHA256_LEN])
+{
+	return find_pkg_file(st, sha256) != NULL;
+}
+
+void trees_pkg_label(const struct trees_state *st, const struct pkg_locked *p, char *buf,
+		     size_t size)
+{
+	snprintf(buf, size, "%s %s %s (%s)", p->name, p->version, p->arch,
+		 st->lock->repos[p->repo].name);
 }
 
 int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
@@ -650,8 +673,7 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 	for (unsigned i = 0; i < y->npkgs && !r; i++) {
 		const struct pkg_locked *p = &y->pkgs[i];
 		struct pkg_decoded *dec = &l->pkg_dec[i];
-		snprintf(label, sizeof(label), "%s %s %s (%s)", p->name, p->version, p->arch,
-			 st->lock->repos[p->repo].name);
+		trees_pkg_label(st, p, label, sizeof(label));
 		int li = tree_add_layer(t, label);
 		if (li < 0)
 			return diag_fail(d, -ENOMEM, "out of memory");
@@ -704,7 +726,7 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 			if (!dec->path)
 				r = diag_fail(d, -ENOMEM, "out of memory");
 			else
-				trees_cache_pkg_save(b, st, l, p->sha256, dec->log, label, d);
+				trees_cache_pkg_save(b, st->spill.fd, l, p->sha256, dec->log, label, d);
 		}
 		if (!r)
 			r = pkg_siblings_done(b, st, p, label, path, sl, sd, o.nsiblings, d);
