@@ -261,9 +261,13 @@ static int collect(struct build *b, struct pf_job **v, unsigned *n, struct diag 
 	return 0;
 }
 
+enum { JOB_READING, JOB_READ, JOB_STORED };
+
 struct pool {
 	pthread_mutex_t lock;
+	pthread_cond_t cv;  /* a job is done */
 	struct pf_job *v;
+	uint8_t *state; /* of each job: JOB_READING, JOB_READ, JOB_STORED */
 	unsigned n, next;
 };
 
@@ -280,14 +284,73 @@ static void *worker(void *ud)
 			return NULL;
 		if (!p->v[i].r)
 			decode(&p->v[i]);
+		pthread_mutex_lock(&p->lock);
+		p->state[i] = JOB_READ;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->lock);
 	}
+}
+
+/* Keep job @j's decoded layers in the store (main thread). */
+static void store_job(struct build *b, struct pf_job *j, unsigned n, struct diag *d)
+{
+	struct stat now;
+
+	/* Stored under the hash of the file that was hashed: only when it
+	 * is still that file (a store blob is). */
+	if (j->r || !j->logs[0] ||
+	    (!j->pkg &&
+	     (stat(j->host, &now) || !store_same_file(&now, trees_cache_stat(j->layers[0])))))
+		return;
+	const char *what = j->pkg ? j->label : j->host;
+	diag_note(d, "%s: reading archive (at the same time as %u other%s)", what, n - 1,
+		  n > 2 ? "s" : "");
+	for (unsigned k = 0; k < j->n; k++) {
+		if (!j->logs[k])
+			continue;
+		if (j->pkg)
+			trees_cache_pkg_save(b, j->spill.fd, j->layers[k], j->sha, j->logs[k], what, d);
+		else
+			trees_cache_put(b, j->layers[k], j->logs[k], j->spill.fd, j->host, d);
+	}
+}
+
+/* Read every job on up to b->jobs threads; the main thread stores each
+ * read as it ends (hashing, writing, fsyncing the decoded layers of the
+ * small packages while the kernel's is still decoding). */
+static void run_pool(struct build *b, struct pool *p, struct diag *d)
+{
+	pthread_t tid[64];
+	unsigned nt = 0, stored = 0;
+
+	while (nt < b->jobs && nt < p->n && nt < 64 &&
+	       !pthread_create(&tid[nt], NULL, worker, p))
+		nt++;
+	if (!nt)
+		worker(p);
+	pthread_mutex_lock(&p->lock);
+	while (stored < p->n) {
+		unsigned i;
+		for (i = 0; i < p->n && p->state[i] != JOB_READ; i++)
+			;
+		if (i == p->n) {
+			pthread_cond_wait(&p->cv, &p->lock);
+			continue;
+		}
+		p->state[i] = JOB_STORED;
+		pthread_mutex_unlock(&p->lock);
+		store_job(b, &p->v[i], p->n, d);
+		stored++;
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < nt; i++)
+		pthread_join(tid[i], NULL);
 }
 
 int trees_prefetch(struct build *b, struct diag *d)
 {
-	struct pool p = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	pthread_t tid[64];
-	unsigned nt = 0;
+	struct pool p = { .lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 	int r;
 
 	if (!b->trees || !b->store || b->jobs < 2 || b->archive_nocache)
@@ -297,44 +360,19 @@ int trees_prefetch(struct build *b, struct diag *d)
 	if (!r && p.n > 1) {
 		open_pkgs(b, p.v, p.n);
 		qsort(p.v, p.n, sizeof(*p.v), by_size);
+		if (!(p.state = calloc(p.n, sizeof(*p.state))))
+			r = diag_fail(d, -ENOMEM, "out of memory");
 	}
 	for (unsigned i = 0; !r && p.n > 1 && i < p.n; i++)
 		if (!p.v[i].r)
 			r = spill_open(&p.v[i].spill, d);
-	if (!r && p.n > 1) {
-		/* The main thread is one of the readers. */
-		while (nt + 1 < b->jobs && nt + 1 < p.n && nt < 64 &&
-		       !pthread_create(&tid[nt], NULL, worker, &p))
-			nt++;
-		worker(&p);
-		for (unsigned i = 0; i < nt; i++)
-			pthread_join(tid[i], NULL);
-	}
-	for (unsigned i = 0; !r && p.n > 1 && i < p.n; i++) {
-		struct pf_job *j = &p.v[i];
-		struct stat now;
-		/* Stored under the hash of the file that was hashed: only
-		 * when it is still that file (a store blob is). */
-		if (j->r || !j->logs[0] ||
-		    (!j->pkg && (stat(j->host, &now) ||
-				 !store_same_file(&now, trees_cache_stat(j->layers[0])))))
-			continue;
-		const char *what = j->pkg ? j->label : j->host;
-		diag_note(d, "%s: reading archive (at the same time as %u other%s)", what,
-			  p.n - 1, p.n > 2 ? "s" : "");
-		for (unsigned k = 0; k < j->n; k++) {
-			if (!j->logs[k])
-				continue;
-			if (j->pkg)
-				trees_cache_pkg_save(b, j->spill.fd, j->layers[k], j->sha, j->logs[k],
-						     what, d);
-			else
-				trees_cache_put(b, j->layers[k], j->logs[k], j->spill.fd, j->host, d);
-		}
-	}
+	if (!r && p.n > 1)
+		run_pool(b, &p, d);
 	for (unsigned i = 0; i < p.n; i++)
 		job_release(&p.v[i]);
 	free(p.v);
+	free(p.state);
+	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.lock);
 	return r;
 }
