@@ -195,6 +195,23 @@ static int collect_pkg(struct build *b, struct tree_def *def, struct tree_layer 
 	return 0;
 }
 
+/* Each job holds two descriptors (its file, its spill file) until the
+ * reads end: at most this many jobs, the largest; composition reads the
+ * others, as without -j. */
+#define PF_MAX_JOBS 128
+
+/* The size of each package's store blob (an absent one sorts last and
+ * is left to composition). */
+static void size_pkgs(struct build *b, struct pf_job *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		char *blob = v[i].pkg ? store_blob_path(b->store, v[i].sha) : NULL;
+		if (v[i].pkg && (!blob || stat(blob, &v[i].st)))
+			v[i].r = -ENOENT;
+		free(blob);
+	}
+}
+
 /* Open and verify each package's blob, as composition would: a job
  * whose blob is missing or corrupt is left to composition. */
 static void open_pkgs(struct build *b, struct pf_job *v, unsigned n)
@@ -204,9 +221,9 @@ static void open_pkgs(struct build *b, struct pf_job *v, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct pf_job *j = &v[i];
 		struct diag q = { 0 };
-		if (!j->pkg)
+		if (!j->pkg || j->r)
 			continue;
-		if (store_open_blob(b->store, j->sha, true, &j->fd, &q) || fstat(j->fd, &j->st)) {
+		if (store_open_blob(b->store, j->sha, true, &j->fd, &q)) {
 			j->r = -ENOENT;
 			continue;
 		}
@@ -358,8 +375,11 @@ int trees_prefetch(struct build *b, struct diag *d)
 	r = collect(b, &p.v, &p.n, d);
 	/* One file alone gains nothing from a thread: composition reads it. */
 	if (!r && p.n > 1) {
-		open_pkgs(b, p.v, p.n);
+		size_pkgs(b, p.v, p.n);
 		qsort(p.v, p.n, sizeof(*p.v), by_size);
+		while (p.n > PF_MAX_JOBS)
+			job_release(&p.v[--p.n]);
+		open_pkgs(b, p.v, p.n);
 		if (!(p.state = calloc(p.n, sizeof(*p.state))))
 			r = diag_fail(d, -ENOMEM, "out of memory");
 	}
