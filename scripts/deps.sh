@@ -6,11 +6,11 @@
 #   scripts/deps.sh static  + the static libraries' own dependencies (scripts/static.sh)
 set -eu
 BUILD="cmake ninja-build gcc pkg-config libconfuse-dev libarchive-dev libfdt-dev libssl-dev zlib1g-dev libcrypt-dev libsolv-dev libsolvext-dev libcurl4-openssl-dev gpgv debian-archive-keyring"
-BUILD="$BUILD libsquashfs-dev liblz4-dev"
+BUILD="$BUILD libsquashfs-dev liblz4-dev liblzma-dev"
 # libarchive-dev does not pull in the -dev packages of what libarchive.a
 # needs (pkg-config --static --libs libarchive). libacl ships no .a and
 # libxml2 (xar) is never reached: both are left out of the link.
-STATIC="$BUILD liblzma-dev libzstd-dev liblz4-dev libbz2-dev nettle-dev libxml2-dev libicu-dev"
+STATIC="$BUILD libzstd-dev liblz4-dev libbz2-dev nettle-dev libxml2-dev libicu-dev"
 TEST="$STATIC e2fsprogs dosfstools mtools fdisk gdisk u-boot-tools libubootenv-tool device-tree-compiler cpio kmod genimage bmap-tools python3 openssl whois xz-utils zstd bzip2 gzip dpkg-dev qemu-system-arm attr acl libcap2-bin nix-bin strace apt-utils gnupg"
 TEST="$TEST squashfs-tools squashfs-tools-ng android-sdk-libsparse-utils"
 TEST="$TEST erofs-utils cryptsetup-bin"  # erofs and verity oracles

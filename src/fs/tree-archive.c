@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -12,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 #include "fs/spill.h"
 #include "fs/tree-archive-int.h"
+#include "fs/xz-read.h"
 
 static int arch_fail(struct imp *im, struct archive *a, const char *member, int err)
 {
@@ -356,9 +359,17 @@ static int import_deb(struct imp *im, struct archive *outer)
 			return diag_fail(im->d, -ENOMEM, "out of memory");
 		}
 		di->outer = outer;
-		setup_filters(in);
 		archive_read_support_format_tar(in);
-		if (archive_read_open(in, di, NULL, deb_read, NULL) != ARCHIVE_OK)
+		/* dpkg picks the decompressor by the member's name too. The
+		 * kernel's data.tar.xz is most of a cold build: decoded on
+		 * several threads. */
+		if (!strcmp(name, "data.tar.xz")) {
+			k = xz_archive_open(in, im->o->threads, deb_read, di);
+		} else {
+			setup_filters(in);
+			k = archive_read_open(in, di, NULL, deb_read, NULL);
+		}
+		if (k != ARCHIVE_OK)
 			r = arch_fail(im, in, NULL, -EINVAL);
 		else
 			r = import_all(im, in);
@@ -457,7 +468,8 @@ static int run_replay(struct tree *t, const struct tree_archive_opts *o, struct 
 	return r;
 }
 
-static struct archive *new_reader(enum tree_archive_kind kind)
+/* @xz: the bytes are decoded by xz-read.c, not by a libarchive filter. */
+static struct archive *new_reader(enum tree_archive_kind kind, bool xz)
 {
 	struct archive *a = archive_read_new();
 
@@ -466,11 +478,31 @@ static struct archive *new_reader(enum tree_archive_kind kind)
 	if (kind == TREE_ARCHIVE_DEB) {
 		archive_read_support_format_ar(a);
 	} else {
-		setup_filters(a);
+		if (!xz)
+			setup_filters(a);
 		archive_read_support_format_tar(a);
 		archive_read_support_format_cpio(a);
 	}
 	return a;
+}
+
+/* An xz-compressed tar or cpio at @path: opened on @a through xz-read.c.
+ * Returns false (nothing opened) for any other file, which libarchive
+ * then opens and detects as before. */
+static bool open_xz_file(struct archive **a, const char *path, unsigned threads, int *ret_opened)
+{
+	uint8_t head[6];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    !xz_is_xz(head, sizeof(head)) || !(*a = new_reader(TREE_ARCHIVE_AUTO, true))) {
+		close(fd);
+		return false;
+	}
+	*ret_opened = xz_archive_open_fd(*a, threads, fd);
+	return true;
 }
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -497,7 +529,10 @@ int tree_add_archive(struct tree *t, const char *path, const struct tree_archive
 		return run_replay(t, o, d);
 	}
 	diag_note(d, "%s: reading archive", o->name);
-	a = new_reader(o->kind);
+	int opened;
+	if (o->kind == TREE_ARCHIVE_AUTO && open_xz_file(&a, path, o->threads, &opened))
+		return run(t, a, opened, o, &st, d);
+	a = new_reader(o->kind, false);
 	if (!a)
 		return diag_fail(d, -ENOMEM, "out of memory");
 	return run(t, a, archive_read_open_filename(a, path, 65536), o, &st, d);
@@ -511,7 +546,9 @@ int tree_add_archive_mem(struct tree *t, const void *buf, size_t len,
 	if (o->log && *o->log)
 		return run_replay(t, o, d);
 	diag_note(d, "%s: reading archive", o->name ? o->name : "(memory)");
-	if (!(a = new_reader(o->kind)))
+	bool xz = o->kind == TREE_ARCHIVE_AUTO && xz_is_xz(buf, len);
+	if (!(a = new_reader(o->kind, xz)))
 		return diag_fail(d, -ENOMEM, "out of memory");
-	return run(t, a, archive_read_open_memory(a, buf, len), o, NULL, d);
+	return run(t, a, xz ? xz_archive_open_memory(a, o->threads, buf, len)
+			    : archive_read_open_memory(a, buf, len), o, NULL, d);
 }

@@ -4,8 +4,8 @@
 
 /*
  * Archive layers: tar (any compression libarchive reads natively: gzip,
- * bzip2, xz, lzma, zstd), cpio, and Debian packages (the data.tar.* of
- * an ar container), imported into a tree with their owners, modes,
+ * bzip2, xz, lzma, zstd; xz through fs/xz-read.h, on o->threads), cpio,
+ * and Debian packages (the data.tar.* of an ar container), imported into a tree with their owners, modes,
  * device numbers, xattrs and hard links. Member data goes to the spill
  * file; nothing is ever extracted on the host.
  *
@@ -70,6 +70,9 @@ struct tree_archive_opts {
 	 * decompressed again. Otherwise the archive is read and, on success,
 	 * *log receives the log of its kept members. */
 	struct tree_archive_log **log;
+	/* Threads decoding an xz stream (a .deb's data.tar.xz, a .tar.xz):
+	 * 0 or 1 for one. The decoded bytes do not depend on it. */
+	unsigned threads;
 	/* Other layers to record in the same pass (needs @log). */
 	const struct tree_archive_sibling *siblings;
 	unsigned nsiblings;

@@ -288,7 +288,7 @@ void trees_cache_pkg_load(struct build *b, const struct tree_layer *l,
 		get_log(b, key, NULL, what, ret, ret_path, d);
 }
 
-void trees_cache_pkg_save(struct build *b, struct trees_state *st, const struct tree_layer *l,
+void trees_cache_pkg_save(struct build *b, int spill_fd, const struct tree_layer *l,
 			  const uint8_t deb[SHA256_LEN], const struct tree_archive_log *log,
 			  const char *what, struct diag *d)
 {
@@ -296,5 +296,5 @@ void trees_cache_pkg_save(struct build *b, struct trees_state *st, const struct 
 
 	if (b->store && !layer_key(true, (const char *const *)l->include, l->ninclude, NULL, deb,
 				   key))
-		put_log(b, st->spill.fd, key, log, what, d);
+		put_log(b, spill_fd, key, log, what, d);
 }

@@ -198,6 +198,18 @@ void trees_pkg_layer_release(struct tree_layer *l);
 int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
 		      struct tree_layer *l, struct tree *t, enum tree_conflict pol,
 		      struct diag *d);
+/*
+ * For trees-prefetch.c: the lock's section of package layer @l (of tree
+ * @def) with its per-package state (l->pkg_dec) ready, or NULL when the
+ * lock or a --package-file has a problem (its composition reports it).
+ */
+const struct pkg_lock_layer *trees_pkg_prefetch_layer(struct build *b, struct trees_state *st,
+						      struct tree_def *def, struct tree_layer *l);
+/* Is @sha256 a --package-file's (read by composition, not prefetched)? */
+bool trees_pkg_is_file(const struct trees_state *st, const uint8_t sha256[SHA256_LEN]);
+/* "NAME VERSION ARCH (REPOSITORY)": how messages name locked package @p. */
+void trees_pkg_label(const struct trees_state *st, const struct pkg_locked *p, char *buf,
+		     size_t size);
 
 /*
  * Kernel modules by name (trees-modules.c). trees_modules_load: read a
@@ -298,13 +310,14 @@ void trees_cache_put(struct build *b, struct tree_layer *l, const struct tree_ar
  * Package layers through the same cache, keyed by the .deb's SHA-256
  * (kiln.lock's) and the layer's include globs: trees_cache_pkg_load sets
  * *ret to the stored decoded layer (its blob's path in *ret_path), or
- * NULL; trees_cache_pkg_save keeps a log just recorded from the .deb.
- * Without b->store both do nothing; store problems are warnings.
+ * NULL; trees_cache_pkg_save keeps a log just recorded from the .deb
+ * into the spill file open as @spill_fd. Without b->store both do
+ * nothing; store problems are warnings.
  */
 void trees_cache_pkg_load(struct build *b, const struct tree_layer *l,
 			  const uint8_t deb[SHA256_LEN], const char *what,
 			  struct tree_archive_log **ret, char **ret_path, struct diag *d);
-void trees_cache_pkg_save(struct build *b, struct trees_state *st, const struct tree_layer *l,
+void trees_cache_pkg_save(struct build *b, int spill_fd, const struct tree_layer *l,
 			  const uint8_t deb[SHA256_LEN], const struct tree_archive_log *log,
 			  const char *what, struct diag *d);
 

@@ -536,18 +536,13 @@ static int open_pkg(struct build *b, struct trees_state *st, struct tree_def *de
 	return r;
 }
 
-int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
-		      struct tree_layer *l, struct tree *t, enum tree_conflict pol,
-		      struct diag *d)
+/* Package layer @l's section of the lock, and its per-package state. */
+static int pkg_layer_init(struct trees_state *st, const struct tree_def *def,
+			  struct tree_layer *l, const struct pkg_lock_layer **ret, struct diag *d)
 {
-	const struct pkg_lock_layer *y;
-	char label[600], pv[600], fdpath[64];
-	int fd, r;
-
-	if ((r = load_lock(b, st, d)) || (r = load_pkg_files(b, st, d)))
-		return r;
 	/* A lock whose request hash matches has every package layer. */
-	y = pkg_lock_find_layer(st->lock, def->name, l->index);
+	const struct pkg_lock_layer *y = pkg_lock_find_layer(st->lock, def->name, l->index);
+
 	if (!y)
 		return diag_fail(d, -ESTALE, "%s:%u: tree '%s': kiln.lock has no entry for this "
 				 "package layer; run `kiln lock`", l->cfgfile, l->line, def->name);
@@ -558,11 +553,127 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 			return diag_fail(d, -ENOMEM, "out of memory");
 		l->npkg_regions = y->npkgs;
 	}
+	*ret = y;
+	return 0;
+}
+
+/*
+ * The other package layers of used trees that lock package @p and have
+ * no decoded form of it yet (in this build or the store): they are
+ * recorded in the same read, so a package two layers take (the kernel's,
+ * for its image and for its modules) is decompressed once. Their
+ * decoded layers go to ret_dec[] (to store after the read).
+ */
+static unsigned pkg_siblings(struct build *b, struct trees_state *st, const struct tree_layer *l,
+			     const struct pkg_locked *p, const char *label,
+			     struct tree_archive_sibling **ret, struct tree_layer ***ret_layers,
+			     struct pkg_decoded ***ret_dec, struct diag *d)
+{
+	struct tree_archive_sibling *v = NULL;
+	struct tree_layer **ls = NULL;
+	struct pkg_decoded **dv = NULL;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < st->ndefs; i++) {
+		struct tree_def *od = &st->defs[i];
+		if (!trees_def_used(b, od))
+			continue;
+		for (unsigned k = 0; k < od->nlayers; k++) {
+			struct tree_layer *o = &od->layers[k];
+			const struct pkg_lock_layer *y;
+			if (o == l || o->src != LAYER_PKG || pkg_layer_init(st, od, o, &y, NULL))
+				continue;
+			for (unsigned j = 0; j < y->npkgs; j++) {
+				struct pkg_decoded *dec = &o->pkg_dec[j];
+				if (memcmp(y->pkgs[j].sha256, p->sha256, SHA256_LEN) || dec->log)
+					continue;
+				trees_cache_pkg_load(b, o, p->sha256, label, &dec->log, &dec->path,
+						     d);
+				if (dec->log)
+					continue;
+				/* Only an optimisation: on failure, read it later. */
+				struct tree_archive_sibling *nv = realloc(v, (n + 1) * sizeof(*v));
+				if (nv)
+					v = nv;
+				struct tree_layer **nl = realloc(ls, (n + 1) * sizeof(*nl));
+				if (nl)
+					ls = nl;
+				struct pkg_decoded **nd = realloc(dv, (n + 1) * sizeof(*nd));
+				if (nd)
+					dv = nd;
+				if (!nv || !nl || !nd)
+					goto out;
+				v[n] = (struct tree_archive_sibling){
+					.include = (const char *const *)o->include,
+					.ninclude = o->ninclude, .log = &dec->log,
+				};
+				ls[n] = o;
+				dv[n++] = dec;
+			}
+		}
+	}
+out:
+	*ret = v;
+	*ret_layers = ls;
+	*ret_dec = dv;
+	return n;
+}
+
+/* After a read of package @p (its blob, or @path): the replay path and
+ * the stored decoded layer of every sibling recorded in it. */
+static int pkg_siblings_done(struct build *b, struct trees_state *st, const struct pkg_locked *p,
+			     const char *label, const char *path, struct tree_layer **ls,
+			     struct pkg_decoded **dv, unsigned n, struct diag *d)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!dv[i]->log)
+			continue;
+		dv[i]->path = path ? strdup(path) : store_blob_path(b->store, p->sha256);
+		if (!dv[i]->path)
+			return diag_fail(d, -ENOMEM, "out of memory");
+		trees_cache_pkg_save(b, st->spill.fd, ls[i], p->sha256, dv[i]->log, label, d);
+	}
+	return 0;
+}
+
+const struct pkg_lock_layer *trees_pkg_prefetch_layer(struct build *b, struct trees_state *st,
+						      struct tree_def *def, struct tree_layer *l)
+{
+	const struct pkg_lock_layer *y;
+	struct diag q = { 0 };
+
+	if (load_lock(b, st, &q) || load_pkg_files(b, st, &q) || pkg_layer_init(st, def, l, &y, &q))
+		return NULL;
+	return y;
+}
+
+bool trees_pkg_is_file(const struct trees_state *st, const uint8_t sha256[SHA256_LEN])
+{
+	return find_pkg_file(st, sha256) != NULL;
+}
+
+void trees_pkg_label(const struct trees_state *st, const struct pkg_locked *p, char *buf,
+		     size_t size)
+{
+	snprintf(buf, size, "%s %s %s (%s)", p->name, p->version, p->arch,
+		 st->lock->repos[p->repo].name);
+}
+
+int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *def,
+		      struct tree_layer *l, struct tree *t, enum tree_conflict pol,
+		      struct diag *d)
+{
+	const struct pkg_lock_layer *y;
+	char label[600], pv[600], fdpath[64];
+	int fd, r;
+
+	if ((r = load_lock(b, st, d)) || (r = load_pkg_files(b, st, d)) ||
+	    (r = pkg_layer_init(st, def, l, &y, d)))
+		return r;
 	for (unsigned i = 0; i < y->npkgs && !r; i++) {
 		const struct pkg_locked *p = &y->pkgs[i];
 		struct pkg_decoded *dec = &l->pkg_dec[i];
-		snprintf(label, sizeof(label), "%s %s %s (%s)", p->name, p->version, p->arch,
-			 st->lock->repos[p->repo].name);
+		trees_pkg_label(st, p, label, sizeof(label));
 		int li = tree_add_layer(t, label);
 		if (li < 0)
 			return diag_fail(d, -ENOMEM, "out of memory");
@@ -576,6 +687,7 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 			.name = label, .follow_symlinks = l->follow_symlinks,
 			.include = (const char *const *)l->include, .ninclude = l->ninclude,
 			.log = b->archive_nocache ? NULL : &dec->log,
+			.threads = b->jobs,
 		};
 		/* Decoded before (this build, or any build with the store):
 		 * replayed, the .deb is not read. */
@@ -597,6 +709,12 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 		char *blob = NULL;
 		if (access(fdpath, R_OK))
 			blob = path ? strdup(path) : store_blob_path(b->store, p->sha256);
+		struct tree_archive_sibling *sib = NULL;
+		struct tree_layer **sl = NULL;
+		struct pkg_decoded **sd = NULL;
+		if (o.log)
+			o.nsiblings = pkg_siblings(b, st, l, p, label, &sib, &sl, &sd, d);
+		o.siblings = sib;
 		r = tree_add_archive(t, blob ? blob : fdpath, &o, d);
 		free(blob);
 		close(fd);
@@ -604,9 +722,15 @@ int trees_pkg_compose(struct build *b, struct trees_state *st, struct tree_def *
 			/* A replay re-checks that this is the file read. */
 			dec->path = path ? strdup(path) : store_blob_path(b->store, p->sha256);
 			if (!dec->path)
-				return diag_fail(d, -ENOMEM, "out of memory");
-			trees_cache_pkg_save(b, st, l, p->sha256, dec->log, label, d);
+				r = diag_fail(d, -ENOMEM, "out of memory");
+			else
+				trees_cache_pkg_save(b, st->spill.fd, l, p->sha256, dec->log, label, d);
 		}
+		if (!r)
+			r = pkg_siblings_done(b, st, p, label, path, sl, sd, o.nsiblings, d);
+		free(sib);
+		free(sl);
+		free(sd);
 	}
 	if (!r)
 		l->pkg_verified = true;

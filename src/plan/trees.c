@@ -245,7 +245,7 @@ int trees_compose_source(struct build *b, struct trees_state *st, struct tree_de
 			.spill = &st->spill, .region = &l->region, .name = host,
 			.follow_symlinks = l->follow_symlinks,
 			.include = (const char *const *)l->include, .ninclude = l->ninclude,
-			.subdir = l->subdir,
+			.subdir = l->subdir, .threads = b->jobs,
 			.log = b->archive_nocache || !cache ? NULL : &l->log,
 		};
 		struct tree_archive_sibling *sib = NULL;
