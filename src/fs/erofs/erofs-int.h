@@ -65,9 +65,10 @@ uint64_t erofs_dir_pack(const struct erofs_dent *e, uint32_t n, uint32_t *ret_bl
 			int (*emit)(void *ud, uint32_t blk, const struct erofs_dent *e, uint32_t n),
 			void *ud, int *ret_err);
 
-/* Compression (erofs-lz4.c). @emit gets each extent: its first logical
- * cluster, whether it is compressed, its bytes and the 4 KiB block. */
-typedef int (*erofs_z_emit)(void *ud, uint32_t lcn, bool compressed, uint32_t count,
+/* Compression (erofs-lz4.c). @emit gets each extent in file order: the
+ * file offset where it starts (anywhere in a logical cluster), whether it
+ * is compressed, its bytes and the 4 KiB block. */
+typedef int (*erofs_z_emit)(void *ud, uint64_t off, bool compressed, uint32_t count,
 			    const uint8_t *blk);
 
 /* Compress regular file @n; *ret_blocks = the physical blocks it takes.

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lz4 compression of regular files into 4 KiB physical clusters, as
- * `mkfs.erofs -zlz4 -E legacy-compress` lays them out: each compressed
- * extent is as much input as LZ4_compress_destSize() fits into one
- * block, the compressed bytes at the block's start and zeros after
- * (no 0padding: Linux decodes it with LZ4_decompress_safe_partial).
- * kiln starts every extent on a 4 KiB logical boundary (an extent that
- * is not the file's last is cut down to whole blocks), so each logical
- * cluster has one index and none needs the clusterofs juggling of
- * mkfs.erofs. Input that does not compress to less than it takes goes
- * into a plain (uncompressed) block.
+ * `mkfs.erofs -zlz4 -E legacy-compress` (erofs-utils 1.5) lays them out:
+ * each compressed extent is as much input as LZ4_compress_destSize()
+ * fits into one block, the compressed bytes at the block's start and
+ * zeros after (no 0padding: Linux decodes it with
+ * LZ4_decompress_safe_partial, so a stream may hold more than the extent).
+ * An extent ends wherever the compressor stopped; the next one starts
+ * there, inside a logical cluster (its index's clusterofs). Only one
+ * extent can start per logical cluster, which holds because a compressed
+ * extent takes more than 4096 bytes of input. Input that does not
+ * compress to less than it takes goes into a plain block that starts on
+ * the logical cluster (mkfs.erofs' write_uncompressed_extent): its start
+ * moves back over the end of the previous extent, whose stream still
+ * holds those bytes, so no plain block needs shifted decoding.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,40 +107,29 @@ int erofs_z_file(const struct erofs_plan *p, const struct tree_node *n, erofs_z_
 	}
 	while (off < z.size) {
 		uint64_t avail = z.size - off < ZWIN ? z.size - off : ZWIN;
-		const uint8_t *src;
-		int in = (int)avail, c;
-		bool compressed = false;
+		int in = (int)avail, c = 0;
 		uint32_t count;
 
 		if ((r = zin_fill(&z, off, d)))
 			goto out;
-		src = z.buf + (off - z.base);
-		memset(dst, 0, EROFS_BLKSZ);
-		c = avail > EROFS_BLKSZ ? compress_block(p, state, src, &in, dst) : 0;
-		if (c > 0 && (uint64_t)in < avail) {
-			/* Not the last extent: end it on a logical block. */
-			int cut = in & ~(int)(EROFS_BLKSZ - 1);
-
-			if (cut > (int)EROFS_BLKSZ && cut != in) {
-				memset(dst, 0, EROFS_BLKSZ);
-				in = cut;
-				c = compress_block(p, state, src, &in, dst);
-				if (in != cut)
-					c = 0;
-			} else if (cut != in) {
-				c = 0;
-			}
-		}
+		/* A file's last 4 KiB or less is stored plain (mkfs.erofs). */
+		if (avail > EROFS_BLKSZ)
+			c = compress_block(p, state, z.buf + (off - z.base), &in, dst);
 		if (c > 0 && in > (int)EROFS_BLKSZ) {
-			compressed = true;
 			count = (uint32_t)in;
 			memset(dst + c, 0, EROFS_BLKSZ - (size_t)c);
 		} else {
-			count = avail < EROFS_BLKSZ ? (uint32_t)avail : EROFS_BLKSZ;
-			memcpy(dst, src, count);
+			/* Back to the cluster start: the previous extent was
+			 * compressed, its stream decodes these bytes too. */
+			off &= ~(uint64_t)(EROFS_BLKSZ - 1);
+			c = 0;
+			count = z.size - off < EROFS_BLKSZ ? (uint32_t)(z.size - off) : EROFS_BLKSZ;
+			if ((r = zin_fill(&z, off, d)))
+				goto out;
+			memcpy(dst, z.buf + (off - z.base), count);
 			memset(dst + count, 0, EROFS_BLKSZ - count);
 		}
-		if (emit && (r = emit(ud, (uint32_t)(off / EROFS_BLKSZ), compressed, count, dst)))
+		if (emit && (r = emit(ud, off, c > 0, count, dst)))
 			goto out;
 		blocks++;
 		off += count;

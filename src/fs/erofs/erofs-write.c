@@ -176,27 +176,31 @@ struct zw {
 	uint32_t nidx, blk;  /* indexes; physical blocks written */
 };
 
-static int emit_extent(void *ud, uint32_t lcn, bool compressed, uint32_t count, const uint8_t *b)
+static int emit_extent(void *ud, uint64_t off, bool compressed, uint32_t count, const uint8_t *b)
 {
 	struct zw *z = ud;
-	uint32_t d1 = count / EROFS_BLKSZ;
+	uint32_t lcn = (uint32_t)(off / EROFS_BLKSZ), ofs = (uint32_t)(off % EROFS_BLKSZ);
+	uint32_t d1 = (ofs + count) / EROFS_BLKSZ; /* clusters up to the next head */
 	int r;
 
-	if (z->blk >= z->x->nblocks || lcn + (count + EROFS_BLKSZ - 1) / EROFS_BLKSZ > z->nidx)
+	if (z->blk >= z->x->nblocks || off + count > z->x->size ||
+	    (!d1 && off + count != z->x->size))
 		return diag_fail(z->w->d, -EIO, "compressed data differs from the plan (input changed?)");
 	r = sink_pwrite(z->w->out, b, EROFS_BLKSZ, ((uint64_t)z->x->blkaddr + z->blk) * EROFS_BLKSZ);
 	if (r)
 		return r;
-	/* As mkfs.erofs' vle_write_indexes() with clusterofs 0: the head,
-	 * then each further cluster the extent covers, then for the last
-	 * extent of a file a plain index where it ends. */
-	erofs_zindex_encode(compressed ? Z_EROFS_CLUSTER_TYPE_HEAD : Z_EROFS_CLUSTER_TYPE_PLAIN, 0,
-			    z->x->blkaddr + z->blk, z->idx + (size_t)lcn * 8);
+	/* As mkfs.erofs' vle_write_indexes(): the head where the extent
+	 * starts, NONHEAD for each further cluster it covers, and in the
+	 * cluster where it ends mid-way a PLAIN index with that offset and
+	 * block 0 — the next extent's head replaces it, at the end of the
+	 * file it stays. A plain tail within one cluster needs neither. */
+	erofs_zindex_encode(compressed ? Z_EROFS_CLUSTER_TYPE_HEAD : Z_EROFS_CLUSTER_TYPE_PLAIN,
+			    (uint16_t)ofs, z->x->blkaddr + z->blk, z->idx + (size_t)lcn * 8);
 	for (uint32_t d0 = 1; d0 < d1; d0++)
 		erofs_zindex_encode(Z_EROFS_CLUSTER_TYPE_NONHEAD, 0, d0 | (d1 - d0) << 16,
 				    z->idx + (size_t)(lcn + d0) * 8);
-	if (d1 && count % EROFS_BLKSZ)
-		erofs_zindex_encode(Z_EROFS_CLUSTER_TYPE_PLAIN, count % EROFS_BLKSZ, 0,
+	if (d1 && (ofs + count) % EROFS_BLKSZ)
+		erofs_zindex_encode(Z_EROFS_CLUSTER_TYPE_PLAIN, (ofs + count) % EROFS_BLKSZ, 0,
 				    z->idx + (size_t)(lcn + d1) * 8);
 	z->blk++;
 	return 0;
