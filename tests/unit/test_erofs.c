@@ -385,6 +385,26 @@ static void test_lz4(void)
 		CHECK_EQ_U64(get_le32(img + ipos + 4), p->inos[1].blkaddr);
 		CHECK_EQ_U64(get_le16(img + ipos + 8) & 3, Z_EROFS_CLUSTER_TYPE_NONHEAD);
 		CHECK_EQ_U64(get_le16(img + ipos + 12), 1);
+
+		/* The checker refuses indexes Linux refuses: an extent
+		 * starting past its cluster, a first extent not at byte 0,
+		 * a NONHEAD pointing before the file. */
+		uint8_t *bad = malloc(len);
+		static const struct { unsigned at; uint16_t v; } cases[] = {
+			{ 2, 4096 }, { 2, 1 }, { 12, 2 }, { 12, 0 },
+		};
+
+		CHECK(bad != NULL);
+		for (unsigned i = 0; bad && i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct diag bd = { 0 };
+
+			memcpy(bad, img, len);
+			bad[ipos + cases[i].at] = (uint8_t)cases[i].v;
+			bad[ipos + cases[i].at + 1] = (uint8_t)(cases[i].v >> 8);
+			CHECK(erofs_check(bad, len, 8, &s, &bd) == -EINVAL);
+			CHECK(strstr(bd.msg, "compression index") != NULL);
+		}
+		free(bad);
 	}
 	sink_release(m);
 	for (unsigned k = 1; k < 100; k++) {

@@ -172,8 +172,22 @@ static int walk(struct rd *r, uint64_t nid, unsigned depth)
 			const uint8_t *di = r->img + at + 8 * k;
 			unsigned type = get_le16(di) & 3;
 
-			if ((type == Z_EROFS_CLUSTER_TYPE_HEAD || type == Z_EROFS_CLUSTER_TYPE_PLAIN) &&
-			    get_le32(di + 4) >= r->len / EROFS_BLKSZ)
+			if (type == Z_EROFS_CLUSTER_TYPE_NONHEAD) {
+				/* Linux looks back delta[0] clusters (1 where it
+				 * holds a big pcluster's block count) until a head. */
+				uint16_t d0 = get_le16(di + 4);
+
+				if (d0 & 0x800)
+					d0 = 1;
+				if (!d0 || d0 > k)
+					return bad(r, nid, "compression index points to no head");
+				continue;
+			}
+			/* An extent starts inside its cluster; the file's first
+			 * starts at byte 0. */
+			if (get_le16(di + 2) >= EROFS_BLKSZ || (!k && get_le16(di + 2)))
+				return bad(r, nid, "compression index starts outside its cluster");
+			if (get_le32(di + 4) >= r->len / EROFS_BLKSZ)
 				return bad(r, nid, "compressed cluster outside the image");
 		}
 		return 0;
