@@ -36,6 +36,11 @@ python3 -c 'import sys; sys.stdout.write("b" * 4097)' >src/text/just-over
 python3 -c 'import sys; sys.stdout.write("c" * 4096)' >src/text/one-block
 head -c 3000000 /dev/zero >src/bin/zeros
 cat src/bin/random src/text/all.c src/bin/small-random src/text/all.c >src/bin/mixed
+# Text whose last compressed extent ends inside a cluster, then a tail
+# that does not compress: the plain blocks after it start on the cluster.
+for n in 1 4095 4096 4097 8000; do
+	{ head -c 20000 src/text/f00.c; head -c $n src/bin/random; } >src/bin/tail-$n
+done
 ln src/text/all.c src/hardlink.c
 setfattr -n user.kind -v source src/text/all.c 2>/dev/null || true
 : >src/empty
@@ -55,7 +60,7 @@ for i in z h; do
 	diff want.txt got.txt || fail "$i.erofs: extracted bytes differ"
 done
 layout() { dump.erofs --path="$2" "$1" | sed -n 's/.*Layout: \([0-9]*\).*/\1/p'; }
-for f in /text/all.c /text/aligned /text/just-over /bin/zeros /bin/mixed; do
+for f in /text/all.c /text/aligned /text/just-over /bin/zeros /bin/mixed /bin/tail-4097; do
 	[ "$(layout out/z.erofs $f)" = 1 ] || fail "$f is not compressed"
 done
 for f in /bin/random /bin/small-random /text/one-block; do
