@@ -3,9 +3,10 @@
 # which ships no modules.dep) neither decodes the .deb again nor reads
 # every module's .modinfo from its decoded layer, and writes the bytes a build
 # without the store writes. A corrupted selection record is warned
-# about, resolved again and kept again.
+# about, resolved again and kept again; so is a record whose checksum
+# holds but whose paths are not the layer's.
 . "$KILN_TESTLIB"
-need strace cpio
+need strace cpio python3
 . "$KILN_SRC/tests/boot/lib-debs.inc"
 KDEB=$(example_debs 'linux-image-[0-9.]+-[0-9]+-arm64') ||
 	fail "the kernel package of examples/rpi3/kiln.lock: not in the lock, or kiln fetch failed"
@@ -67,3 +68,20 @@ grep -q "store .*/${rec#"$KILN_CACHE/"}: record is corrupt or truncated; removed
 warm again
 ! grep -q corrupt again.log || { cat again.log; fail "the record kept again is bad"; }
 [ "$(blob_reads again)" -le "$max" ] || fail "the selection kept again is not used"
+
+# A well-formed record (checksum and all) naming a path the layer lacks.
+chmod u+w "$rec"
+python3 - "$rec" <<'PY'
+import hashlib, struct, sys
+p = sys.argv[1]
+d = open(p, "rb").read()
+payload = d[48:].replace(b"kernel/fs/ext4/ext4.ko", b"kernel/fs/ext4/EXT4.ko", 1)
+open(p, "wb").write(d[:8] + struct.pack("<Q", len(payload)) + hashlib.sha256(payload).digest() + payload)
+PY
+warm unfit
+grep -q "module selection record in the build cache is malformed; resolving lib/modules/.* again" \
+	unfit.log || { cat unfit.log; fail "a record that does not fit the tree was not warned about"; }
+[ "$(blob_reads unfit)" -gt "$max" ] || fail "a record that does not fit the tree was used"
+warm fixed
+! grep -q malformed fixed.log || { cat fixed.log; fail "the record kept again does not fit"; }
+[ "$(blob_reads fixed)" -le "$max" ] || fail "the selection kept again is not used"
