@@ -258,6 +258,13 @@ int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer 
 	return 0;
 }
 
+int trees_cache_layer_key(const struct tree_layer *l, uint8_t key[SHA256_LEN])
+{
+	if (!l->cache || !l->cache->hashed)
+		return -ENOENT;
+	return archive_layer_key(l, l->cache->hash, key);
+}
+
 const struct stat *trees_cache_stat(const struct tree_layer *l)
 {
 	static const struct stat none;

@@ -298,6 +298,10 @@ int trees_cache_load(struct build *b, struct tree_layer *l, const char *host, st
 int trees_cache_save(struct build *b, struct trees_state *st, struct tree_layer *l,
 		     const char *host, struct diag *d);
 void trees_cache_free(struct layer_cache *lc);
+/* trees_cache_layer_key - the store key of archive layer @l's decoded
+ * form (the archive's content hash and filters); -ENOENT when the
+ * archive was not hashed (no store). */
+int trees_cache_layer_key(const struct tree_layer *l, uint8_t key[SHA256_LEN]);
 /* trees_cache_put - keep layer @l's @log, recorded from the archive
  * hashed by trees_cache_load into the spill file open as @spill_fd, in
  * the store (trees-prefetch.c); failures only warn. */

@@ -6,7 +6,8 @@
  * the kernel's modules.dep (or, when it ships none, each module's
  * .modinfo) and only their closure enters the image, with a modules.dep,
  * modules.softdep, modules.alias and kmod's indexes written for exactly
- * those modules (fs/kmod-dep.h).
+ * those modules (fs/kmod-dep.h). With the store, that result is kept
+ * (trees-modules-cache.c): a warm build reads no module.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "pkg/net.h"
 #include "plan/build.h"
 #include "plan/trees-def.h"
+#include "plan/trees-modules.h"
 
 /* Where kernels keep their modules, in the order looked at. */
 static const char *const mod_roots[] = { "lib/modules", "usr/lib/modules" };
@@ -31,23 +33,12 @@ static const char *const mod_roots[] = { "lib/modules", "usr/lib/modules" };
 static const char *const kept_files[] = { "modules.builtin", "modules.builtin.modinfo",
 					  "modules.order" };
 
-enum { GEN_DEP, GEN_DEP_BIN, GEN_SOFTDEP, GEN_ALIAS, GEN_ALIAS_BIN, GEN_MAX };
 static const char *const gen_names[GEN_MAX] = { "modules.dep", "modules.dep.bin",
 						"modules.softdep", "modules.alias",
 						"modules.alias.bin" };
 
 /* Deepest module path below lib/modules/ a default include reaches. */
 #define MOD_DEPTH 14
-
-/* The first composition's result, replayed by later ones. */
-struct trees_kmod {
-	struct tree *scratch;   /* the layer's source as read */
-	char *vdir;             /* "lib/modules/VERSION" in the scratch tree */
-	char **keep;            /* paths (in the scratch tree) that enter the image */
-	unsigned nkeep;
-	char *gen[GEN_MAX];
-	size_t genlen[GEN_MAX];
-};
 
 int trees_modules_load(struct tree_def *def, cfg_t *sec, struct tree_layer *l, struct diag *d)
 {
@@ -338,6 +329,8 @@ static int select_modules(struct build *b, struct trees_state *st, struct tree_d
 	struct scan sc = { .db = &db };
 	unsigned miss = 0;
 	const char *dep = NULL;
+	uint8_t key[SHA256_LEN];
+	bool keyed;
 	int r;
 
 	kmod_db_init(&db);
@@ -349,10 +342,18 @@ static int select_modules(struct build *b, struct trees_state *st, struct tree_d
 	int li = tree_add_layer(k->scratch, l->label);
 	if (li < 0)
 		return diag_fail(d, -ENOMEM, "out of memory");
-	if ((r = trees_compose_source(b, st, def, l, k->scratch, pol, (uint32_t)li, false, d)) ||
+	/* With a store, an archive's decoded layer is kept there, so the
+	 * scratch tree's files are ranges of a blob: the selection's key. */
+	if ((r = trees_compose_source(b, st, def, l, k->scratch, pol, (uint32_t)li,
+				      b->store != NULL, d)) ||
 	    (r = find_version(k->scratch, l, def->name, &k->vdir, d)))
 		goto out;
 	const char *version = strrchr(k->vdir, '/') + 1;
+	/* The selection depends on the layer's files alone: a warm store
+	 * has it, and then no module is read (trees-modules-cache.c). */
+	keyed = b->store && !kmod_cache_key(b, k->scratch, l, pol, key);
+	if (keyed && !kmod_cache_get(b, key, k, d))
+		goto out;
 	sc.vdir = k->vdir;
 	sc.vlen = strlen(k->vdir);
 	if ((r = tree_walk(k->scratch, scan_node, &sc))) {
@@ -406,6 +407,8 @@ static int select_modules(struct build *b, struct trees_state *st, struct tree_d
 		r = gen[i](&db, &k->gen[i], &k->genlen[i]);
 	if (r)
 		r = diag_fail(d, r, "%s: out of memory", k->vdir);
+	else if (keyed)
+		kmod_cache_put(b, key, k, d);
 out:
 	free(sc.mods);
 	kmod_db_release(&db);
