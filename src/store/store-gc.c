@@ -192,7 +192,11 @@ int store_verify(struct store *s, uint64_t *ret_bad, struct diag *d)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct verify_ctx v = { .d = d, .jobs = cpus > 1 ? (unsigned)cpus : 1 };
-	int ret = walk(s, verify_one, &v);
+	int ret;
+
+	s->rehash = true;
+	ret = walk(s, verify_one, &v);
+	s->rehash = false;
 	uint64_t n;
 	bool bad;
 

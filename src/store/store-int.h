@@ -21,6 +21,8 @@ struct store {
 	bool counted;
 	unsigned tmp_seq;
 	struct store_index index; /* the stat index, loaded at first use */
+	/* `kiln cache verify`: read every blob, whatever the stat index says. */
+	bool rehash;
 };
 
 /* "cas/ab/ab01..." (or "ac/...") for @hash into @out. */

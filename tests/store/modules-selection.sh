@@ -58,7 +58,12 @@ got=$(blob_reads warm)
 # Corrupt the selection record (the one holding kiln's modules.dep).
 rec=$(grep -rl --null 'kernel/fs/ext4/ext4.ko:' "$KILN_CACHE/ac" | tr -d '\0')
 [ -n "$rec" ] && [ "$(echo "$rec" | wc -l)" = 1 ] || fail "no single module selection record: $rec"
+# The store trusts a blob whose stat data it recorded when it last hashed
+# it (ctime included): a new ctime makes the next build read it whole again,
+# so the reads counted below include one full check either way.
+recheck_blob() { chmod u+w "$blob" && chmod u-w "$blob"; }
 chmod u+w "$rec"
+recheck_blob
 printf 'X' | dd of="$rec" bs=1 seek=$(($(stat -c %s "$rec") - 1)) conv=notrunc status=none
 warm bad
 grep -q "store .*/${rec#"$KILN_CACHE/"}: record is corrupt or truncated; removed" bad.log ||
@@ -78,6 +83,7 @@ d = open(p, "rb").read()
 payload = d[48:].replace(b"kernel/fs/ext4/ext4.ko", b"kernel/fs/ext4/EXT4.ko", 1)
 open(p, "wb").write(d[:8] + struct.pack("<Q", len(payload)) + hashlib.sha256(payload).digest() + payload)
 PY
+recheck_blob
 warm unfit
 grep -q "module selection record in the build cache is malformed; resolving lib/modules/.* again" \
 	unfit.log || { cat unfit.log; fail "a record that does not fit the tree was not warned about"; }
@@ -85,3 +91,15 @@ grep -q "module selection record in the build cache is malformed; resolving lib/
 warm fixed
 ! grep -q malformed fixed.log || { cat fixed.log; fail "the record kept again does not fit"; }
 [ "$(blob_reads fixed)" -le "$max" ] || fail "the selection kept again is not used"
+
+# Nothing changed since the blob was last hashed (more than 3 s after it
+# was written): a rebuild neither checks it again nor reads its modules.
+warm quiet
+[ "$(blob_reads quiet)" -le $((size / 4)) ] ||
+	fail "a rebuild read $(blob_reads quiet) bytes of the unchanged $size-byte layer"
+# ... and a byte flipped in it in place is still found, warned about, rebuilt.
+chmod u+w "$blob"
+printf 'Y' | dd of="$blob" bs=1 seek=$((size / 2)) conv=notrunc status=none
+warm flipped
+grep -q "content does not match its hash" flipped.log ||
+	{ cat flipped.log; fail "a blob changed in place was not found out"; }
