@@ -12,6 +12,7 @@
 
 #include "base/diag.h"
 #include "base/endian.h"
+#include "io/patch.h"
 #include "plan/iso-dates.h"
 
 #define SECTOR 2048u
@@ -34,44 +35,13 @@ struct dirext {
 };
 
 struct fix {
-	int fd;
-	uint64_t fsize;
-	const char *path;
+	struct patch_file p;
 	int64_t epoch;
 	uint8_t long_epoch[17];   /* the epoch as a volume descriptor date */
 	struct dirext *stack;
 	size_t n, cap;
 	unsigned ndirs;
-	struct diag *d;
 };
-
-static int bad(struct fix *f, const char *what, uint64_t at)
-{
-	return diag_fail(f->d, -EINVAL, "%s: %s at byte %llu (not an image genisoimage writes?)",
-			 f->path, what, (unsigned long long)at);
-}
-
-static int rd(struct fix *f, void *buf, size_t len, uint64_t off)
-{
-	ssize_t got = pread(f->fd, buf, len, (off_t)off);
-
-	if (got < 0)
-		return diag_fail(f->d, -errno, "%s: %s", f->path, strerror(errno));
-	if ((size_t)got != len)
-		return bad(f, "short read", off);
-	return 0;
-}
-
-static int wr(struct fix *f, const void *buf, size_t len, uint64_t off)
-{
-	ssize_t put = pwrite(f->fd, buf, len, (off_t)off);
-
-	if (put < 0)
-		return diag_fail(f->d, -errno, "%s: %s", f->path, strerror(errno));
-	if ((size_t)put != len)
-		return diag_fail(f->d, -EIO, "%s: short write", f->path);
-	return 0;
-}
 
 /* ISO 9660 dates: 7 bytes (years since 1900, month, day, h, m, s, offset
  * from UTC in 15-minute units) or 17 ("YYYYMMDDHHMMSScc", offset). */
@@ -197,17 +167,17 @@ static int fix_ce(struct fix *f, const uint8_t *e, unsigned depth)
 	int r;
 
 	if (depth >= CE_DEPTH)
-		return bad(f, "too many chained continuation areas", off);
-	if (!len || len > SECTOR || off > f->fsize || len > f->fsize - off)
-		return bad(f, "continuation area outside the image", off);
+		return patch_bad(&f->p, "too many chained continuation areas", off);
+	if (!len || len > SECTOR || off > f->p.size || len > f->p.size - off)
+		return patch_bad(&f->p, "continuation area outside the image", off);
 	buf = malloc(len);
 	if (!buf)
-		return diag_fail(f->d, -ENOMEM, "out of memory");
-	r = rd(f, buf, len, off);
+		return diag_fail(f->p.d, -ENOMEM, "out of memory");
+	r = patch_read(&f->p, buf, len, off);
 	if (!r)
 		r = fix_susp(f, buf, len, depth + 1);
 	if (!r)
-		r = wr(f, buf, len, off);
+		r = patch_write(&f->p, buf, len, off);
 	free(buf);
 	return r;
 }
@@ -241,16 +211,16 @@ static int push_dir(struct fix *f, const uint8_t *rec, uint64_t at)
 {
 	struct dirext x = { get_le32(rec + 2), get_le32(rec + 10) };
 
-	if (x.size > f->fsize || (uint64_t)x.extent * SECTOR > f->fsize - x.size)
-		return bad(f, "directory extent outside the image", at);
+	if (x.size > f->p.size || (uint64_t)x.extent * SECTOR > f->p.size - x.size)
+		return patch_bad(&f->p, "directory extent outside the image", at);
 	if (++f->ndirs > ISO_DATES_MAX_DIRS)
-		return bad(f, "too many directories", at);
+		return patch_bad(&f->p, "too many directories", at);
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 64;
 		struct dirext *s = realloc(f->stack, cap * sizeof(*s));
 
 		if (!s)
-			return diag_fail(f->d, -ENOMEM, "out of memory");
+			return diag_fail(f->p.d, -ENOMEM, "out of memory");
 		f->stack = s;
 		f->cap = cap;
 	}
@@ -267,8 +237,8 @@ static int fix_dir(struct fix *f, struct dirext x)
 	int r;
 
 	if (!buf)
-		return diag_fail(f->d, -ENOMEM, "out of memory");
-	r = rd(f, buf, x.size, base);
+		return diag_fail(f->p.d, -ENOMEM, "out of memory");
+	r = patch_read(&f->p, buf, x.size, base);
 	while (!r && p < x.size) {
 		size_t len = buf[p], nl, su;
 
@@ -277,7 +247,7 @@ static int fix_dir(struct fix *f, struct dirext x)
 			continue;
 		}
 		if (len < 34 || p + len > x.size || 33 + (size_t)buf[p + 32] > len) {
-			r = bad(f, "bad directory record", base + p);
+			r = patch_bad(&f->p, "bad directory record", base + p);
 			break;
 		}
 		nl = buf[p + 32];
@@ -291,38 +261,31 @@ static int fix_dir(struct fix *f, struct dirext x)
 		p += len;
 	}
 	if (!r)
-		r = wr(f, buf, x.size, base);
+		r = patch_write(&f->p, buf, x.size, base);
 	free(buf);
 	return r;
 }
 
 int iso_fix_dates(const char *path, int64_t epoch, struct diag *d)
 {
-	struct fix f = { .path = path, .epoch = epoch, .d = d };
+	struct fix f = { .epoch = epoch };
 	uint8_t vd[SECTOR];
-	struct stat st;
 	bool end = false;
 	int r = 0;
 
 	if (!enc17(epoch, f.long_epoch) || !enc7(epoch, vd))
 		return diag_fail(d, -ERANGE, "%s: epoch %lld cannot be an ISO 9660 date (1900..2155)",
 				 path, (long long)epoch);
-	f.fd = open(path, O_RDWR | O_CLOEXEC);
-	if (f.fd < 0)
-		return diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(f.fd, &st)) {
-		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	f.fsize = (uint64_t)st.st_size;
+	if ((r = patch_open(&f.p, path, "genisoimage", d)))
+		return r;
 	for (unsigned i = VD_FIRST; !r && !end && i < VD_FIRST + VD_MAX; i++) {
 		uint64_t off = (uint64_t)i * SECTOR;
 
-		r = rd(&f, vd, SECTOR, off);
+		r = patch_read(&f.p, vd, SECTOR, off);
 		if (r)
 			break;
 		if (memcmp(vd + 1, "CD001", 5)) {
-			r = bad(&f, "no volume descriptor", off);
+			r = patch_bad(&f.p, "no volume descriptor", off);
 			break;
 		}
 		end = vd[0] == 255;
@@ -332,16 +295,14 @@ int iso_fix_dates(const char *path, int64_t epoch, struct diag *d)
 		memcpy(vd + VD_MODIFIED, f.long_epoch, 17);
 		memcpy(vd + VD_EFFECTIVE, f.long_epoch, 17);
 		clamp7(&f, vd + VD_ROOT + 18);
-		r = wr(&f, vd, SECTOR, off);
+		r = patch_write(&f.p, vd, SECTOR, off);
 		if (!r)
 			r = push_dir(&f, vd + VD_ROOT, off + VD_ROOT);
 	}
 	if (!r && !end)
-		r = bad(&f, "no volume descriptor set terminator", (uint64_t)VD_FIRST * SECTOR);
+		r = patch_bad(&f.p, "no volume descriptor set terminator", (uint64_t)VD_FIRST * SECTOR);
 	while (!r && f.n)
 		r = fix_dir(&f, f.stack[--f.n]);
-out:
 	free(f.stack);
-	close(f.fd);
-	return r;
+	return patch_close(&f.p, r);
 }

@@ -13,6 +13,7 @@
 #include "base/hash.h"
 #include "base/ids.h"
 #include "fs/btrfs/btrfs-fix.h"
+#include "io/patch.h"
 
 /* Superblock (btrfs-progs kernel-shared/uapi/btrfs_tree.h), its copies. */
 #define SB_SIZE 4096u
@@ -86,9 +87,7 @@ struct chunk {
 };
 
 struct fix {
-	int fd;
-	const char *path;
-	uint64_t fsize;
+	struct patch_file p;
 	uint32_t nodesize;
 	uint64_t devid;
 	uint8_t fsid[16];               /* what tree block headers carry */
@@ -98,26 +97,7 @@ struct fix {
 	struct chunk *chunks;
 	unsigned nchunks, cap, nsys;   /* nsys: those from the system chunk array */
 	uint8_t *buf;
-	struct diag *d;
 };
-
-static int bad(struct fix *f, const char *what, uint64_t at)
-{
-	return diag_fail(f->d, -EINVAL, "%s: %s at byte %llu (not an image mkfs.btrfs writes?)",
-			 f->path, what, (unsigned long long)at);
-}
-
-static int io(struct fix *f, bool write, void *buf, size_t len, uint64_t off)
-{
-	ssize_t n = write ? pwrite(f->fd, buf, len, (off_t)off) : pread(f->fd, buf, len, (off_t)off);
-
-	if (n < 0)
-		return diag_fail(f->d, -errno, "%s: %s", f->path, strerror(errno));
-	if ((size_t)n != len)
-		return write ? diag_fail(f->d, -EIO, "%s: short write", f->path)
-			     : bad(f, "short read", off);
-	return 0;
-}
 
 /* btrfs's crc32c: seeded with ~0, inverted, little-endian in the first 4 of 32 bytes. */
 static uint32_t csum(const uint8_t *b, uint32_t len)
@@ -154,17 +134,17 @@ static int add_chunk(struct fix *f, uint64_t logical, const uint8_t *c, uint32_t
 
 	if (len < CHUNK_STRIPES || (n = get_le16(c + CHUNK_NUM_STRIPES)) == 0 ||
 	    n > MAX_STRIPES || len < CHUNK_STRIPES + n * STRIPE_SIZE)
-		return bad(f, "chunk item out of range", at);
+		return patch_bad(&f->p, "chunk item out of range", at);
 	for (unsigned i = 0; i < f->nsys; i++)
 		if (f->chunks[i].logical == logical)
 			return 0;  /* in the system array and the chunk tree */
 	if (f->nchunks >= MAX_CHUNKS)
-		return bad(f, "too many chunks", at);
+		return patch_bad(&f->p, "too many chunks", at);
 	if (f->nchunks == f->cap) {
 		unsigned cap = f->cap ? 2 * f->cap : 8;
 		struct chunk *m = realloc(f->chunks, cap * sizeof(*m));
 		if (!m)
-			return diag_fail(f->d, -ENOMEM, "out of memory");
+			return diag_fail(f->p.d, -ENOMEM, "out of memory");
 		f->chunks = m;
 		f->cap = cap;
 	}
@@ -176,7 +156,7 @@ static int add_chunk(struct fix *f, uint64_t logical, const uint8_t *c, uint32_t
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *s = c + CHUNK_STRIPES + i * STRIPE_SIZE;
 		if (get_le64(s + STRIPE_DEVID) != f->devid)
-			return bad(f, "stripe on another device", at);
+			return patch_bad(&f->p, "stripe on another device", at);
 		ch->phys[i] = get_le64(s + STRIPE_OFFSET);
 	}
 	return 0;
@@ -208,11 +188,11 @@ static int leaf_item(struct fix *f, uint32_t i, uint8_t **ret_key, uint8_t **ret
 	uint32_t off, len;
 
 	if (HDR_SIZE + (uint64_t)(i + 1) * ITEM_SIZE > f->nodesize)
-		return bad(f, "leaf item table out of its block", at);
+		return patch_bad(&f->p, "leaf item table out of its block", at);
 	off = get_le32(it + KEY_SIZE);
 	len = get_le32(it + KEY_SIZE + 4);
 	if ((uint64_t)off + len > f->nodesize - HDR_SIZE)
-		return bad(f, "leaf item out of its block", at);
+		return patch_bad(&f->p, "leaf item out of its block", at);
 	*ret_key = it;
 	*ret_data = f->buf + HDR_SIZE + off;
 	*ret_len = len;
@@ -225,21 +205,21 @@ static int read_chunk_tree(struct fix *f, uint64_t logical, unsigned depth)
 	uint32_t n;
 	int r;
 
-	if (depth > MAX_DEPTH || phys == UINT64_MAX || phys > f->fsize ||
-	    f->fsize - phys < f->nodesize)
-		return bad(f, "chunk tree block out of range", phys);
-	if ((r = io(f, false, f->buf, f->nodesize, phys)))
+	if (depth > MAX_DEPTH || phys == UINT64_MAX || phys > f->p.size ||
+	    f->p.size - phys < f->nodesize)
+		return patch_bad(&f->p, "chunk tree block out of range", phys);
+	if ((r = patch_read(&f->p, f->buf, f->nodesize, phys)))
 		return r;
 	if (!tree_block(f, logical))
-		return bad(f, "chunk tree block with a bad header or checksum", phys);
+		return patch_bad(&f->p, "chunk tree block with a bad header or checksum", phys);
 	n = get_le32(f->buf + HDR_NRITEMS);
 	if (f->buf[HDR_LEVEL]) {
 		uint64_t *kids;
 		if (HDR_SIZE + (uint64_t)n * PTR_SIZE > f->nodesize)
-			return bad(f, "node out of its block", phys);
+			return patch_bad(&f->p, "node out of its block", phys);
 		kids = malloc((n ? n : 1) * sizeof(*kids));
 		if (!kids)
-			return diag_fail(f->d, -ENOMEM, "out of memory");
+			return diag_fail(f->p.d, -ENOMEM, "out of memory");
 		for (uint32_t i = 0; i < n; i++)
 			kids[i] = get_le64(f->buf + HDR_SIZE + i * PTR_SIZE + KEY_SIZE);
 		for (uint32_t i = 0; !r && i < n; i++)
@@ -263,7 +243,7 @@ static int subvol_uuid(struct fix *f, uint8_t *at, uint64_t pos)
 		memcpy(f->old_subvol, at, 16);
 		f->have_subvol = true;
 	} else if (memcmp(f->old_subvol, at, 16)) {
-		return bad(f, "more than one subvolume UUID", pos);
+		return patch_bad(&f->p, "more than one subvolume UUID", pos);
 	}
 	memcpy(at, f->ids->subvol->b, 16);
 	return 0;
@@ -322,7 +302,7 @@ static int check_sorted(struct fix *f, uint32_t n, unsigned width, uint64_t pos)
 
 	for (uint32_t i = 1; i < n; i++)
 		if (key_cmp(t + (i - 1) * width, t + i * width) >= 0)
-			return bad(f, "UUID tree out of order after the UUID changed", pos);
+			return patch_bad(&f->p, "UUID tree out of order after the UUID changed", pos);
 	return 0;
 }
 
@@ -331,25 +311,25 @@ static int fix_item(struct fix *f, uint8_t *key, uint8_t *data, uint32_t len, ui
 	switch (key[8]) {
 	case DEV_ITEM:
 		if (len < DEV_ITEM_UUID + 16)
-			return bad(f, "dev item too short", pos);
+			return patch_bad(&f->p, "dev item too short", pos);
 		replace(data + DEV_ITEM_UUID, f->old_dev, f->ids->device);
 		return 0;
 	case CHUNK_ITEM:
 		if (len < CHUNK_STRIPES ||
 		    len < CHUNK_STRIPES + get_le16(data + CHUNK_NUM_STRIPES) * STRIPE_SIZE)
-			return bad(f, "chunk item too short", pos);
+			return patch_bad(&f->p, "chunk item too short", pos);
 		for (unsigned i = 0; i < get_le16(data + CHUNK_NUM_STRIPES); i++)
 			replace(data + CHUNK_STRIPES + i * STRIPE_SIZE + STRIPE_UUID, f->old_dev,
 				f->ids->device);
 		return 0;
 	case DEV_EXTENT:
 		if (len < DEV_EXTENT_CHUNK_UUID + 16)
-			return bad(f, "dev extent too short", pos);
+			return patch_bad(&f->p, "dev extent too short", pos);
 		memcpy(data + DEV_EXTENT_CHUNK_UUID, f->ids->chunk_tree->b, 16);
 		return 0;
 	case INODE_ITEM:
 		if (len < INODE_SIZE)
-			return bad(f, "inode item too short", pos);
+			return patch_bad(&f->p, "inode item too short", pos);
 		clamp_time(f, data + INODE_MTIME);
 		memcpy(data + INODE_ATIME, data + INODE_MTIME, 12);
 		memcpy(data + INODE_CTIME, data + INODE_MTIME, 12);
@@ -377,7 +357,7 @@ static int fix_block(struct fix *f, uint64_t pos)
 	memcpy(f->buf + HDR_CHUNK_UUID, f->ids->chunk_tree->b, 16);
 	if (f->buf[HDR_LEVEL]) {
 		if (HDR_SIZE + (uint64_t)n * PTR_SIZE > f->nodesize)
-			return bad(f, "node out of its block", pos);
+			return patch_bad(&f->p, "node out of its block", pos);
 		for (uint32_t i = 0; !r && uuid_tree && i < n; i++)
 			r = fix_uuid_key(f, f->buf + HDR_SIZE + i * PTR_SIZE, pos);
 		if (!r && uuid_tree)
@@ -397,7 +377,7 @@ static int fix_block(struct fix *f, uint64_t pos)
 		if (!r && uuid_tree)
 			r = check_sorted(f, n, ITEM_SIZE, pos);
 		if (!r && free_to < free_from)
-			r = bad(f, "leaf items overlap its item table", pos);
+			r = patch_bad(&f->p, "leaf items overlap its item table", pos);
 	}
 	/* Unused space keeps what deleted items held (the random device UUID
 	 * of the temporary chunks among it); nothing reads it. */
@@ -411,12 +391,12 @@ static int fix_block(struct fix *f, uint64_t pos)
 /* f->buf read at @pos: fixed and written back if a tree block at @logical. */
 static int fix_at(struct fix *f, uint64_t pos, uint64_t logical)
 {
-	int r = io(f, false, f->buf, f->nodesize, pos);
+	int r = patch_read(&f->p, f->buf, f->nodesize, pos);
 
 	if (r || !tree_block(f, logical))
 		return r;
 	r = fix_block(f, pos);
-	return r ? r : io(f, true, f->buf, f->nodesize, pos);
+	return r ? r : patch_write(&f->p, f->buf, f->nodesize, pos);
 }
 
 /*
@@ -426,11 +406,11 @@ static int fix_at(struct fix *f, uint64_t pos, uint64_t logical)
  */
 static int next_data(struct fix *f, uint64_t pos, uint64_t *ret_next)
 {
-	off_t data = lseek(f->fd, (off_t)pos, SEEK_DATA);
+	off_t data = lseek(f->p.fd, (off_t)pos, SEEK_DATA);
 
 	if (data < 0) {
 		if (errno != ENXIO)
-			return diag_fail(f->d, -errno, "%s: %s", f->path, strerror(errno));
+			return diag_fail(f->p.d, -errno, "%s: %s", f->p.path, strerror(errno));
 		*ret_next = UINT64_MAX;
 		return 0;
 	}
@@ -464,12 +444,12 @@ static int fix_unmapped(struct fix *f)
 {
 	int r = 0;
 
-	for (uint64_t pos = 0; !r && pos < f->fsize && f->fsize - pos >= f->nodesize;
+	for (uint64_t pos = 0; !r && pos < f->p.size && f->p.size - pos >= f->nodesize;
 	     pos += f->nodesize) {
 		uint64_t end;
 
-		if ((r = next_data(f, pos, &pos)) || pos > f->fsize ||
-		    f->fsize - pos < f->nodesize)
+		if ((r = next_data(f, pos, &pos)) || pos > f->p.size ||
+		    f->p.size - pos < f->nodesize)
 			break;
 		end = mapped_end(f, pos);
 		if (!end)
@@ -495,8 +475,8 @@ static int fix_trees(struct fix *f)
 				if ((r = next_data(f, c->phys[s] + o, &pos)) || pos == UINT64_MAX)
 					break;
 				o = pos - c->phys[s];
-				if (o + f->nodesize > c->length || pos > f->fsize ||
-				    f->fsize - pos < f->nodesize)
+				if (o + f->nodesize > c->length || pos > f->p.size ||
+				    f->p.size - pos < f->nodesize)
 					break;
 				r = fix_at(f, pos, c->logical + o);
 			}
@@ -512,16 +492,16 @@ static int sys_chunks(struct fix *f, uint8_t *sb, uint64_t at, bool rewrite)
 	int r = 0;
 
 	if (size > SB_SYS_ARRAY_MAX)
-		return bad(f, "system chunk array too large", at + SB_SYS_ARRAY_SIZE);
+		return patch_bad(&f->p, "system chunk array too large", at + SB_SYS_ARRAY_SIZE);
 	while (!r && o < size) {
 		uint8_t *key = sb + SB_SYS_ARRAY + o, *c = key + KEY_SIZE;
 		uint32_t len;
 
 		if (size - o < KEY_SIZE + CHUNK_STRIPES || key[8] != CHUNK_ITEM)
-			return bad(f, "bad system chunk array", at + SB_SYS_ARRAY + o);
+			return patch_bad(&f->p, "bad system chunk array", at + SB_SYS_ARRAY + o);
 		len = CHUNK_STRIPES + get_le16(c + CHUNK_NUM_STRIPES) * STRIPE_SIZE;
 		if (len > size - o - KEY_SIZE)
-			return bad(f, "bad system chunk array", at + SB_SYS_ARRAY + o);
+			return patch_bad(&f->p, "bad system chunk array", at + SB_SYS_ARRAY + o);
 		r = rewrite ? fix_item(f, key, c, len, at) : add_chunk(f, get_le64(key + 9), c, len, at);
 		o += KEY_SIZE + len;
 	}
@@ -534,14 +514,14 @@ static int fix_super(struct fix *f, uint64_t at)
 	uint8_t sb[SB_SIZE];
 	int r;
 
-	if (at > f->fsize || f->fsize - at < SB_SIZE)
+	if (at > f->p.size || f->p.size - at < SB_SIZE)
 		return 0;
-	if ((r = io(f, false, sb, SB_SIZE, at)))
+	if ((r = patch_read(&f->p, sb, SB_SIZE, at)))
 		return r;
 	if (memcmp(sb + SB_MAGIC, "_BHRfS_M", 8) || get_le64(sb + SB_BYTENR) != at)
 		return 0;  /* not written: the file ends in free space there */
 	if (get_le32(sb) != csum(sb, SB_SIZE))
-		return bad(f, "superblock checksum mismatch", at);
+		return patch_bad(&f->p, "superblock checksum mismatch", at);
 	replace(sb + SB_DEV_ITEM + DEV_ITEM_UUID, f->old_dev, f->ids->device);
 	if ((r = sys_chunks(f, sb, at, true)))
 		return r;
@@ -550,7 +530,7 @@ static int fix_super(struct fix *f, uint64_t at)
 	memset(sb + SB_SYS_ARRAY + get_le32(sb + SB_SYS_ARRAY_SIZE), 0,
 	       SB_SYS_ARRAY_MAX - get_le32(sb + SB_SYS_ARRAY_SIZE));
 	set_csum(sb, SB_SIZE);
-	return io(f, true, sb, SB_SIZE, at);
+	return patch_write(&f->p, sb, SB_SIZE, at);
 }
 
 static int load(struct fix *f, uint8_t *sb)
@@ -558,25 +538,25 @@ static int load(struct fix *f, uint8_t *sb)
 	uint64_t at = sb_offsets[0];
 	int r;
 
-	if ((r = io(f, false, sb, SB_SIZE, at)))
+	if ((r = patch_read(&f->p, sb, SB_SIZE, at)))
 		return r;
 	if (memcmp(sb + SB_MAGIC, "_BHRfS_M", 8))
-		return bad(f, "no btrfs superblock", at);
+		return patch_bad(&f->p, "no btrfs superblock", at);
 	if (get_le16(sb + SB_CSUM_TYPE) != 0)
 		return 1;
 	if (get_le32(sb) != csum(sb, SB_SIZE))
-		return bad(f, "superblock checksum mismatch", at);
+		return patch_bad(&f->p, "superblock checksum mismatch", at);
 	if (get_le64(sb + SB_NUM_DEVICES) != 1)
-		return bad(f, "more than one device", at + SB_NUM_DEVICES);
+		return patch_bad(&f->p, "more than one device", at + SB_NUM_DEVICES);
 	f->nodesize = get_le32(sb + SB_NODESIZE);
 	if (f->nodesize < SB_SIZE || f->nodesize > MAX_NODESIZE || (f->nodesize & (f->nodesize - 1)))
-		return bad(f, "node size out of range", at + SB_NODESIZE);
+		return patch_bad(&f->p, "node size out of range", at + SB_NODESIZE);
 	memcpy(f->fsid, sb + (get_le64(sb + SB_INCOMPAT) & INCOMPAT_METADATA_UUID ?
 			      SB_METADATA_UUID : SB_FSID), 16);
 	f->devid = get_le64(sb + SB_DEV_ITEM + DEV_ITEM_DEVID);
 	memcpy(f->old_dev, sb + SB_DEV_ITEM + DEV_ITEM_UUID, 16);
 	if (!(f->buf = malloc(f->nodesize)))
-		return diag_fail(f->d, -ENOMEM, "out of memory");
+		return diag_fail(f->p.d, -ENOMEM, "out of memory");
 	if ((r = sys_chunks(f, sb, at, false)))
 		return r;
 	f->nsys = f->nchunks;
@@ -585,28 +565,18 @@ static int load(struct fix *f, uint8_t *sb)
 
 int btrfs_fix_ids(const char *path, const struct btrfs_ids *ids, struct diag *d)
 {
-	struct fix f = { .fd = -1, .path = path, .ids = ids, .d = d };
+	struct fix f = { .ids = ids };
 	uint8_t sb[SB_SIZE];
-	struct stat st;
 	int r;
 
-	f.fd = open(path, O_RDWR | O_CLOEXEC);
-	if (f.fd < 0)
-		return diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(f.fd, &st)) {
-		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	f.fsize = (uint64_t)st.st_size;
+	if ((r = patch_open(&f.p, path, "mkfs.btrfs", d)))
+		return r;
 	r = load(&f, sb);
 	if (!r)
 		r = fix_trees(&f);
 	for (unsigned i = 0; !r && i < sizeof(sb_offsets) / sizeof(sb_offsets[0]); i++)
 		r = fix_super(&f, sb_offsets[i]);
-out:
 	free(f.buf);
 	free(f.chunks);
-	if (close(f.fd) && !r)
-		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-	return r;
+	return patch_close(&f.p, r);
 }

@@ -13,6 +13,7 @@
 #include "base/ids.h"
 #include "fs/ubi/ubi.h"
 #include "fs/ubi/ubifs-fix.h"
+#include "io/patch.h"
 
 /* UBIFS on-media layout (linux/fs/ubifs/ubifs-media.h). */
 #define NODE_MAGIC 0x06101831u
@@ -50,36 +51,15 @@ enum { INO_NODE = 0, PAD_NODE = 5, SB_NODE = 6 };
 #define MASTER_LEBS 2u
 
 struct fix {
-	int fd;
-	const char *path;
-	uint64_t fsize;
+	struct patch_file p;
 	uint32_t leb_size;
 	uint8_t *buf;
-	struct diag *d;
 };
-
-static int bad(struct fix *f, const char *what, uint64_t at)
-{
-	return diag_fail(f->d, -EINVAL, "%s: %s at byte %llu (not an image mkfs.ubifs writes?)",
-			 f->path, what, (unsigned long long)at);
-}
 
 /* A node's CRC (UBIFS: crc32_le seeded with ~0, not inverted; the same as UBI's). */
 static uint32_t node_crc(const uint8_t *n, uint32_t len)
 {
 	return ubi_crc32(n + 8, len - 8);
-}
-
-static int io(struct fix *f, bool write, void *buf, size_t len, uint64_t off)
-{
-	ssize_t n = write ? pwrite(f->fd, buf, len, (off_t)off) : pread(f->fd, buf, len, (off_t)off);
-
-	if (n < 0)
-		return diag_fail(f->d, -errno, "%s: %s", f->path, strerror(errno));
-	if ((size_t)n != len)
-		return write ? diag_fail(f->d, -EIO, "%s: short write", f->path)
-			     : bad(f, "short read", off);
-	return 0;
 }
 
 /* The stamps the materialised copy got from the host become its mtime. */
@@ -103,11 +83,11 @@ static int fix_leb(struct fix *f, uint32_t leb)
 	bool dirty = false;
 	int r;
 
-	if (base >= f->fsize)
+	if (base >= f->p.size)
 		return 0;
-	if (f->fsize - base < len)
-		len = (uint32_t)(f->fsize - base);
-	if ((r = io(f, false, f->buf, len, base)))
+	if (f->p.size - base < len)
+		len = (uint32_t)(f->p.size - base);
+	if ((r = patch_read(&f->p, f->buf, len, base)))
 		return r;
 	while (o + CH_SIZE <= len) {
 		uint8_t *n = f->buf + o;
@@ -120,70 +100,63 @@ static int fix_leb(struct fix *f, uint32_t leb)
 			continue;
 		}
 		if (get_le32(n) != NODE_MAGIC)
-			return bad(f, "no UBIFS node", base + o);
+			return patch_bad(&f->p, "no UBIFS node", base + o);
 		nlen = get_le32(n + CH_LEN);
 		type = n[CH_TYPE];
 		if (nlen < CH_SIZE || nlen > len - o)
-			return bad(f, "node length out of its LEB", base + o);
+			return patch_bad(&f->p, "node length out of its LEB", base + o);
 		if (get_le32(n + CH_CRC) != node_crc(n, nlen))
-			return bad(f, "node CRC mismatch", base + o);
+			return patch_bad(&f->p, "node CRC mismatch", base + o);
 		if (type == PAD_NODE) {
 			if (nlen != PAD_NODE_SIZE || get_le32(n + CH_SIZE) > len - o - nlen)
-				return bad(f, "bad padding node", base + o);
+				return patch_bad(&f->p, "bad padding node", base + o);
 			o += nlen + get_le32(n + CH_SIZE);
 			continue;
 		}
 		if (type == INO_NODE) {
 			if (nlen < INO_SIZE)
-				return bad(f, "inode node too short", base + o);
+				return patch_bad(&f->p, "inode node too short", base + o);
 			fix_inode(n);
 			put_le32(n + CH_CRC, node_crc(n, nlen));
 			dirty = true;
 		}
 		o += (nlen + 7u) & ~7u;
 	}
-	return dirty ? io(f, true, f->buf, len, base) : 0;
+	return dirty ? patch_write(&f->p, f->buf, len, base) : 0;
 }
 
 int ubifs_fix_ids(const char *path, const struct uuid *uuid, struct diag *d)
 {
-	struct fix f = { .fd = -1, .path = path, .d = d };
+	struct fix f = { 0 };
 	uint8_t sb[SB_SIZE];
 	uint32_t nlebs, lpt_first, lpt_end;
-	struct stat st;
 	int r;
 
-	f.fd = open(path, O_RDWR | O_CLOEXEC);
-	if (f.fd < 0)
-		return diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(f.fd, &st)) {
-		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	f.fsize = (uint64_t)st.st_size;
-	if ((r = io(&f, false, sb, sizeof(sb), 0)))
+	if ((r = patch_open(&f.p, path, "mkfs.ubifs", d)))
+		return r;
+	if ((r = patch_read(&f.p, sb, sizeof(sb), 0)))
 		goto out;
 	if (get_le32(sb) != NODE_MAGIC || sb[CH_TYPE] != SB_NODE ||
 	    get_le32(sb + CH_LEN) < SB_UUID + 16 || get_le32(sb + CH_LEN) > SB_SIZE ||
 	    get_le32(sb + CH_CRC) != node_crc(sb, get_le32(sb + CH_LEN))) {
-		r = bad(&f, "no superblock node", 0);
+		r = patch_bad(&f.p, "no superblock node", 0);
 		goto out;
 	}
 	f.leb_size = get_le32(sb + SB_LEB_SIZE);
 	if (f.leb_size < MIN_LEB || f.leb_size > MAX_LEB || f.leb_size % 8) {
-		r = bad(&f, "LEB size out of range", SB_LEB_SIZE);
+		r = patch_bad(&f.p, "LEB size out of range", SB_LEB_SIZE);
 		goto out;
 	}
 	/* The index hashes every node under authentication: nothing may change. */
 	if (get_le32(sb + SB_FLAGS) & FLG_AUTHENTICATION)
 		goto out;
-	nlebs = (uint32_t)((f.fsize + f.leb_size - 1) / f.leb_size);
+	nlebs = (uint32_t)((f.p.size + f.leb_size - 1) / f.leb_size);
 	/* The LPT area holds bit-packed lprops, not nodes: skipped. */
 	lpt_first = 1 + MASTER_LEBS + get_le32(sb + SB_LOG_LEBS);
 	lpt_end = lpt_first + get_le32(sb + SB_LPT_LEBS);
 	if (lpt_first < get_le32(sb + SB_LOG_LEBS) || lpt_end < lpt_first ||
 	    get_le32(sb + SB_LEB_CNT) < lpt_end) {
-		r = bad(&f, "area sizes out of range", SB_LOG_LEBS);
+		r = patch_bad(&f.p, "area sizes out of range", SB_LOG_LEBS);
 		goto out;
 	}
 	f.buf = malloc(f.leb_size);
@@ -194,13 +167,11 @@ int ubifs_fix_ids(const char *path, const struct uuid *uuid, struct diag *d)
 	/* LEB 0 is the superblock's: only its first node is one kiln knows. */
 	memcpy(sb + SB_UUID, uuid->b, 16);
 	put_le32(sb + CH_CRC, node_crc(sb, get_le32(sb + CH_LEN)));
-	r = io(&f, true, sb, get_le32(sb + CH_LEN), 0);
+	r = patch_write(&f.p, sb, get_le32(sb + CH_LEN), 0);
 	for (uint32_t leb = 1; !r && leb < nlebs; leb++)
 		if (leb < lpt_first || leb >= lpt_end)
 			r = fix_leb(&f, leb);
 out:
 	free(f.buf);
-	if (close(f.fd) && !r)
-		r = diag_fail(d, -errno, "%s: %s", path, strerror(errno));
-	return r;
+	return patch_close(&f.p, r);
 }
