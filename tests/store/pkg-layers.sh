@@ -14,15 +14,7 @@ tree t { layer { packages = { "tool" } } }
 tree u { layer { packages = { "tool" } include = { "usr/bin/*" } } }
 image t.cpio { cpio { } tree = t }
 EOF
-export KILN_CACHE=$T/cache
-"$KILN" lock cfg/kiln.cfg >/dev/null || fail "kiln lock"
-"$KILN" fetch cfg/kiln.cfg >/dev/null || fail "kiln fetch"
-build() { # NAME [options]
-	local name=$1
-	shift
-	"$KILN" build --loglevel 2 --outputpath "$name" --tmppath "$name.tmp" "$@" cfg/kiln.cfg \
-		>"$name.log" 2>&1 || { cat "$name.log" >&2; fail "build $name"; }
-}
+tool_locked
 
 build cold
 n=$(grep -c ' (local): reading archive' cold.log || true)

@@ -10,25 +10,13 @@
 . "$KILN_SRC/tests/pkg/repo.inc"
 need cpio
 
-mkkey
-mkpkg tool 1.2-3 arm64 "Depends: libtool-data (>= 1)"
-mkpkg libtool-data 1 all
-mkflat cfg/flat
-{ flat_repository local flat; cat; } >cfg/kiln.cfg <<EOF
+tool_repo <<EOF
 tree t { layer { packages = { "tool" } } }
 tree u { layer { packages = { "tool" } include = { "usr/bin/*" } } }
 image t.cpio { cpio { } tree = t }
 image u.cpio { cpio { } tree = u }
 EOF
-export KILN_CACHE=$T/cache
-"$KILN" lock cfg/kiln.cfg >/dev/null || fail "kiln lock"
-"$KILN" fetch cfg/kiln.cfg >/dev/null || fail "kiln fetch"
-build() { # NAME [options]
-	local name=$1
-	shift
-	"$KILN" build --loglevel 2 --outputpath "$name" --tmppath "$name.tmp" "$@" cfg/kiln.cfg \
-		>"$name.log" 2>&1 || { cat "$name.log" >&2; fail "build $name"; }
-}
+tool_locked
 
 for j in 1 2; do
 	KILN_CACHE=$T/cache-j$j
