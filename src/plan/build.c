@@ -493,6 +493,9 @@ int build_generate(struct build *b, struct diag *d)
 			gen_job_release(&j);
 		}
 	}
+	/* Images still being copied into the store (kept even when a later
+	 * image failed: their bytes are whole). */
+	image_cache_settle(b, d);
 	if (r)
 		undo_rollback(mark);
 	else

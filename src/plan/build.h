@@ -46,6 +46,9 @@ struct build {
 	/* The content-addressed store (docs/store.md), opened and freed by
 	 * the CLI; NULL: no cache. Decoded archive layers are kept there. */
 	struct store *store;
+	/* Images being copied into the store on threads of their own
+	 * (plan/image-cache.c): settled by image_cache_settle(). */
+	struct image_put *puts;
 	/* Files that may satisfy kiln.lock's packages instead of the store
 	 * (--package-file; the caller's strings, not freed here): each is
 	 * matched to a locked package by its SHA-256 (plan/trees-pkg.c). */

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image-key.h"
+#include "plan/inplace.h"
 #include "store/store.h"
 
 #define RECORD_MAGIC "kiln-image"
@@ -412,19 +414,6 @@ void image_cache_fetched(struct build *b, struct image *img, const uint8_t key[S
 	set_last(b, img, key, &q);
 }
 
-void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-		     const struct image_key *k, struct diag *d)
-{
-	int fd = open(img->outfile, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		diag_warn(d, "%s: not kept in the build cache: %s", img->outfile, strerror(errno));
-		return;
-	}
-	image_cache_put_from(b, img, key, k, fd, 0, d);
-	close(fd);
-}
-
 /*
  * The partitions of disk @img written in place and kept in the store
  * with their own records, as pieces of @rec (none for other images, or
@@ -497,15 +486,166 @@ static int copy_between(int dst, int fd, uint64_t off, const struct record *rec)
 	return r;
 }
 
-void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-			  const struct image_key *k, int fd, uint64_t off, struct diag *d)
+/* The records of an image whose blob is @rec->blob: its key's
+ * components, the action record, the last build of its output path. */
+static int put_records(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+		       const struct image_key *k, struct record *rec, struct diag *q)
+{
+	char text_rec[PIECES_MAX * 128 + 256];
+	struct store_writer *w = NULL;
+	int r = store_writer_new(b->store, &w, q);
+
+	if (!r)
+		r = image_key_write(k, w, q);
+	if (!r)
+		r = store_writer_commit(w, NULL, rec->explain, q);
+	store_writer_free(w);
+	if (r)
+		return r;
+	format_record(rec, text_rec, sizeof(text_rec));
+	r = store_ac_put(b->store, key, text_rec, strlen(text_rec), q);
+	if (!r)
+		r = set_last(b, img, key, q);
+	return r;
+}
+
+static void put_said(struct image *img, int r, const struct diag *q, struct diag *d)
+{
+	if (r)
+		diag_warn(d, "%s: not kept in the build cache: %s", img->outfile,
+			  q->msg[0] ? q->msg : strerror(-r));
+	else
+		diag_note(d, "%s: image kept in the build cache", img->outfile);
+}
+
+/*
+ * Keeping an image copies and hashes every byte of it (on a filesystem
+ * that shares no extents, ext4, the bench disk's 296 MB), and nothing
+ * later in the build needs the blob but its disk's record. So the copy
+ * runs on a thread of its own while the build goes on (the next
+ * partition, the output's fsync); the main thread, which alone touches
+ * the store's state, made the temporary and, when it settles the put,
+ * names the blob and writes the records.
+ */
+struct image_put {
+	struct image *img;
+	uint8_t key[SHA256_LEN];
+	const struct image_key *k;
+	struct image_key owned; /* the caller's key components, moved here */
+	int fd;                 /* a descriptor of its own: the sink's may close */
+	uint64_t off, len;
+	struct store_writer *w;
+	uint8_t hash[SHA256_LEN];
+	struct diag q;          /* no callbacks: written by the thread */
+	int r;
+	pthread_t tid;
+	bool threaded;
+	struct image_put *next; /* started later */
+};
+
+static void *put_fill(void *arg)
+{
+	struct image_put *p = arg;
+
+	p->r = store_image_fill(p->w, p->fd, p->off, p->len, p->hash, &p->q);
+	return NULL;
+}
+
+static void put_free(struct image_put *p)
+{
+	store_writer_free(p->w);
+	if (p->fd >= 0)
+		close(p->fd);
+	image_key_release(&p->owned);
+	free(p);
+}
+
+/* Wait for the oldest image being kept, name its blob, write its records. */
+static void settle_one(struct build *b, struct diag *d)
+{
+	struct image_put *p = b->puts;
+	struct record rec = { .len = p->len };
+
+	b->puts = p->next;
+	if (p->threaded)
+		pthread_join(p->tid, NULL);
+	if (!p->r)
+		p->r = store_image_publish(p->w, p->hash, &p->q);
+	if (!p->r) {
+		memcpy(rec.blob, p->hash, SHA256_LEN);
+		p->r = put_records(b, p->img, p->key, p->k, &rec, &p->q);
+	}
+	put_said(p->img, p->r, &p->q, d);
+	put_free(p);
+}
+
+void image_cache_settle(struct build *b, struct diag *d)
+{
+	while (b->puts)
+		settle_one(b, d);
+}
+
+/* Start keeping the @len bytes at @off of @fd on a thread; false when it
+ * could not start (then the caller keeps it itself). */
+static bool put_start(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+		      const struct image_key *k, struct image_key *owned, int fd, uint64_t off,
+		      uint64_t len, struct diag *d)
+{
+	struct image_put *p, **tail = &b->puts;
+	unsigned n = 0;
+
+	/* At most -j of them at a time (each hashes on up to -j threads):
+	 * a config of many small images does not start a thread per image. */
+	for (; *tail; tail = &(*tail)->next)
+		n++;
+	if (n >= b->jobs) {
+		settle_one(b, d);
+		for (tail = &b->puts; *tail; tail = &(*tail)->next)
+			;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return false;
+	p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (p->fd < 0 || store_image_writer_new(b->store, b->jobs, &p->w, &p->q)) {
+		put_free(p);
+		return false;
+	}
+	p->img = img;
+	memcpy(p->key, key, SHA256_LEN);
+	p->off = off;
+	p->len = len;
+	if (owned) {
+		p->owned = *owned;
+		memset(owned, 0, sizeof(*owned));
+		k = &p->owned;
+	}
+	p->k = k;
+	if (pthread_create(&p->tid, NULL, put_fill, p)) {
+		/* Not started: hand the key components back untouched. */
+		if (owned) {
+			*owned = p->owned;
+			memset(&p->owned, 0, sizeof(p->owned));
+		}
+		put_free(p);
+		return false;
+	}
+	p->threaded = true;
+	*tail = p;
+	return true;
+}
+
+static void put_now(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+		    const struct image_key *k, int fd, uint64_t off, struct diag *d)
 {
 	struct diag q = { 0 };
 	struct store_writer *w = NULL;
 	struct record rec = { .len = img->file_size ? img->file_size : img->size };
-	char text_rec[PIECES_MAX * 128 + 256];
 	int r;
 
+	/* A disk's pieces are the records of its partitions: those being
+	 * kept on threads are settled first. */
+	image_cache_settle(b, d);
 	find_pieces(b, img, off, rec.len, &rec);
 	if (rec.npieces) {
 		r = store_image_writer_new(b->store, b->jobs, &w, &q);
@@ -516,28 +656,41 @@ void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[
 		if (!r)
 			r = store_writer_commit(w, NULL, rec.blob, &q);
 		store_writer_free(w);
-		w = NULL;
 	} else {
 		r = store_image_put(b->store, fd, off, rec.len, b->jobs, rec.blob, &q);
 	}
-	if (r)
-		goto out;
-	r = store_writer_new(b->store, &w, &q);
 	if (!r)
-		r = image_key_write(k, w, &q);
-	if (!r)
-		r = store_writer_commit(w, NULL, rec.explain, &q);
-	if (r)
-		goto out;
-	format_record(&rec, text_rec, sizeof(text_rec));
-	r = store_ac_put(b->store, key, text_rec, strlen(text_rec), &q);
-	if (!r)
-		r = set_last(b, img, key, &q);
-out:
-	store_writer_free(w);
-	if (r)
-		diag_warn(d, "%s: not kept in the build cache: %s", img->outfile,
-			  q.msg[0] ? q.msg : strerror(-r));
-	else
-		diag_note(d, "%s: image kept in the build cache", img->outfile);
+		r = put_records(b, img, key, k, &rec, &q);
+	put_said(img, r, &q, d);
+}
+
+/* Whether @img can be kept on a thread: a disk written with partitions in
+ * place needs their records first (its pieces), an exec-post hook changes the file as soon
+ * as gen_finish returns, and -j 1 asks for one thread. */
+static bool put_async(const struct build *b, const struct image *img)
+{
+	return b->jobs > 1 && !img->exec_post && !inplace_writes_into(img);
+}
+
+void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+		     struct image_key *k, struct diag *d)
+{
+	int fd = open(img->outfile, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		diag_warn(d, "%s: not kept in the build cache: %s", img->outfile, strerror(errno));
+		return;
+	}
+	if (!put_async(b, img) ||
+	    !put_start(b, img, key, NULL, k, fd, 0, img->file_size ? img->file_size : img->size, d))
+		put_now(b, img, key, k, fd, 0, d);
+	close(fd);
+}
+
+void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
+			  const struct image_key *k, int fd, uint64_t off, struct diag *d)
+{
+	if (!put_async(b, img) ||
+	    !put_start(b, img, key, k, NULL, fd, off, img->file_size ? img->file_size : img->size, d))
+		put_now(b, img, key, k, fd, off, d);
 }

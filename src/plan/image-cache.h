@@ -47,14 +47,26 @@ int image_cache_fetch_into(struct build *b, struct image *img, const uint8_t key
 /*
  * image_cache_put - keep img->outfile (just written) under @key with its
  * key's components, and remember @key as the last build of that output
- * path. Never fails the build: problems are warnings.
+ * path. Never fails the build: problems are warnings. With -j > 1 the
+ * copy into the store runs on a thread (its components are then moved
+ * out of @k, which is left empty) and is finished by
+ * image_cache_settle(); an image with an exec-post hook, or a disk with
+ * partitions written in place, is kept before this returns.
  */
 void image_cache_put(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
-		     const struct image_key *k, struct diag *d);
-
+		     struct image_key *k, struct diag *d);
 /* image_cache_put_from - the same, with the image's bytes at @off of @fd
- * (its window in the disk it was written into). */
+ * (its window in the disk it was written into; @fd is duplicated, and
+ * that range must not be written again). @k must live until settled. */
 void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[SHA256_LEN],
 			  const struct image_key *k, int fd, uint64_t off, struct diag *d);
-
+/*
+ * image_cache_settle - wait for the images being kept on threads, name
+ * their blobs and write their records (warnings and notes into @d, in
+ * the order they were started). Called before a disk's own record and at
+ * the end of generation, failed or not: an image written whole is worth
+ * keeping even when a later one fails (the outputs are rolled back, the
+ * store is not an output).
+ */
+void image_cache_settle(struct build *b, struct diag *d);
 #endif

@@ -187,6 +187,41 @@ out:
 	return ret;
 }
 
+/* Record @rec->hash for the file of @st, hashed at @now. The index is an
+ * optimisation: a record it cannot take (out of memory) only costs a
+ * re-hash next time. */
+static void remember(struct store *s, const struct stat *st, const struct timespec *now,
+		     struct index_ent *rec)
+{
+	rec->dev = (uint64_t)st->st_dev;
+	rec->ino = (uint64_t)st->st_ino;
+	rec->size = (uint64_t)st->st_size;
+	rec->mtime_ns = store_ts_ns(&st->st_mtim);
+	rec->ctime_ns = store_ts_ns(&st->st_ctim);
+	rec->hashed_at_ns = store_ts_ns(now);
+	pthread_mutex_lock(&s->index.lock);
+	if (!store_index_put(&s->index, rec))
+		s->index.dirty = true;
+	pthread_mutex_unlock(&s->index.lock);
+}
+
+void store_index_remember(struct store *s, int fd, const uint8_t hash[SHA256_LEN],
+			  struct diag *d)
+{
+	struct index_ent rec = { 0 };
+	struct timespec now;
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	memcpy(rec.hash, hash, SHA256_LEN);
+	pthread_mutex_lock(&s->index.lock);
+	store_index_load(s, d);
+	pthread_mutex_unlock(&s->index.lock);
+	remember(s, &st, &now, &rec);
+}
+
 int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[SHA256_LEN],
 		    struct stat *ret_st, struct diag *d)
 {
@@ -220,20 +255,8 @@ int store_file_hash(struct store *s, int fd, const char *path, uint8_t ret_hash[
 	ret = hash_checked(fd, path, &st, rec.hash, d);
 	if (ret)
 		return ret;
-	if (s) {
-		rec.dev = (uint64_t)st.st_dev;
-		rec.ino = (uint64_t)st.st_ino;
-		rec.size = (uint64_t)st.st_size;
-		rec.mtime_ns = store_ts_ns(&st.st_mtim);
-		rec.ctime_ns = store_ts_ns(&st.st_ctim);
-		rec.hashed_at_ns = store_ts_ns(&now);
-		/* The index is an optimisation: a record it cannot take
-		 * (out of memory) only costs a re-hash next time. */
-		pthread_mutex_lock(&s->index.lock);
-		if (!store_index_put(&s->index, &rec))
-			s->index.dirty = true;
-		pthread_mutex_unlock(&s->index.lock);
-	}
+	if (s)
+		remember(s, &st, &now, &rec);
 	memcpy(ret_hash, rec.hash, SHA256_LEN);
 	if (ret_st)
 		*ret_st = st;
@@ -277,6 +300,12 @@ void store_file_hash_many(struct store *s, const char *const *paths, size_t n, u
 
 	if (!s || n < 2 || jobs < 2)
 		return;
+	/* Reading files cold is mostly waiting for the device, which
+	 * serves several reads at once: more readers than CPUs keep it
+	 * busy (the bench disk's 248 MB of inputs, cold, on 2 CPUs: 0.54 s
+	 * with 2 readers, 0.36 s with 8). Warm, the extra threads cost
+	 * nothing but their stacks. */
+	jobs *= 4;
 	if (jobs > STORE_HASH_MAX_JOBS)
 		jobs = STORE_HASH_MAX_JOBS;
 	/* Loaded here, so its warnings reach @d rather than a thread's. */

@@ -62,6 +62,11 @@ int store_index_put(struct store_index *ix, const struct index_ent *r);
 int store_index_rehash(struct store_index *ix);
 int64_t store_ts_ns(const struct timespec *t);
 
+/* Record @hash for the file open as @fd, hashed now: a blob the store
+ * itself just wrote and named (publish_blob), so the next use trusts it
+ * without reading it. (@d: the index's warnings, if this loads it.) */
+void store_index_remember(struct store *s, int fd, const uint8_t hash[SHA256_LEN],
+			  struct diag *d);
 /* Read STORE/index into s->index once; a missing file is an empty index,
  * a corrupt one too (with a warning through @d). Caller holds the lock. */
 void store_index_load(struct store *s, struct diag *d);

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/diag.h"
@@ -514,6 +515,27 @@ int store_writer_commit(struct store_writer *w, const uint8_t *expect,
 	return ret;
 }
 
+/*
+ * Set a new blob's mtime 10 s back. The stat index trusts a record only
+ * when the file's mtime is older than its hashing by more than the
+ * timestamp granularity (git's racy-index rule: a write in the same tick
+ * could leave the stat data unchanged), so a blob recorded as it is
+ * written would be read again by every build in the next 3 s. Any later
+ * write sets the mtime to the clock, never to this value: the record is
+ * safe at once. (For gc, an entry never used then looks written 10 s
+ * earlier than it was.)
+ */
+static int smudge(int fd)
+{
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[1]);
+	ts[1].tv_sec -= 10;
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	return futimens(fd, ts);
+}
+
 /* Name the complete temporary of @w @hash (@len bytes) in cas/ or img/. */
 static int publish_blob(struct store_writer *w, const uint8_t hash[SHA256_LEN], uint64_t len,
 			struct diag *d)
@@ -526,7 +548,7 @@ static int publish_blob(struct store_writer *w, const uint8_t hash[SHA256_LEN], 
 	 * re-hashed on every use, so a torn one is a miss, and their fsync
 	 * was a second synchronous write of every image a build keeps.
 	 * Read-only, as a reminder that it is immutable. */
-	if ((!w->img_jobs && fsync(w->fd)) || fchmod(w->fd, 0444))
+	if ((!w->img_jobs && (fsync(w->fd) || smudge(w->fd))) || fchmod(w->fd, 0444))
 		return diag_fail(d, -errno, "store %s/%s: %s", w->s->root, w->tmp,
 				 strerror(errno));
 	store_rel_path(w->img_jobs ? "img" : "cas", hash, rel);
@@ -534,8 +556,34 @@ static int publish_blob(struct store_writer *w, const uint8_t hash[SHA256_LEN], 
 	if (ret)
 		return ret;
 	w->tmp[0] = 0;
+	/* Its hash is known: the next use need not read it (image blobs
+	 * are re-hashed on every use whatever the index says). */
+	if (!w->img_jobs)
+		store_index_remember(w->s, w->fd, hash, d);
 	account(w->s, len);
 	return 0;
+}
+
+int store_image_fill(struct store_writer *w, int fd, uint64_t off, uint64_t len,
+		     uint8_t ret_hash[SHA256_LEN], struct diag *d)
+{
+	int dst, ret;
+
+	/* A whole file shares its extents where the filesystem can: then
+	 * only the hash is left to do. */
+	dst = !off && !ioctl(w->fd, FICLONE, fd) ? -1 : w->fd;
+	if (ftruncate(w->fd, (off_t)len))
+		return diag_fail(d, -errno, "store %s/%s: %s", w->s->root, w->tmp, strerror(errno));
+	ret = store_image_hash_range(fd, off, len, dst, w->img_jobs, ret_hash);
+	if (ret)
+		return diag_fail(d, ret, "store %s/%s: %s", w->s->root, w->tmp, strerror(-ret));
+	w->len = len;
+	return 0;
+}
+
+int store_image_publish(struct store_writer *w, const uint8_t hash[SHA256_LEN], struct diag *d)
+{
+	return publish_blob(w, hash, w->len, d);
 }
 
 int store_image_put(struct store *s, int fd, uint64_t off, uint64_t len, unsigned jobs,
@@ -543,19 +591,13 @@ int store_image_put(struct store *s, int fd, uint64_t off, uint64_t len, unsigne
 {
 	struct store_writer *w;
 	uint8_t hash[SHA256_LEN];
-	int dst, ret = store_image_writer_new(s, jobs, &w, d);
+	int ret = store_image_writer_new(s, jobs, &w, d);
 
 	if (ret)
 		return ret;
-	/* A whole file shares its extents where the filesystem can: then
-	 * only the hash is left to do. */
-	dst = !off && !ioctl(w->fd, FICLONE, fd) ? -1 : w->fd;
-	if (ftruncate(w->fd, (off_t)len))
-		ret = diag_fail(d, -errno, "store %s/%s: %s", s->root, w->tmp, strerror(errno));
-	else if ((ret = store_image_hash_range(fd, off, len, dst, w->img_jobs, hash)))
-		diag_fail(d, ret, "store %s/%s: %s", s->root, w->tmp, strerror(-ret));
-	else
-		ret = publish_blob(w, hash, len, d);
+	ret = store_image_fill(w, fd, off, len, hash, d);
+	if (!ret)
+		ret = store_image_publish(w, hash, d);
 	store_writer_free(w);
 	if (!ret)
 		memcpy(ret_hash, hash, SHA256_LEN);

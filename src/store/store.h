@@ -139,6 +139,18 @@ int store_image_writer_new(struct store *s, unsigned jobs, struct store_writer *
 int store_image_put(struct store *s, int fd, uint64_t off, uint64_t len, unsigned jobs,
 		    uint8_t ret_hash[SHA256_LEN], struct diag *d);
 
+/*
+ * store_image_put in two halves, so the copy and hash can run on another
+ * thread while the caller goes on (plan/image-cache.c): the writer comes
+ * from store_image_writer_new on the store's thread; store_image_fill
+ * copies and hashes into it and touches nothing but @w and the
+ * descriptors (any thread; @fd's range must not change meanwhile);
+ * store_image_publish names the blob *hash in img/ (the store's thread
+ * again). Free the writer either way.
+ */
+int store_image_fill(struct store_writer *w, int fd, uint64_t off, uint64_t len,
+		     uint8_t ret_hash[SHA256_LEN], struct diag *d);
+int store_image_publish(struct store_writer *w, const uint8_t hash[SHA256_LEN], struct diag *d);
 /* store_open_image - store_open_blob for an image blob: with @verify its
  * chunk hash is checked (on up to @jobs threads); a mismatch warns,
  * removes it and returns -ENOENT. */
