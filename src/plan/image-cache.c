@@ -11,16 +11,15 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/fs.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "io/copy.h"
 #include "io/sink.h"
 #include "plan/build.h"
 #include "plan/image-key.h"
@@ -28,52 +27,6 @@
 #include "store/store.h"
 
 #define RECORD_MAGIC "kiln-image"
-
-/* Copy @len bytes at @src_off of @src to @dst_off of @dst (sized
- * already): share the extents when the filesystem can, else move only
- * the data ranges, in the kernel where it can. */
-static int clone_range(int dst, uint64_t dst_off, int src, uint64_t src_off, uint64_t len)
-{
-	char buf[1 << 16];
-	uint64_t pos = 0;
-
-	if (!src_off && !dst_off && !ioctl(dst, FICLONE, src))
-		return 0;
-	while (pos < len) {
-		off_t ds = lseek(src, (off_t)(src_off + pos), SEEK_DATA);
-		if (ds < 0 && errno == ENXIO)
-			break;
-		if (ds < 0)
-			ds = (off_t)(src_off + pos); /* no SEEK_DATA: everything is data */
-		if ((uint64_t)ds >= src_off + len)
-			break;
-		off_t he = lseek(src, ds, SEEK_HOLE);
-		if (he < 0 || (uint64_t)he > src_off + len)
-			he = (off_t)(src_off + len);
-		loff_t in = ds, out = ds - (off_t)src_off + (off_t)dst_off;
-		while (in < he) {
-			ssize_t n = copy_file_range(src, &in, dst, &out, (size_t)(he - in), 0);
-			if (n > 0)
-				continue;
-			if (n == 0)
-				return -EIO;
-			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-			    errno != EOPNOTSUPP)
-				return -errno;
-			/* Another filesystem or an old kernel: read and write. */
-			size_t want = (size_t)(he - in) < sizeof(buf) ? (size_t)(he - in) : sizeof(buf);
-			ssize_t got = pread(src, buf, want, in);
-			if (got <= 0)
-				return got < 0 ? -errno : -EIO;
-			if (pwrite(dst, buf, (size_t)got, out) != got)
-				return -EIO;
-			in += got;
-			out += got;
-		}
-		pos = (uint64_t)he - src_off;
-	}
-	return 0;
-}
 
 /* The key of the record pointing at the last build of @img's output:
  * SHA-256 of its absolute path (the directory exists by now). */
@@ -359,7 +312,7 @@ int image_cache_fetch(struct build *b, struct image *img, const uint8_t key[SHA2
 		if (r)
 			goto out;
 	} else {
-		r = clone_range(sink_file_fd(out), 0, fd, 0, len);
+		r = io_clone(sink_file_fd(out), fd) ? io_copy_data(sink_file_fd(out), 0, fd, 0, len) : 0;
 		if (r) {
 			diag_fail(d, r, "%s: copying from the build cache: %s", img->outfile,
 				  strerror(-r));
@@ -478,7 +431,7 @@ static int copy_between(int dst, int fd, uint64_t off, const struct record *rec)
 	for (unsigned i = 0; !r && i <= rec->npieces; i++) {
 		uint64_t end = i < rec->npieces ? rec->pieces[i].off : rec->len;
 		if (end > pos)
-			r = clone_range(dst, boff, fd, off + pos, end - pos);
+			r = io_copy_data(dst, boff, fd, off + pos, end - pos);
 		boff += end - pos;
 		if (i < rec->npieces)
 			pos = end + rec->pieces[i].len;

@@ -25,6 +25,7 @@
 #include "config/cfgutil.h"
 #include "config/config.h"
 #include "fs/tree.h"
+#include "io/copy.h"
 #include "io/sink.h"
 #include "io/undo.h"
 #include "plan/build.h"
@@ -164,7 +165,6 @@ struct mat {
 int tool_copy_file(const char *src, uint64_t off, uint64_t left, const char *dst, struct diag *d)
 {
 	int in = -1, out, r = 0;
-	off_t pos = (off_t)off;
 
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0)
@@ -173,28 +173,9 @@ int tool_copy_file(const char *src, uint64_t off, uint64_t left, const char *dst
 		r = diag_fail(d, -EIO, "%s: no data source", dst);
 	if (!r && left && (in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		r = diag_fail(d, -errno, "%s: %s", src, strerror(errno));
-	while (!r && left) {
-		ssize_t k = copy_file_range(in, &pos, out, NULL, left, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			/* Across filesystems on older kernels: plain copy. */
-			char b[65536];
-			ssize_t m = pread(in, b, left < sizeof(b) ? left : sizeof(b), pos);
-			if (m <= 0) {
-				r = diag_fail(d, m ? -errno : -EIO, "%s: %s", src,
-					      m ? strerror(errno) : "changed while reading");
-				break;
-			}
-			if (write(out, b, (size_t)m) != m) {
-				r = diag_fail(d, -errno, "%s: %s", dst, strerror(errno));
-				break;
-			}
-			k = m;
-			pos += m;
-		}
-		left -= (uint64_t)k;
-	}
+	if (!r && left && (r = io_copy_range(out, 0, in, off, left, true)))
+		diag_fail(d, r, "copying %s to %s: %s", src, dst,
+			  r == -EIO ? "changed while reading" : strerror(-r));
 	if (in >= 0)
 		close(in);
 	if (close(out) && !r)

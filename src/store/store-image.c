@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/copy.h"
 #include "store/store-int.h"
 
 /* Chunks hashed per round: the digests of one round are kept in memory
@@ -82,37 +83,21 @@ static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 }
 
 /*
- * Copy the data ranges of [@cs, @ce) (absolute offsets in j->fd, whose
- * bytes are in @buf) to j->dst, keeping holes: in the kernel where it can
- * (extents shared where the filesystem can), else from @buf.
+ * Copy the data ranges of [@cs, @ce) (absolute offsets in j->fd) to
+ * j->dst, keeping holes, in the kernel (extents shared where the
+ * filesystem can).
  */
-static int copy_data(struct chunk_job *j, const uint8_t *buf, uint64_t cs, uint64_t ce,
-		     uint64_t *dat, uint64_t *hol)
+static int copy_data(struct chunk_job *j, uint64_t cs, uint64_t ce, uint64_t *dat, uint64_t *hol)
 {
 	const uint64_t end = j->base + j->size;
 
 	for (uint64_t pos = cs; pos < ce && has_data(j->fd, pos, ce, end, dat, hol);) {
-		loff_t in = (loff_t)(*dat > pos ? *dat : pos);
-		loff_t out = in - (loff_t)j->base;
+		uint64_t in = *dat > pos ? *dat : pos;
 		uint64_t de = *hol < ce ? *hol : ce;
+		int r = io_copy_range(j->dst, in - j->base, j->fd, in, de - in, true);
 
-		while ((uint64_t)in < de) {
-			size_t want = (size_t)(de - (uint64_t)in);
-			ssize_t n = copy_file_range(j->fd, &in, j->dst, &out, want, 0);
-			if (n > 0)
-				continue;
-			if (n == 0)
-				return -EIO;
-			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-			    errno != EOPNOTSUPP)
-				return -errno;
-			/* Another filesystem or an old kernel. */
-			ssize_t w = pwrite(j->dst, buf + ((uint64_t)in - cs), want, out);
-			if (w != (ssize_t)want)
-				return w < 0 ? -errno : -EIO;
-			in += (loff_t)want;
-			out += (loff_t)want;
-		}
+		if (r)
+			return r;
 		pos = de;
 	}
 	return 0;
@@ -145,7 +130,7 @@ static void *hash_chunks(void *arg)
 		if (!j->err)
 			j->err = sha256_buf(buf, (size_t)(ce - cs), out);
 		if (!j->err && j->dst >= 0)
-			j->err = copy_data(j, buf, cs, ce, &cdat, &chol);
+			j->err = copy_data(j, cs, ce, &cdat, &chol);
 	}
 	free(buf);
 	return NULL;

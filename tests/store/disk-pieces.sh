@@ -6,23 +6,8 @@
 # rebuilt correctly.
 . "$KILN_TESTLIB"
 need sfdisk e2fsck fsck.fat python3
-mkdir -p root boot
-python3 -c '
-import random
-r = random.Random(7)
-for i in range(40):
-    open("root/f%02d" % i, "wb").write(r.randbytes(50000))
-open("boot/kernel", "wb").write(r.randbytes(300000))
-'
-cat >d.cfg <<'C'
-image boot.vfat { vfat { } srcpath = "boot" size = 16M temporary = true }
-image root.ext4 { ext4 { } srcpath = "root" size = 24M temporary = true }
-image disk.img {
-	hdimage { disk-signature = 0x4b494c4e }
-	partition boot { partition-type = 0xc image = "boot.vfat" }
-	partition root { partition-type = 0x83 image = "root.ext4" }
-}
-C
+. "$KILN_SRC/tests/store/store.inc"
+in_place_disk 7 40 50000 </dev/null
 build() {
 	local n=$1
 	shift

@@ -8,22 +8,8 @@
 # temporary in the store; the next build takes them from the store.
 . "$KILN_TESTLIB"
 need python3 sfdisk e2fsck
-mkdir -p root boot
-python3 -c '
-import random
-r = random.Random(11)
-for i in range(40):
-    open("root/f%02d" % i, "wb").write(r.randbytes(60000))
-open("boot/kernel", "wb").write(r.randbytes(400000))
-'
-cat >d.cfg <<'C'
-image boot.vfat { vfat { } srcpath = "boot" size = 16M temporary = true }
-image root.ext4 { ext4 { } srcpath = "root" size = 24M temporary = true }
-image disk.img {
-	hdimage { disk-signature = 0x4b494c4e }
-	partition boot { partition-type = 0xc image = "boot.vfat" }
-	partition root { partition-type = 0x83 image = "root.ext4" }
-}
+. "$KILN_SRC/tests/store/store.inc"
+in_place_disk 11 40 60000 <<'C'
 image data.ext4 { ext4 { label = "data" } srcpath = "root" size = 8M }
 image data2.ext4 { ext4 { label = "data2" } srcpath = "root" size = 8M }
 C
