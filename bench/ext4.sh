@@ -12,7 +12,8 @@
 # first build with a fresh store (the default setup; what the store adds
 # is the stat index and the image's key) and with --no-cache. Measured
 # (release build; docs/config/trees.md says what it consists of): on
-# /usr/share, 67,667 entries, ~460 B/entry (~280 with --no-cache). On a
+# /usr/share, 67,667 entries, ~494 B/entry (~278 with --no-cache;
+# 2026-12-05, 2 CPUs: the store's input readers add a 2 MiB constant). On a
 # tree as small as /usr/include the peak is mostly the constant and the
 # figure varies by +-50 B/entry from run to run.
 . "$(dirname "$0")/tree.inc"
