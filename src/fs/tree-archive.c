@@ -364,7 +364,7 @@ static int import_deb(struct imp *im, struct archive *outer)
 		 * kernel's data.tar.xz is most of a cold build: decoded on
 		 * several threads. */
 		if (!strcmp(name, "data.tar.xz")) {
-			k = xz_archive_open(in, im->o->threads, deb_read, di);
+			k = xz_archive_open(in, im->o->threads, im->o->xz_memlimit, deb_read, di);
 		} else {
 			setup_filters(in);
 			k = archive_read_open(in, di, NULL, deb_read, NULL);
@@ -489,7 +489,8 @@ static struct archive *new_reader(enum tree_archive_kind kind, bool xz)
 /* An xz-compressed tar or cpio at @path: opened on @a through xz-read.c.
  * Returns false (nothing opened) for any other file, which libarchive
  * then opens and detects as before. */
-static bool open_xz_file(struct archive **a, const char *path, unsigned threads, int *ret_opened)
+static bool open_xz_file(struct archive **a, const char *path, const struct tree_archive_opts *o,
+			 int *ret_opened)
 {
 	uint8_t head[6];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -501,7 +502,7 @@ static bool open_xz_file(struct archive **a, const char *path, unsigned threads,
 		close(fd);
 		return false;
 	}
-	*ret_opened = xz_archive_open_fd(*a, threads, fd);
+	*ret_opened = xz_archive_open_fd(*a, o->threads, o->xz_memlimit, fd);
 	return true;
 }
 
@@ -530,7 +531,7 @@ int tree_add_archive(struct tree *t, const char *path, const struct tree_archive
 	}
 	diag_note(d, "%s: reading archive", o->name);
 	int opened;
-	if (o->kind == TREE_ARCHIVE_AUTO && open_xz_file(&a, path, o->threads, &opened))
+	if (o->kind == TREE_ARCHIVE_AUTO && open_xz_file(&a, path, o, &opened))
 		return run(t, a, opened, o, &st, d);
 	a = new_reader(o->kind, false);
 	if (!a)
@@ -549,6 +550,6 @@ int tree_add_archive_mem(struct tree *t, const void *buf, size_t len,
 	bool xz = o->kind == TREE_ARCHIVE_AUTO && xz_is_xz(buf, len);
 	if (!(a = new_reader(o->kind, xz)))
 		return diag_fail(d, -ENOMEM, "out of memory");
-	return run(t, a, xz ? xz_archive_open_memory(a, o->threads, buf, len)
+	return run(t, a, xz ? xz_archive_open_memory(a, o->threads, o->xz_memlimit, buf, len)
 			    : archive_read_open_memory(a, buf, len), o, NULL, d);
 }

@@ -73,6 +73,8 @@ struct tree_archive_opts {
 	/* Threads decoding an xz stream (a .deb's data.tar.xz, a .tar.xz):
 	 * 0 or 1 for one. The decoded bytes do not depend on it. */
 	unsigned threads;
+	/* Their memory budget (fs/xz-read.h; 0: XZ_READ_MEMLIMIT_THREADS). */
+	uint64_t xz_memlimit;
 	/* Other layers to record in the same pass (needs @log). */
 	const struct tree_archive_sibling *siblings;
 	unsigned nsiblings;

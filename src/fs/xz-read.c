@@ -124,13 +124,13 @@ static int xz_close(struct archive *a, void *ud)
 	return ARCHIVE_OK;
 }
 
-static int open_x(struct archive *a, unsigned threads, struct xz *x)
+static int open_x(struct archive *a, unsigned threads, uint64_t memlimit, struct xz *x)
 {
 	lzma_mt mt = {
 		/* As xz(1) and libarchive: streams one after another are one. */
 		.flags = LZMA_CONCATENATED,
 		.threads = threads ? threads : 1,
-		.memlimit_threading = XZ_READ_MEMLIMIT_THREADS,
+		.memlimit_threading = memlimit ? memlimit : XZ_READ_MEMLIMIT_THREADS,
 		.memlimit_stop = XZ_READ_MEMLIMIT_STOP,
 	};
 	lzma_stream init = LZMA_STREAM_INIT;
@@ -169,8 +169,8 @@ static struct xz *xz_new(struct archive *a, int fd)
 	return x;
 }
 
-int xz_archive_open(struct archive *a, unsigned threads, archive_read_callback *src,
-		    void *src_ud)
+int xz_archive_open(struct archive *a, unsigned threads, uint64_t memlimit,
+		    archive_read_callback *src, void *src_ud)
 {
 	struct xz *x = xz_new(a, -1);
 
@@ -178,17 +178,18 @@ int xz_archive_open(struct archive *a, unsigned threads, archive_read_callback *
 		return ARCHIVE_FATAL;
 	x->src = src;
 	x->src_ud = src_ud;
-	return open_x(a, threads, x);
+	return open_x(a, threads, memlimit, x);
 }
 
-int xz_archive_open_fd(struct archive *a, unsigned threads, int fd)
+int xz_archive_open_fd(struct archive *a, unsigned threads, uint64_t memlimit, int fd)
 {
 	struct xz *x = xz_new(a, fd);
 
-	return x ? open_x(a, threads, x) : ARCHIVE_FATAL;
+	return x ? open_x(a, threads, memlimit, x) : ARCHIVE_FATAL;
 }
 
-int xz_archive_open_memory(struct archive *a, unsigned threads, const void *buf, size_t len)
+int xz_archive_open_memory(struct archive *a, unsigned threads, uint64_t memlimit,
+			   const void *buf, size_t len)
 {
 	struct xz *x = xz_new(a, -1);
 
@@ -196,5 +197,5 @@ int xz_archive_open_memory(struct archive *a, unsigned threads, const void *buf,
 		return ARCHIVE_FATAL;
 	x->mem = buf;
 	x->memlen = len;
-	return open_x(a, threads, x);
+	return open_x(a, threads, memlimit, x);
 }

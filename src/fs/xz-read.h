@@ -10,8 +10,10 @@
  * decodes here on up to @threads threads. A single-block stream, or one
  * without sizes, decodes on the calling thread: same bytes either way.
  *
- * Memory: the decoder threads together use at most
- * XZ_READ_MEMLIMIT_THREADS (beyond it liblzma decodes on one thread); a
+ * Memory: the decoder threads together use at most @memlimit (0:
+ * XZ_READ_MEMLIMIT_THREADS; beyond it liblzma uses fewer threads, down
+ * to decoding on one: callers decoding several streams at once share
+ * that budget between them, plan/trees-prefetch.c); a
  * stream whose dictionary needs more than XZ_READ_MEMLIMIT_STOP is
  * refused. Every valid LZMA2 dictionary (<= 1.5 GiB) fits below it.
  *
@@ -37,14 +39,15 @@ bool xz_is_xz(const void *buf, size_t len);
  * Returns archive_read_open()'s result (ARCHIVE_OK on success), or
  * ARCHIVE_FATAL with the error set on @a (out of memory).
  */
-int xz_archive_open(struct archive *a, unsigned threads, archive_read_callback *src,
-		    void *src_ud);
+int xz_archive_open(struct archive *a, unsigned threads, uint64_t memlimit,
+		    archive_read_callback *src, void *src_ud);
 
 /* Same, reading the compressed stream from @fd (closed by the archive's
  * close, also on failure). */
-int xz_archive_open_fd(struct archive *a, unsigned threads, int fd);
+int xz_archive_open_fd(struct archive *a, unsigned threads, uint64_t memlimit, int fd);
 
 /* Same, from @len bytes at @buf (must outlive the archive). */
-int xz_archive_open_memory(struct archive *a, unsigned threads, const void *buf, size_t len);
+int xz_archive_open_memory(struct archive *a, unsigned threads, uint64_t memlimit,
+			   const void *buf, size_t len);
 
 #endif

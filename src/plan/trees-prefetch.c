@@ -27,6 +27,7 @@
 #include "base/diag.h"
 #include "fs/spill.h"
 #include "fs/tree-archive.h"
+#include "fs/xz-read.h"
 #include "plan/build.h"
 #include "plan/trees-def.h"
 #include "plan/trees.h"
@@ -49,6 +50,7 @@ struct pf_job {
 	uint8_t sha[SHA256_LEN];
 	int fd;
 	char *label;
+	uint64_t xz_memlimit; /* its share of the xz decoders' budget */
 };
 
 static void *decode(void *ud)
@@ -76,7 +78,7 @@ static void *decode(void *ud)
 		.spill = &j->spill, .region = &j->region, .name = j->pkg ? j->label : j->host,
 		.include = (const char *const *)l->include,
 		.ninclude = l->ninclude, .subdir = l->subdir, .log = &j->logs[0],
-		.threads = j->b->jobs,
+		.threads = j->b->jobs, .xz_memlimit = j->xz_memlimit,
 		.siblings = sib, .nsiblings = j->n - 1,
 	};
 	j->r = tree_add_archive(t, j->host, &o, NULL);
@@ -338,8 +340,14 @@ static void store_job(struct build *b, struct pf_job *j, unsigned n, struct diag
 static void run_pool(struct build *b, struct pool *p, struct diag *d)
 {
 	pthread_t tid[64];
-	unsigned nt = 0, stored = 0;
+	unsigned nt = 0, stored = 0, most = b->jobs < p->n ? b->jobs : p->n;
 
+	/* Up to @most archives decode at once, each on up to b->jobs xz
+	 * threads: they share one memory budget, or 64 CPUs could hold
+	 * 64 x 512 MiB of xz blocks. */
+	most = most < 64 ? most : 64;
+	for (unsigned i = 0; i < p->n; i++)
+		p->v[i].xz_memlimit = XZ_READ_MEMLIMIT_THREADS / (most ? most : 1);
 	while (nt < b->jobs && nt < p->n && nt < 64 &&
 	       !pthread_create(&tid[nt], NULL, worker, p))
 		nt++;
