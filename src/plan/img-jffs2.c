@@ -61,13 +61,8 @@ static int jffs2_setup(struct build *b, struct image *img, struct diag *d)
 	r = tool_push(&argv, &n, tool_path(b, "mkfsjffs2", "mkfs.jffs2"));
 	if (!r)
 		r = tool_push(&argv, &n, e);
-	if (!r && !img->empty)
-		r = tool_push2(&argv, &n, "-d", p->j.root);
-	if (!r && p->j.dt_lines)
-		r = tool_push2(&argv, &n, "-D", p->j.devtable);
-	/* Owners are the device table's, 0:0 where it has no line. */
-	if (!r && !img->empty)
-		r = tool_push(&argv, &n, "-U");
+	if (!r)
+		r = tool_push_tree(&argv, &n, &p->j, img->empty);
 	if (!r)
 		r = tool_push2(&argv, &n, "-o", p->j.out);
 	if (!(r = tool_push_tail(&argv, &n, r, p->extraargs, NULL, d)))

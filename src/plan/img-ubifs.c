@@ -92,13 +92,8 @@ static int ubifs_setup(struct build *b, struct image *img, struct diag *d)
 	if (r)
 		goto out;
 	r = tool_push(&argv, &n, tool_path(b, "mkfsubifs", "mkfs.ubifs"));
-	if (!r && !img->empty)
-		r = tool_push2(&argv, &n, "-d", p->j.root);
-	if (!r && p->j.dt_lines)
-		r = tool_push2(&argv, &n, "-D", p->j.devtable);
-	/* Owners are the device table's, 0:0 where it has no line. */
-	if (!r && !img->empty)
-		r = tool_push(&argv, &n, "-U");
+	if (!r)
+		r = tool_push_tree(&argv, &n, &p->j, img->empty);
 	if (!r && p->space_fixup)
 		r = tool_push(&argv, &n, "-F");
 	if (!r)

@@ -566,6 +566,17 @@ int tool_push2(char ***argv, unsigned *n, const char *a, const char *b)
 	return r ? r : tool_push(argv, n, b);
 }
 
+int tool_push_tree(char ***argv, unsigned *n, const struct tooljob *j, bool empty)
+{
+	int r = empty ? 0 : tool_push2(argv, n, "-d", j->root);
+
+	if (!r && j->dt_lines)
+		r = tool_push2(argv, n, "-D", j->devtable);
+	if (!r && !empty)
+		r = tool_push(argv, n, "-U");
+	return r;
+}
+
 int tooljob_run(struct build *b, struct image *img, struct tooljob *j, char *const argv[],
 		tool_fix_fn *fix, struct diag *d)
 {

@@ -62,6 +62,12 @@ enum tool_devtable {
 			      * the caller describes them (mksquashfs's pseudo file) */
 };
 
+/* tool_push_tree - the options mkfs.jffs2 and mkfs.ubifs share for the
+ * tree tooljob_start() laid out: -d ROOT (unless @empty), -D DEVTABLE
+ * (when it has lines) and -U (owners are the device table's, 0:0 where
+ * it has no line). 0 or -ENOMEM. */
+int tool_push_tree(char ***argv, unsigned *n, const struct tooljob *j, bool empty);
+
 /* tooljob_start - create the work directory; with @tree, materialise the
  * image's content tree under root (and the device table @dt). */
 int tooljob_start(struct build *b, struct image *img, struct tooljob *j, bool tree,
