@@ -14,6 +14,7 @@
 #include "base/diag.h"
 #include "io/undo.h"
 #include "plan/build.h"
+#include "plan/image-cache.h"
 
 extern char **environ;
 
@@ -132,6 +133,9 @@ int run_exec_hook(struct build *b, struct image *img, const char *cmd, const cha
 
 	if (!cmd)
 		return 0;
+	/* A hook may write any file, earlier outputs too: the images being
+	 * copied into the store on threads are taken in first. */
+	image_cache_settle(b, d);
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)img->size);
 	r = b->genimage_mode ? genimage_vals(b, img, own) : native_vals(b, img, own);
 	if (r < 0) {

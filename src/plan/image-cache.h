@@ -63,8 +63,9 @@ void image_cache_put_from(struct build *b, struct image *img, const uint8_t key[
 /*
  * image_cache_settle - wait for the images being kept on threads, name
  * their blobs and write their records (warnings and notes into @d, in
- * the order they were started). Called before a disk's own record and at
- * the end of generation, failed or not: an image written whole is worth
+ * the order they were started). Called before a disk's own record,
+ * before any hook or custom command (which may write earlier outputs)
+ * and at the end of generation, failed or not: an image written whole is worth
  * keeping even when a later one fails (the outputs are rolled back, the
  * store is not an output).
  */

@@ -16,6 +16,7 @@
 #include "base/diag.h"
 #include "config/cfgutil.h"
 #include "plan/build.h"
+#include "plan/image-cache.h"
 #include "plan/image.h"
 #include "plan/tooltype.h"
 
@@ -130,6 +131,9 @@ static int custom_presize(struct build *b, struct image *img, struct diag *d)
 	}
 	while (env[ne])
 		ne++;
+	/* Like a hook, the command may write earlier outputs: images being
+	 * copied into the store on threads are taken in first. */
+	image_cache_settle(b, d);
 	/* Name the command, not just the shell. */
 	r = tool_run(img, argv, env, &tmp);
 	if (r) {
