@@ -37,12 +37,21 @@ static void help(void)
 	       "  --target SIZE       gc: evict down to SIZE instead of the limit\n");
 }
 
+/* "525088395 bytes, 500.8 MiB": size_format() is exact (it prints a
+ * size a config could hold), which for a count of bytes is the bytes
+ * again; here a reader wants the magnitude. */
 static void print_size(const char *what, uint64_t n, uint64_t bytes)
 {
-	char sz[64];
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = 0;
 
-	size_format(bytes, sz, sizeof(sz));
-	printf("%-8s %" PRIu64 " (%" PRIu64 " bytes, %s)\n", what, n, bytes, sz);
+	while (u < 4 && v >= 1024) {
+		v /= 1024;
+		u++;
+	}
+	printf("%-8s %" PRIu64 " (%" PRIu64 " bytes, %.*f %s)\n", what, n, bytes, u ? 1 : 0, v,
+	       units[u]);
 }
 
 int cmd_cache(int argc, char **argv)
