@@ -617,9 +617,9 @@ static void put_now(struct build *b, struct image *img, const uint8_t key[SHA256
 	put_said(img, r, &q, d);
 }
 
-/* Whether @img can be kept on a thread: a disk written with partitions in
- * place needs their records first (its pieces), an exec-post hook changes the file as soon
- * as gen_finish returns, and -j 1 asks for one thread. */
+/* Whether @img can be kept on a thread: a disk with partitions written in
+ * place needs their records first (its pieces), an exec-post hook changes
+ * the file as soon as gen_finish returns, and -j 1 asks for one thread. */
 static bool put_async(const struct build *b, const struct image *img)
 {
 	return b->jobs > 1 && !img->exec_post && !inplace_writes_into(img);
