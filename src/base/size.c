@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,6 +102,23 @@ void size_format(uint64_t v, char *out, unsigned outlen)
 		u++;
 	}
 	snprintf(out, outlen, "%llu %s", (unsigned long long)v, units[u]);
+}
+
+void size_human(uint64_t v, char *out, size_t size)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned u = 0;
+	uint64_t whole = v, frac = 0;
+
+	while (whole >= 1024 && u < 6) {
+		frac = (whole % 1024) * 100 / 1024;
+		whole /= 1024;
+		u++;
+	}
+	if (!u)
+		snprintf(out, size, "%" PRIu64 " bytes", v);
+	else
+		snprintf(out, size, "%" PRIu64 ".%02" PRIu64 " %s", whole, frac, unit[u]);
 }
 
 int num_parse(const char *s, uint64_t max, uint64_t *ret)

@@ -9,6 +9,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct diag;
@@ -39,5 +40,9 @@ int num_parse(const char *s, uint64_t max, uint64_t *ret);
 
 /* Format @v compactly for humans ("4 GiB", "1536 KiB", "4097 B"). */
 void size_format(uint64_t v, char *out, unsigned outlen);
+/* size_human - @v as a magnitude for people to read ("1.50 GiB", "512
+ * bytes"), in integer arithmetic, so the text is locale-free. Unlike
+ * size_format() it rounds: not for values a config must read back. */
+void size_human(uint64_t v, char *out, size_t size);
 
 #endif

@@ -37,21 +37,14 @@ static void help(void)
 	       "  --target SIZE       gc: evict down to SIZE instead of the limit\n");
 }
 
-/* "525088395 bytes, 500.8 MiB": size_format() is exact (it prints a
- * size a config could hold), which for a count of bytes is the bytes
- * again; here a reader wants the magnitude. */
+/* "525088395 bytes, 500.80 MiB": the magnitude beside the exact count
+ * (size_format() is exact, which for a byte count is the count again). */
 static void print_size(const char *what, uint64_t n, uint64_t bytes)
 {
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	int u = 0;
+	char sz[64];
 
-	while (u < 4 && v >= 1024) {
-		v /= 1024;
-		u++;
-	}
-	printf("%-8s %" PRIu64 " (%" PRIu64 " bytes, %.*f %s)\n", what, n, bytes, u ? 1 : 0, v,
-	       units[u]);
+	size_human(bytes, sz, sizeof(sz));
+	printf("%-8s %" PRIu64 " (%" PRIu64 " bytes, %s)\n", what, n, bytes, sz);
 }
 
 int cmd_cache(int argc, char **argv)

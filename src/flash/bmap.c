@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/checked.h"
 #include "base/diag.h"
 #include "base/hash.h"
+#include "base/size.h"
 
 void bmap_init(struct bmap *m)
 {
@@ -668,64 +670,6 @@ fail:
 
 /* ---- writer ---- */
 
-struct buf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-};
-
-static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->p && (size_t)n < b->cap - b->n) {
-			b->n += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->n + (size_t)n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-}
-
-/* "1.50 GiB": exact integer arithmetic, so the text is locale-free. */
-static void human(uint64_t v, char *out, size_t size)
-{
-	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned u = 0;
-	uint64_t whole = v, frac = 0;
-
-	while (whole >= 1024 && u < 6) {
-		frac = (whole % 1024) * 100 / 1024;
-		whole /= 1024;
-		u++;
-	}
-	if (!u)
-		snprintf(out, size, "%" PRIu64 " bytes", v);
-	else
-		snprintf(out, size, "%" PRIu64 ".%02" PRIu64 " %s", whole, frac, unit[u]);
-}
-
 int bmap_format(const struct bmap *m, char **ret_text, size_t *ret_len)
 {
 	struct buf b = { 0 };
@@ -744,8 +688,8 @@ int bmap_format(const struct bmap *m, char **ret_text, size_t *ret_len)
 		bmap_range_bytes(m, &m->ranges[i], &off, &len);
 		mapped_bytes += len;
 	}
-	human(m->image_size, hs, sizeof(hs));
-	human(mapped_bytes, ms, sizeof(ms));
+	size_human(m->image_size, hs, sizeof(hs));
+	size_human(mapped_bytes, ms, sizeof(ms));
 	permille = m->blocks_count ? m->mapped_count * 1000 / m->blocks_count : 0;
 
 	buf_printf(&b, "<?xml version=\"1.0\" ?>\n"
@@ -767,7 +711,7 @@ int bmap_format(const struct bmap *m, char **ret_text, size_t *ret_len)
 		       "    <BmapFileChecksum> ",
 		   hs, m->image_size, m->block_size, m->blocks_count, ms, permille / 10,
 		   permille % 10, m->mapped_count);
-	size_t cs_at = b.n;
+	size_t cs_at = b.len;
 	buf_printf(&b, "%.64s </BmapFileChecksum>\n\n    <BlockMap>\n",
 		   "0000000000000000000000000000000000000000000000000000000000000000");
 	for (size_t i = 0; i < m->nranges; i++) {
@@ -781,11 +725,11 @@ int bmap_format(const struct bmap *m, char **ret_text, size_t *ret_len)
 				   hex, rg->first, rg->last);
 	}
 	buf_printf(&b, "    </BlockMap>\n</bmap>\n");
-	if (b.oom) {
+	if (b.err) {
 		free(b.p);
 		return -ENOMEM;
 	}
-	r = sha256_buf(b.p, b.n, sum);
+	r = sha256_buf(b.p, b.len, sum);
 	if (r) {
 		free(b.p);
 		return r;
@@ -793,6 +737,6 @@ int bmap_format(const struct bmap *m, char **ret_text, size_t *ret_len)
 	hex_encode(sum, SHA256_LEN, hex);
 	memcpy(b.p + cs_at, hex, 2 * SHA256_LEN);
 	*ret_text = b.p;
-	*ret_len = b.n;
+	*ret_len = b.len;
 	return 0;
 }

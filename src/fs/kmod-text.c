@@ -7,52 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "fs/kmod-int.h"
-
-/* A growing text buffer. */
-struct buf {
-	char *p;
-	size_t n, cap;
-	int err;
-};
-
-static void put(struct buf *b, const char *s, size_t l)
-{
-	if (b->err)
-		return;
-	if (b->n + l + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->n + l + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, l);
-	b->n += l;
-	b->p[b->n] = 0;
-}
 
 static void puts_(struct buf *b, const char *s)
 {
-	put(b, s, strlen(s));
+	buf_put(b, s, strlen(s));
 }
 
 /* Hand out @b's text, or free it when @r (or @b itself) failed. */
 static int buf_done(struct buf *b, int r, char **ret, size_t *ret_len)
 {
 	if (!r && !b->err && !b->p)
-		put(b, "", 0);
+		buf_put(b, "", 0);
 	if (r || b->err) {
 		free(b->p);
 		return r ? r : b->err;
 	}
 	*ret = b->p;
-	*ret_len = b->n;
+	*ret_len = b->len;
 	return 0;
 }
 
@@ -115,11 +88,11 @@ static int dep_line_of(struct kmod_db *db, struct kmod_mod *m, unsigned mark, st
 	int r;
 
 	puts_(b, m->path);
-	put(b, ":", 1);
+	buf_put(b, ":", 1);
 	r = load_order(db, (unsigned)(m - db->mods), mark, &order);
 	/* The last is @m itself; the rest, last loaded first. */
 	for (unsigned k = order.n; !r && k-- > 1;) {
-		put(b, " ", 1);
+		buf_put(b, " ", 1);
 		puts_(b, db->mods[order.v[k - 1]].path);
 	}
 	free(order.v);
@@ -150,7 +123,7 @@ static int write_text(struct kmod_db *db, const char *head,
 static int dep_text(struct kmod_db *db, struct kmod_mod *m, unsigned *mark, struct buf *b)
 {
 	int r = dep_line_of(db, m, ++*mark, b);
-	put(b, "\n", 1);
+	buf_put(b, "\n", 1);
 	return r;
 }
 
@@ -172,7 +145,7 @@ static unsigned put_resolved(struct kmod_db *db, char **v, unsigned n, unsigned 
 		for (unsigned i = 0; i < db->n; i++)
 			if (db->mods[i].mark == *mark && db->mods[i].picked) {
 				if (b) {
-					put(b, " ", 1);
+					buf_put(b, " ", 1);
 					puts_(b, db->mods[i].name);
 				}
 				cnt++;
@@ -200,7 +173,7 @@ static int softdep_text(struct kmod_db *db, struct kmod_mod *m, unsigned *mark, 
 		puts_(b, " post:");
 		put_resolved(db, m->post, m->npost, mark, b);
 	}
-	put(b, "\n", 1);
+	buf_put(b, "\n", 1);
 	return 0;
 }
 
@@ -215,9 +188,9 @@ static int alias_text(struct kmod_db *db, struct kmod_mod *m, unsigned *mark, st
 	for (unsigned k = 0; k < m->naliases; k++) {
 		puts_(b, "alias ");
 		puts_(b, m->aliases[k]);
-		put(b, " ", 1);
+		buf_put(b, " ", 1);
 		puts_(b, m->name);
-		put(b, "\n", 1);
+		buf_put(b, "\n", 1);
 	}
 	return 0;
 }

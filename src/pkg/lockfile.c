@@ -15,13 +15,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/diag.h"
 
 #define LOCK_MAX_BYTES (256u << 20)
@@ -115,77 +115,34 @@ int pkg_request_hash(const struct pkg_request *req, uint8_t out[SHA256_LEN])
 
 /* ---- text ---- */
 
-struct strbuf {
-	char *buf;
-	size_t len, cap;
-	int err;
-};
-
-static void sb_printf(struct strbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct strbuf *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->err)
-		return;
-	if (!s->buf && !(s->buf = malloc(s->cap = 4096))) {
-		s->err = -ENOMEM;
-		return;
-	}
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			s->err = -EINVAL;
-			return;
-		}
-		if ((size_t)n < s->cap - s->len) {
-			s->len += (size_t)n;
-			return;
-		}
-		size_t cap = s->cap ? s->cap * 2 : 4096;
-		while (cap - s->len <= (size_t)n)
-			cap *= 2;
-		char *nb = realloc(s->buf, cap);
-		if (!nb) {
-			s->err = -ENOMEM;
-			return;
-		}
-		s->buf = nb;
-		s->cap = cap;
-	}
-}
-
 int pkg_lock_format(const struct pkg_lock *l, char **ret, size_t *ret_len)
 {
-	struct strbuf s = { 0 };
+	struct buf s = { 0 };
 	char hex[2 * SHA256_LEN + 1];
 
 	hex_encode(l->request, SHA256_LEN, hex);
-	sb_printf(&s, "# kiln.lock: the packages `kiln lock` resolved for this config; `kiln fetch`"
+	buf_printf(&s, "# kiln.lock: the packages `kiln lock` resolved for this config; `kiln fetch`"
 		  " downloads them.\n# Written by kiln; do not edit.\nkiln-lock 1\nrequest %s\n", hex);
 	for (unsigned i = 0; i < l->nrepos; i++) {
 		hex_encode(l->repos[i].release_sha256, SHA256_LEN, hex);
-		sb_printf(&s, "repository %s %s\nrelease %s %s\n", l->repos[i].name, l->repos[i].url,
+		buf_printf(&s, "repository %s %s\nrelease %s %s\n", l->repos[i].name, l->repos[i].url,
 			  hex, l->repos[i].date);
 	}
 	for (unsigned i = 0; i < l->nlayers; i++) {
 		const struct pkg_lock_layer *y = &l->layers[i];
-		sb_printf(&s, "layer %u %s\n", y->index, y->tree);
+		buf_printf(&s, "layer %u %s\n", y->index, y->tree);
 		for (unsigned k = 0; k < y->npkgs; k++) {
 			const struct pkg_locked *p = &y->pkgs[k];
 			hex_encode(p->sha256, SHA256_LEN, hex);
-			sb_printf(&s, "package %s %s %s %s %" PRIu64 " %s %s\n", p->name, p->version,
+			buf_printf(&s, "package %s %s %s %s %" PRIu64 " %s %s\n", p->name, p->version,
 				  p->arch, l->repos[p->repo].name, p->size, hex, p->filename);
 		}
 	}
 	if (s.err) {
-		free(s.buf);
+		free(s.p);
 		return s.err;
 	}
-	*ret = s.buf;
+	*ret = s.p;
 	*ret_len = s.len;
 	return 0;
 }

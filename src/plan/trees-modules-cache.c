@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/diag.h"
 #include "base/endian.h"
 #include "fs/tree.h"
@@ -124,37 +125,20 @@ int kmod_cache_key(struct build *b, struct tree *s, const struct tree_layer *l,
  * The record: le64 count then each string as le64 length + bytes: vdir,
  * the number of kept paths, the paths, then the GEN_MAX generated files.
  */
-struct rec {
-	char *buf;
-	size_t len, cap;
-	int err;
-};
-
-static void put_bytes(struct rec *r, const void *p, size_t n)
+static void put_bytes(struct buf *r, const void *p, size_t n)
 {
-	if (r->err)
-		return;
-	if (r->len + n + 8 > r->cap) {
-		size_t cap = (r->len + n + 8) * 2;
-		char *nb = realloc(r->buf, cap);
-		if (!nb) {
-			r->err = -ENOMEM;
-			return;
-		}
-		r->buf = nb;
-		r->cap = cap;
-	}
-	put_le64(r->buf + r->len, n);
-	r->len += 8;
-	memcpy(r->buf + r->len, p, n);
-	r->len += n;
+	char le[8];
+
+	put_le64(le, n);
+	buf_put(r, le, sizeof(le));
+	buf_put(r, p, n);
 }
 
 void kmod_cache_put(struct build *b, const uint8_t key[SHA256_LEN], const struct trees_kmod *k,
 		    struct diag *d)
 {
 	struct diag q = { .warn = d ? d->warn : NULL, .userdata = d ? d->userdata : NULL };
-	struct rec r = { 0 };
+	struct buf r = { 0 };
 	char nk[24];
 
 	put_bytes(&r, k->vdir, strlen(k->vdir));
@@ -164,11 +148,11 @@ void kmod_cache_put(struct build *b, const uint8_t key[SHA256_LEN], const struct
 		put_bytes(&r, k->keep[i], strlen(k->keep[i]));
 	for (unsigned i = 0; i < GEN_MAX; i++)
 		put_bytes(&r, k->gen[i], k->genlen[i]);
-	int e = r.err ? r.err : store_ac_put(b->store, key, r.buf, r.len, &q);
+	int e = r.err ? r.err : store_ac_put(b->store, key, r.p, r.len, &q);
 	if (e)
 		diag_warn(d, "%s: module selection not kept in the build cache: %s", k->vdir,
 			  q.msg[0] ? q.msg : strerror(-e));
-	free(r.buf);
+	free(r.p);
 }
 
 /* The next string of @buf at *@off, malloc'd and NUL-terminated. */

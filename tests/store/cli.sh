@@ -59,7 +59,7 @@ blobs=$(awk '$1 == "blobs" { print $2 }' info.txt)
 [ "$blobs" = "$(find "$KILN_CACHE/cas" "$KILN_CACHE/img" -type f | wc -l)" ] && [ "$blobs" -gt 0 ] || { cat info.txt; fail "info: blobs"; }
 grep -q '^limit    10737418240 bytes' info.txt || fail "info: default limit"
 # Sizes read as magnitudes, not the byte count twice.
-grep -Eq '^blobs +[0-9]+ \([0-9]+ bytes, [0-9]+(\.[0-9])? (B|KiB|MiB|GiB)\)$' info.txt ||
+grep -Eq '^blobs +[0-9]+ \([0-9]+ bytes, ([0-9]+ bytes|[0-9]+\.[0-9]{2} (KiB|MiB|GiB))\)$' info.txt ||
 	{ cat info.txt; fail "info: blob bytes not shown as a magnitude"; }
 
 # The limit: config cache-size (1 MiB) is smaller than the decoded root

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests: size parsing, id derivation, UUIDs, checksums. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "base/buf.h"
 #include "base/checked.h"
 #include "base/diag.h"
 #include "base/endian.h"
@@ -43,6 +46,35 @@ static void test_size(void)
 	CHECK_STR(buf, "4 GiB");
 	size_format(1536 << 10, buf, sizeof(buf));
 	CHECK_STR(buf, "1536 KiB");
+	size_human(1023, buf, sizeof(buf));
+	CHECK_STR(buf, "1023 bytes");
+	size_human(1536ull << 20, buf, sizeof(buf));
+	CHECK_STR(buf, "1.50 GiB");
+	size_human(525088395, buf, sizeof(buf));
+	CHECK_STR(buf, "500.76 MiB");
+}
+
+/* The growing buffer: past its first allocation, NUL-terminated, and
+ * printf and raw bytes in one. */
+static void test_buf(void)
+{
+	struct buf b = { 0 };
+	char chunk[1000];
+
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 10; i++)
+		buf_put(&b, chunk, sizeof(chunk));
+	buf_printf(&b, "%s=%d", "n", 42);
+	buf_put(&b, "\0z", 2);
+	CHECK(!b.err);
+	CHECK(b.len == 10000 + 4 + 2);
+	CHECK(b.cap > b.len && b.p[b.len] == 0);
+	CHECK(!memcmp(b.p + 9999, "xn=42", 5) && b.p[10004] == 0 && b.p[10005] == 'z');
+	free(b.p);
+	struct buf e = { 0 };
+	buf_put(&e, "", 0);
+	CHECK(!e.err && e.p && e.len == 0 && e.p[0] == 0);
+	free(e.p);
 }
 
 static void test_checked(void)
@@ -155,6 +187,7 @@ static void test_diag_context(void)
 int main(void)
 {
 	T_RUN(test_size);
+	T_RUN(test_buf);
 	T_RUN(test_checked);
 	T_RUN(test_crc);
 	T_RUN(test_sha);
