@@ -280,6 +280,16 @@ int trees_expand_fail(int r, const char *file, unsigned line, const char *what, 
 /* True when an image uses tree @def (trees.c). */
 bool trees_def_used(struct build *b, const struct tree_def *def);
 
+/*
+ * trees_next_used_layer - every layer of the trees of @st that images
+ * use, in definition order: start with *def = NULL; returns the next
+ * layer (its tree in *def, its index in *k), NULL after the last
+ * (trees.c). For the readers that look for other layers reading the
+ * same archive or package.
+ */
+struct tree_layer *trees_next_used_layer(struct build *b, struct trees_state *st,
+					 struct tree_def **def, unsigned *k);
+
 /* Host path of config path @p (relative to the input path), with @sub
  * appended when not NULL; NULL when out of memory (trees.c). */
 char *trees_resolve(struct build *b, const char *p, const char *sub);

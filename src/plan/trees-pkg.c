@@ -574,42 +574,37 @@ static unsigned pkg_siblings(struct build *b, struct trees_state *st, const stru
 	struct pkg_decoded **dv = NULL;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < st->ndefs; i++) {
-		struct tree_def *od = &st->defs[i];
-		if (!trees_def_used(b, od))
+	struct tree_def *od = NULL;
+	unsigned k;
+	for (struct tree_layer *o; (o = trees_next_used_layer(b, st, &od, &k));) {
+		const struct pkg_lock_layer *y;
+		if (o == l || o->src != LAYER_PKG || pkg_layer_init(st, od, o, &y, NULL))
 			continue;
-		for (unsigned k = 0; k < od->nlayers; k++) {
-			struct tree_layer *o = &od->layers[k];
-			const struct pkg_lock_layer *y;
-			if (o == l || o->src != LAYER_PKG || pkg_layer_init(st, od, o, &y, NULL))
+		for (unsigned j = 0; j < y->npkgs; j++) {
+			struct pkg_decoded *dec = &o->pkg_dec[j];
+			if (memcmp(y->pkgs[j].sha256, p->sha256, SHA256_LEN) || dec->log)
 				continue;
-			for (unsigned j = 0; j < y->npkgs; j++) {
-				struct pkg_decoded *dec = &o->pkg_dec[j];
-				if (memcmp(y->pkgs[j].sha256, p->sha256, SHA256_LEN) || dec->log)
-					continue;
-				trees_cache_pkg_load(b, o, p->sha256, label, &dec->log, &dec->path,
-						     d);
-				if (dec->log)
-					continue;
-				/* Only an optimisation: on failure, read it later. */
-				struct tree_archive_sibling *nv = realloc(v, (n + 1) * sizeof(*v));
-				if (nv)
-					v = nv;
-				struct tree_layer **nl = realloc(ls, (n + 1) * sizeof(*nl));
-				if (nl)
-					ls = nl;
-				struct pkg_decoded **nd = realloc(dv, (n + 1) * sizeof(*nd));
-				if (nd)
-					dv = nd;
-				if (!nv || !nl || !nd)
-					goto out;
-				v[n] = (struct tree_archive_sibling){
-					.include = (const char *const *)o->include,
-					.ninclude = o->ninclude, .log = &dec->log,
-				};
-				ls[n] = o;
-				dv[n++] = dec;
-			}
+			trees_cache_pkg_load(b, o, p->sha256, label, &dec->log, &dec->path, d);
+			if (dec->log)
+				continue;
+			/* Only an optimisation: on failure, read it later. */
+			struct tree_archive_sibling *nv = realloc(v, (n + 1) * sizeof(*v));
+			if (nv)
+				v = nv;
+			struct tree_layer **nl = realloc(ls, (n + 1) * sizeof(*nl));
+			if (nl)
+				ls = nl;
+			struct pkg_decoded **nd = realloc(dv, (n + 1) * sizeof(*nd));
+			if (nd)
+				dv = nd;
+			if (!nv || !nl || !nd)
+				goto out;
+			v[n] = (struct tree_archive_sibling){
+				.include = (const char *const *)o->include,
+				.ninclude = o->ninclude, .log = &dec->log,
+			};
+			ls[n] = o;
+			dv[n++] = dec;
 		}
 	}
 out:

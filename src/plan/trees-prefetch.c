@@ -251,31 +251,27 @@ static int collect(struct build *b, struct pf_job **v, unsigned *n, struct diag 
 	struct trees_state *ts = b->trees;
 	int r;
 
-	for (unsigned i = 0; i < ts->ndefs; i++) {
-		struct tree_def *def = &ts->defs[i];
-		if (!trees_def_used(b, def))
+	struct tree_def *def = NULL;
+	unsigned k;
+	for (struct tree_layer *l; (l = trees_next_used_layer(b, ts, &def, &k));) {
+		struct stat st;
+		char *host;
+		if (l->src == LAYER_PKG && (r = collect_pkg(b, def, l, v, n, d)))
+			return r;
+		if ((l->src != LAYER_ARCHIVE && l->src != LAYER_DEB) || l->log)
 			continue;
-		for (unsigned k = 0; k < def->nlayers; k++) {
-			struct tree_layer *l = &def->layers[k];
-			struct stat st;
-			char *host;
-			if (l->src == LAYER_PKG && (r = collect_pkg(b, def, l, v, n, d)))
+		if (!(host = trees_resolve(b, l->src_path, NULL)))
+			return diag_fail(d, -ENOMEM, "out of memory");
+		/* Hashes it and loads its decoded layer when stored. */
+		r = trees_cache_load(b, l, host, d);
+		if (r || l->log || stat(host, &st) || !S_ISREG(st.st_mode)) {
+			free(host);
+			if (r)
 				return r;
-			if ((l->src != LAYER_ARCHIVE && l->src != LAYER_DEB) || l->log)
-				continue;
-			if (!(host = trees_resolve(b, l->src_path, NULL)))
-				return diag_fail(d, -ENOMEM, "out of memory");
-			/* Hashes it and loads its decoded layer when stored. */
-			r = trees_cache_load(b, l, host, d);
-			if (r || l->log || stat(host, &st) || !S_ISREG(st.st_mode)) {
-				free(host);
-				if (r)
-					return r;
-				continue;
-			}
-			if (add_layer(b, v, n, l, host, &st))
-				return diag_fail(d, -ENOMEM, "out of memory");
+			continue;
 		}
+		if (add_layer(b, v, n, l, host, &st))
+			return diag_fail(d, -ENOMEM, "out of memory");
 	}
 	return 0;
 }

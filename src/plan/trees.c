@@ -173,6 +173,23 @@ bool trees_def_used(struct build *b, const struct tree_def *def)
 	return false;
 }
 
+struct tree_layer *trees_next_used_layer(struct build *b, struct trees_state *st,
+					 struct tree_def **def, unsigned *k)
+{
+	unsigned i = *def ? (unsigned)(*def - st->defs) : 0, l = *def ? *k + 1 : 0;
+
+	/* A tree is checked for use once, at its first layer. */
+	for (; i < st->ndefs; i++, l = 0) {
+		struct tree_def *td = &st->defs[i];
+		if (l >= td->nlayers || (!l && !trees_def_used(b, td)))
+			continue;
+		*def = td;
+		*k = l;
+		return &td->layers[l];
+	}
+	return NULL;
+}
+
 /*
  * Layers of the trees images use that read the same archive file as @l
  * (same kind) and have no replay log yet: recorded in @l's first read,
@@ -191,30 +208,25 @@ static unsigned collect_siblings(struct build *b, struct trees_state *st,
 	*ret = NULL;
 	if (stat(host, &sa))
 		return 0;
-	for (unsigned i = 0; i < st->ndefs; i++) {
-		struct tree_def *od = &st->defs[i];
-		if (!trees_def_used(b, od))
+	struct tree_def *od = NULL;
+	unsigned k;
+	for (struct tree_layer *o; (o = trees_next_used_layer(b, st, &od, &k));) {
+		/* A modules layer reads its kernel on its own (trees-modules.c). */
+		if (o == l || o->src != l->src || o->log || o->nmodules)
 			continue;
-		for (unsigned k = 0; k < od->nlayers; k++) {
-			struct tree_layer *o = &od->layers[k];
-			/* A modules layer reads its kernel on its own (trees-modules.c). */
-			if (o == l || o->src != l->src || o->log || o->nmodules)
-				continue;
-			char *oh = trees_resolve(b, o->src_path, NULL);
-			bool same = oh && !stat(oh, &so) && so.st_dev == sa.st_dev &&
-				    so.st_ino == sa.st_ino;
-			free(oh);
-			if (!same)
-				continue;
-			struct tree_archive_sibling *nv = realloc(v, (n + 1) * sizeof(*v));
-			if (!nv)
-				break; /* only an optimisation: read the others later */
-			v = nv;
-			v[n++] = (struct tree_archive_sibling){
-				.include = (const char *const *)o->include, .ninclude = o->ninclude,
-				.subdir = o->subdir, .log = &o->log,
-			};
-		}
+		char *oh = trees_resolve(b, o->src_path, NULL);
+		bool same = oh && !stat(oh, &so) && so.st_dev == sa.st_dev && so.st_ino == sa.st_ino;
+		free(oh);
+		if (!same)
+			continue;
+		struct tree_archive_sibling *nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv)
+			break; /* only an optimisation: read the others later */
+		v = nv;
+		v[n++] = (struct tree_archive_sibling){
+			.include = (const char *const *)o->include, .ninclude = o->ninclude,
+			.subdir = o->subdir, .log = &o->log,
+		};
 	}
 	*ret = v;
 	return n;
