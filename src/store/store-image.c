@@ -82,31 +82,10 @@ static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/*
- * Copy the data ranges of [@cs, @ce) (absolute offsets in j->fd) to
- * j->dst, keeping holes, in the kernel (extents shared where the
- * filesystem can).
- */
-static int copy_data(struct chunk_job *j, uint64_t cs, uint64_t ce, uint64_t *dat, uint64_t *hol)
-{
-	const uint64_t end = j->base + j->size;
-
-	for (uint64_t pos = cs; pos < ce && has_data(j->fd, pos, ce, end, dat, hol);) {
-		uint64_t in = *dat > pos ? *dat : pos;
-		uint64_t de = *hol < ce ? *hol : ce;
-		int r = io_copy_range(j->dst, in - j->base, j->fd, in, de - in, true);
-
-		if (r)
-			return r;
-		pos = de;
-	}
-	return 0;
-}
-
 static void *hash_chunks(void *arg)
 {
 	struct chunk_job *j = arg;
-	uint64_t dat = 0, hol = 0, cdat = 0, chol = 0;
+	uint64_t dat = 0, hol = 0;
 	const uint64_t end = j->base + j->size;
 	uint8_t *buf = malloc(STORE_IMG_CHUNK);
 
@@ -130,7 +109,8 @@ static void *hash_chunks(void *arg)
 		if (!j->err)
 			j->err = sha256_buf(buf, (size_t)(ce - cs), out);
 		if (!j->err && j->dst >= 0)
-			j->err = copy_data(j, cs, ce, &cdat, &chol);
+			/* Its data ranges only: holes stay holes. */
+			j->err = io_copy_data(j->dst, cs - j->base, j->fd, cs, ce - cs);
 	}
 	free(buf);
 	return NULL;
